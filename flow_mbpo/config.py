@@ -124,6 +124,7 @@ class WorldModelConfig(_Section):
     tau_sampling: Literal["uniform", "midpoint"] = "uniform"
     fm_source: Literal["rollout", "teacher"] = "rollout"
     project: Literal["none", "simnorm"] = "none"
+    fm_target_grad: bool = False      # let FM-loss gradients flow through the target z_to - z_from (collapses the encoder)
     parity_tol: float = 0.02
     def _validate(self):
         self._need(self.latent_dim >= 1, "latent_dim", "must be >= 1")
@@ -172,9 +173,11 @@ class ActorConfig(_Section):
     integrator: Integrator = "heun"
     base_from_z: bool = True          # a0 = W z + b + sigma*eps (False: a0 = sigma*eps)
     tau_cond: Literal["scalar", "fourier"] = "scalar"
+    tau_fourier: int = 4
     def _validate(self):
         self._need(len(self.units) >= 1 and min(self.units) >= 1, "units", "needs >= 1 positive widths")
         self._need(self.substeps >= 1, "substeps", "must be >= 1")
+        self._need(self.tau_fourier >= 1, "tau_fourier", "must be >= 1")
         self._need(self.max_logstd > self.min_logstd, "max_logstd", f"must exceed min_logstd={self.min_logstd}")
         self._need(self.min_logstd <= self.init_logstd <= self.max_logstd, "init_logstd",
                    f"must lie in [min_logstd, max_logstd] = [{self.min_logstd}, {self.max_logstd}]")
@@ -230,6 +233,7 @@ class TrainConfig(_Section):
     wm_iterations: int = 8
     wm_buffer_size: int = 1_000_000
     wm_warmup_iters: int = 1000       # one-off, on the first data
+    collect_until_episode_end: bool = True   # PWM: collect without updates until some episode has ended
     critic_iterations: int = 8
     critic_batches: int = 4
     rew_rms: bool = True
@@ -405,6 +409,6 @@ def get_config(preset: str = "pwm_5M_flow_k4_heun", overrides: list[str] | dict 
     if preset not in list_presets():
         close = difflib.get_close_matches(preset, list_presets(), n=3, cutoff=0.5)
         hint = f"; did you mean {', '.join(close)}?" if close else ""
-        raise ConfigError("preset", f"unknown preset {preset!r}{hint} Valid: {', '.join(list_presets())}")
+        raise ConfigError("preset", f"unknown preset {preset!r}{hint}. Valid: {', '.join(list_presets())}")
     cfg = apply_overrides(RunConfig(preset=preset), _preset_overrides(preset))
     return apply_overrides(cfg, overrides)
