@@ -15,7 +15,8 @@ from .config import load_yaml
 from .envs import make_env, EnvError
 
 # %% auto #0
-__all__ = ['DEFAULT_ENV_TASKS', 'parse_task', 'bench_env', 'format_table', 'bench_envs', 'bench_cli']
+__all__ = ['DEFAULT_ENV_TASKS', 'PWM_ANT_REFERENCE', 'parse_task', 'bench_env', 'format_table', 'bench_envs', 'bench_learn',
+           'bench_cli']
 
 # %% ../nbs/16_bench.ipynb #02f243a2
 DEFAULT_ENV_TASKS = ("ant", "ant[substeps=1]", "dmc:walker-walk", "dmc:cheetah-run", "gym:Ant-v5")
@@ -91,20 +92,68 @@ def _bench_envs_cli(tasks: str, num_envs: str, seconds: float, repeats: int) -> 
           flush=True)
     return bench_envs(ts, ns, seconds, repeats)
 
-_BENCHES = {"envs": _bench_envs_cli}
+_BENCHES = {"envs": _bench_envs_cli, "learn": None}
+
+# PWM's published training return on dflex Ant, mean of 5 seeds (SPEC §9): env steps -> return
+PWM_ANT_REFERENCE = {1_000_000: 353, 2_000_000: 1154, 5_000_000: 3743, 10_000_000: 7396, 20_000_000: 9155, 30_000_000: 9546}
+
+def bench_learn(presets=("pwm_5M_baseline", "pwm_5M_flow_k4_heun"), env_steps: int = 1_000_000, env: str = "ant",
+                out_dir: str = "bench_learn", overrides=(), verbose: bool = True) -> list[dict]:
+    """Train each preset on `env` for `env_steps` env steps (same seed), write `curves.csv`, `phases.csv` and
+    `curves.png` (with PWM's published Ant curve) to `out_dir`; return per-preset summaries."""
+    import csv
+    import matplotlib; matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from flow_mbpo.config import get_config
+    from flow_mbpo.train import run
+    out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
+    rows, summaries = [], []
+    for preset in presets:
+        cfg = get_config(preset, [f"env.name={env}", *overrides])
+        per_epoch = cfg.env.num_envs * cfg.train.horizon
+        epochs = max(2, -(-env_steps // per_epoch))
+        res = run(cfg, {"train.epochs": epochs, "log.root": str(out / "runs"), "log.experiment": "learn"})
+        for m in res.metrics:
+            rows.append(dict(preset=preset, epoch=m["epoch"], env_steps=m["env_steps"], train_return=m["train_return"],
+                             eval_return=next((e["det_mean"] for e in res.evals if e["epoch"] == m["epoch"]), float("nan"))))
+        tr = [m for m in res.metrics if m["phase"] == "train"]
+        phases = {k: float(np.mean([m[k] for m in tr])) if tr else float("nan") for k in ("time_actor", "time_critic", "time_wm", "time_epoch")}
+        summaries.append(dict(preset=preset, env=env, env_steps=res.env_steps, final_train_return=res.metrics[-1]["train_return"],
+                              best_eval_return=res.best_eval_return, run_dir=str(res.run_dir), **phases))
+        if verbose: print(summaries[-1], flush=True)
+    with open(out / "curves.csv", "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0])); w.writeheader(); w.writerows(rows)
+    with open(out / "phases.csv", "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(summaries[0])); w.writeheader(); w.writerows(summaries)
+    fig, ax = plt.subplots(figsize=(6, 3.8))
+    for preset in presets:
+        r = [x for x in rows if x["preset"] == preset]
+        ax.plot([x["env_steps"] for x in r], [x["train_return"] for x in r], label=f"{preset} (train)")
+    if env == "ant":
+        ref = [(k, v) for k, v in PWM_ANT_REFERENCE.items() if k <= max(env_steps, 1_000_000)]
+        ax.plot(*zip(*ref), "k*--", label="PWM on dflex Ant (published)")
+    ax.set_xlabel("env steps"); ax.set_ylabel("episode return"); ax.set_title(f"learning on {env}"); ax.legend(fontsize=8)
+    fig.tight_layout(); fig.savefig(out / "curves.png", dpi=120); plt.close(fig)
+    return summaries
 
 # `flow-mbpo-bench envs`: WHAT is positional (fastcore >= 1.8.x's `pos`; older fastcore falls back to `--what envs`)
 _cli = call_parse(pos=["what"]) if "pos" in inspect.signature(call_parse).parameters else call_parse
 
 @_cli
-def bench_cli(what: str = "envs",                       # which benchmark: envs
-              tasks: str = ",".join(DEFAULT_ENV_TASKS),  # comma-separated make_env names, options in brackets: ant[substeps=1]
-              num_envs: str = "1,128",                   # comma-separated batch sizes
-              seconds: float = 3.0,                      # minimum length of each timed window
-              repeats: int = 3,                          # timed windows per measurement
-              out: str = ""):                            # write the rows as JSON here (nothing written when empty)
-    "Run benchmark `what`, print its table, and optionally write the rows to `out`."
+def bench_cli(what: str = "envs",                       # which benchmark: envs or learn
+              tasks: str = ",".join(DEFAULT_ENV_TASKS),  # envs: comma-separated make_env names, options in brackets: ant[substeps=1]
+              num_envs: str = "1,128",                   # envs: comma-separated batch sizes
+              seconds: float = 3.0,                      # envs: minimum length of each timed window
+              repeats: int = 3,                          # envs: timed windows per measurement
+              out: str = "",                             # envs: write the rows as JSON here; learn: output folder
+              presets: str = "pwm_5M_baseline,pwm_5M_flow_k4_heun",  # learn: comma-separated presets
+              env_steps: int = 1_000_000,                # learn: env steps per preset
+              env: str = "ant",                          # learn: the task
+              overrides: str = ""):                      # learn: extra key=value overrides, separated by spaces
+    "Run benchmark `what`, print its table, and optionally write the results to `out`."
     if what not in _BENCHES: raise EnvError(f"what: unknown benchmark {what!r}; choose one of {', '.join(_BENCHES)}")
+    if what == "learn":
+        return bench_learn(presets.split(","), env_steps, env, out or "bench_learn", overrides.split())
     rows = _BENCHES[what](tasks, num_envs, seconds, repeats)
     print(format_table(rows))
     if out:

@@ -35,6 +35,7 @@ METRICS: dict[str, str] = {
     "train_return": "mean undiscounted return of the last 100 finished training episodes (NaN before the first)",
     "train_episode_length": "mean length of the last 100 finished training episodes",
     "episodes": "finished training episodes so far",
+    "step_reward": "mean real reward per env step collected in this epoch (on-policy, no lag)",
     "actor_loss": "actor loss (−J, normalised by ret_rms or H)",
     "actor_grad_norm": "actor gradient norm before clipping",
     "critic_loss": "critic MSE, mean over the epoch's minibatches",
@@ -334,7 +335,7 @@ def run(cfg_or_preset: RunConfig | str = "pwm_5M_flow_k4_heun", overrides: list[
                 dt = time.perf_counter() - te
                 m.update(env_steps=env_steps, wall_time=wall0 + time.perf_counter() - t_start, train_return=tr,
                          train_episode_length=tl, episodes=stats.count, fps=N * H / dt, time_epoch=dt,
-                         skipped_updates=skipped, nan_streak=nan_streak, nan_resets=track.nan_resets,
+                         skipped_updates=skipped, nan_streak=nan_streak, nan_resets=track.nan_resets, step_reward=track.step_reward(),
                          **{k: agent.counters[k] for k in ("wm_forward", "velocity_evals", "actor_calls")})
                 if nan_streak >= t.max_nan_streak:
                     mlog.write(m)
@@ -373,9 +374,11 @@ def _env_state(env):
 
 class _Tracker:
     "`on_step` callback: feeds finished episodes to `EpisodeStats`, counts simulator NaN recoveries."
-    def __init__(self, stats: EpisodeStats): self.stats, self.nan_resets = stats, 0
+    def __init__(self, stats: EpisodeStats): self.stats, self.nan_resets, self.rewards = stats, 0, []
     def __call__(self, s: EnvStep, info: dict):
         self.stats.add(s.done, info["episode_return"], info["episode_length"]); self.nan_resets = int(info.get("nan_resets", 0))
+        self.rewards.append(s.reward.float().mean())
+    def step_reward(self) -> float: return float(torch.stack(self.rewards).mean()) if self.rewards else float("nan")
 
 def _periodic(run_dir: Path, epoch: int, keep: int):
     "Copy latest.pt to ckpt/epoch_XXXXXX.pt and delete all but the newest `keep` of those."
