@@ -105,7 +105,7 @@ def _fake_stream(num_envs: int, steps: int, horizon: int, seed: int = 0):
         ep = np.where(done, ep + 1, ep); k = np.where(done, 0, k1)
         length = np.where(done, g.integers(1, 3 * horizon, num_envs), length)
 
-# %% ../nbs/07_buffer.ipynb #b51283ad
+# %% ../nbs/07_buffer.ipynb #2ce5a0c2
 class RunningMeanStd:
     "Running mean/variance over the leading dims of the batches given to `update`, in float64 on `device`."
     def __init__(self, shape=(), device="cpu", eps: float = 1e-4):

@@ -18,7 +18,7 @@ from .integrators import integrate, velocity_evals
 __all__ = ['WorldModel', 'tau_embedding_dim', 'wm_param_counts', 'solve_velocity_width', 'parity_report', 'MLPWorldModel',
            'FlowWorldModel', 'make_world_model', 'rollout']
 
-# %% ../nbs/03_world_models.ipynb #99744073
+# %% ../nbs/03_world_models.ipynb #06352505
 @runtime_checkable
 class WorldModel(Protocol):
     "A latent world model (SPEC §1). `task` is None for single-task models and integer ids for multitask ones."
@@ -31,7 +31,7 @@ class WorldModel(Protocol):
     def reward_loss(self, z: Tensor, a: Tensor, r: Tensor, task: Tensor | int | None = None) -> Tensor: ...
     def next_with_loss(self, z_from: Tensor, z_to: Tensor, a: Tensor, task: Tensor | int | None = None) -> tuple[Tensor, Tensor]: ...
 
-# %% ../nbs/03_world_models.ipynb #e6022332
+# %% ../nbs/03_world_models.ipynb #0e458e70
 _HEAD_OUT = {"twohot": lambda c: c.num_bins, "scalar": lambda c: 1}   # reward head output size
 _LOSS_OUT = {"ce": lambda c: c.num_bins, "mse": lambda c: 1}          # output size the reward loss expects
 
@@ -77,7 +77,7 @@ def parity_report(cfg: WorldModelConfig, obs_dim: int, act_dim: int, n_tasks: in
     p_flow = wm_param_counts(cfg, obs_dim, act_dim, n_tasks, kind="flow", velocity_units=vu)["total"]
     return dict(P_mlp=p_mlp, P_flow=p_flow, gap=(p_flow - p_mlp) / p_mlp, velocity_units=list(vu))
 
-# %% ../nbs/03_world_models.ipynb #d2d28ac8
+# %% ../nbs/03_world_models.ipynb #e4dbb2f5
 class _WorldModelBase(nn.Module):
     "Encoder, reward head (with its matching loss) and task embedding shared by every world model."
     def __init__(self, cfg: WorldModelConfig, obs_dim: int, act_dim: int, n_tasks: int = 0):
@@ -143,7 +143,7 @@ class _WorldModelBase(nn.Module):
         d = dict(encoder=param_count(self._encoder), dynamics=param_count(self._dynamics_net), reward=param_count(self._reward), task_emb=emb)
         return {**d, "total": sum(d.values())}
 
-# %% ../nbs/03_world_models.ipynb #e1c4d132
+# %% ../nbs/03_world_models.ipynb #83154aa1
 class MLPWorldModel(_WorldModelBase):
     "PWM's world model: `next(z,a)` is one MLP ending in LayerNorm → SimNorm (SPEC §1.1)."
     velocity_evals_per_step = 1
@@ -166,7 +166,7 @@ class MLPWorldModel(_WorldModelBase):
         z = self.next(z_from, a, task)
         return z, (z - z_to).pow(2).mean(-1)
 
-# %% ../nbs/03_world_models.ipynb #52dd8fdd
+# %% ../nbs/03_world_models.ipynb #2f4d3602
 class FlowWorldModel(_WorldModelBase):
     "Flow-matching world model: `next(z,a)` integrates a velocity field over τ ∈ [0,1] (SPEC §1.2)."
     def __init__(self, cfg: WorldModelConfig, obs_dim: int, act_dim: int, n_tasks: int = 0, target_grad: bool = False):
@@ -213,7 +213,7 @@ class FlowWorldModel(_WorldModelBase):
         target = z_to - (z_from if self.target_grad else z_from.detach())
         return (self.velocity(z_tau, a, tau, task) - target).pow(2).mean(-1)
 
-# %% ../nbs/03_world_models.ipynb #29aafcd8
+# %% ../nbs/03_world_models.ipynb #adb300fe
 _KINDS = {"mlp": MLPWorldModel, "flow": FlowWorldModel}
 
 def make_world_model(cfg: WorldModelConfig, obs_dim: int, act_dim: int, n_tasks: int = 0) -> WorldModel:
