@@ -170,6 +170,14 @@ def parse_dmc_name(name: str) -> tuple[str, str]:
     hint = f" (did you mean {', '.join('dmc:' + c for c in close)}?)" if close else ""
     raise EnvError(f"dmc:{name}: unknown dm_control domain{hint}; domains: {', '.join(sorted({d for d, _ in suite.ALL_TASKS}))}")
 
+def _to_box(a: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    "Map actions in [-1, 1] onto a task's action box [lo, hi]."
+    return lo + (a + 1.0) * 0.5 * (hi - lo)
+
+def _step_arrays(n: int, num_obs: int):
+    "Fresh (obs, reward, terminated, truncated) arrays for a Python loop over `n` simulator copies."
+    return np.empty((n, num_obs)), np.zeros(n), np.zeros(n, bool), np.zeros(n, bool)
+
 class DMCVecEnv(BatchedEnv):
     "A batch of dm_control suite tasks behind the `VecEnv` protocol, with TD-MPC2's action repeat and episode length."
     def __init__(self, task: str, num_envs: int, seed: int, device="cpu", episode_length: int | None = None,
@@ -215,9 +223,7 @@ class DMCVecEnv(BatchedEnv):
             e.task.random.set_state(d["random"]); e._step_count = d["step_count"]; e._reset_next_step = d["reset_next"]
 
     def _step_envs(self, a):
-        u = self._lo + (a + 1.0) * 0.5 * (self._hi - self._lo)
-        obs = np.empty((self.num_envs, self.num_obs)); rew = np.zeros(self.num_envs)
-        term = np.zeros(self.num_envs, bool); trunc = np.zeros(self.num_envs, bool)
+        u, (obs, rew, term, trunc) = _to_box(a, self._lo, self._hi), _step_arrays(self.num_envs, self.num_obs)
         for i, env in enumerate(self.envs):
             for _ in range(self.action_repeat):
                 ts = env.step(u[i]); rew[i] += ts.reward or 0.0
@@ -269,9 +275,7 @@ class GymVecEnv(BatchedEnv):
         return np.stack(out)
 
     def _step_envs(self, a):
-        u = self._lo + (a + 1.0) * 0.5 * (self._hi - self._lo)
-        obs = np.empty((self.num_envs, self.num_obs)); rew = np.zeros(self.num_envs)
-        term = np.zeros(self.num_envs, bool); trunc = np.zeros(self.num_envs, bool)
+        u, (obs, rew, term, trunc) = _to_box(a, self._lo, self._hi), _step_arrays(self.num_envs, self.num_obs)
         for i, env in enumerate(self.envs):
             for _ in range(self.action_repeat):
                 o, r, te, tr, _ = env.step(u[i]); rew[i] += r

@@ -144,7 +144,7 @@ class Agent(nn.Module):
             a = self._policy(z)
             with torch.no_grad():
                 a_env = self._policy(self.encode(obs), deterministic=False) if closed else a.detach()
-                next_obs, r_env, done, info = env.step(a_env.to(env.device) if hasattr(env, "device") else a_env)
+                next_obs, r_env, done, info = env.step(a_env.to(env.device))
                 next_obs, r_env = next_obs.to(dev), r_env.to(dev)
                 term, trunc = info["terminated"].to(dev), info["truncated"].to(dev)
                 done = done.to(dev)
