@@ -38,19 +38,25 @@ class ReplayBuffer:
         self.rew = torch.zeros(T, N, dtype=dtype, **kw)
         self.terminated = torch.zeros(T, N, dtype=torch.bool, **kw)
         self.ended = torch.zeros(T, N, dtype=torch.bool, **kw)   # terminated or truncated
+        self.invalid = torch.zeros(T, N, dtype=torch.bool, **kw) # not a real transition (simulator NaN recovery)
         self.ptr, self.size = 0, 0
 
     def __len__(self) -> int: return self.size * self.num_envs
 
-    def add(self, obs: Tensor, act: Tensor, rew: Tensor, next_obs: Tensor, terminated: Tensor, truncated: Tensor):
-        "Store one step of all envs; `next_obs` must be `info['obs_before_reset']` (the true successor) where done."
+    def add(self, obs: Tensor, act: Tensor, rew: Tensor, next_obs: Tensor, terminated: Tensor, truncated: Tensor,
+            invalid: Tensor | None = None):
+        """Store one step of all envs; `next_obs` must be `info['obs_before_reset']` (the true successor) where done.
+        `invalid` marks steps that are not real transitions (`info['nan_reset']`): they end the episode and are
+        never used (masked out) by a slice."""
         N = self.num_envs
         for name, x, shp in (("obs", obs, (N, self.obs_dim)), ("act", act, (N, self.act_dim)), ("rew", rew, (N,)),
                              ("next_obs", next_obs, (N, self.obs_dim)), ("terminated", terminated, (N,)), ("truncated", truncated, (N,))):
             if tuple(x.shape) != shp: raise ValueError(f"ReplayBuffer.add: {name} has shape {tuple(x.shape)}, expected {shp}")
         p = self.ptr
         self.obs[p] = obs; self.act[p] = act; self.rew[p] = rew; self.next_obs[p] = next_obs
-        self.terminated[p] = terminated.bool(); self.ended[p] = terminated.bool() | truncated.bool()
+        bad = invalid.bool() if invalid is not None else torch.zeros_like(self.ended[p])
+        self.terminated[p] = terminated.bool() & ~bad; self.ended[p] = terminated.bool() | truncated.bool() | bad
+        self.invalid[p] = bad
         self.ptr = (p + 1) % self.steps
         self.size = min(self.size + 1, self.steps)
 
@@ -72,17 +78,17 @@ class ReplayBuffer:
         ended = self.ended[t, e]
         # mask_i = 1 while no episode end happened strictly before step i
         before = torch.cumsum(ended.int(), 0) - ended.int()
-        mask = before == 0
+        mask = (before == 0) & ~self.invalid[t, e]
         obs = torch.cat([self.obs[t[:1], e[:1]], self.next_obs[t, e]], 0)
         return Slices(obs=obs, act=self.act[t, e], rew=self.rew[t, e], terminated=self.terminated[t, e] & mask,
                       mask=mask.to(self.rew.dtype))
 
     def state_dict(self) -> dict:
-        keys = ("obs", "next_obs", "act", "rew", "terminated", "ended")
+        keys = ("obs", "next_obs", "act", "rew", "terminated", "ended", "invalid")
         return {**{k: getattr(self, k) for k in keys}, "ptr": self.ptr, "size": self.size}
 
     def load_state_dict(self, d: dict):
-        for k in ("obs", "next_obs", "act", "rew", "terminated", "ended"):
+        for k in ("obs", "next_obs", "act", "rew", "terminated", "ended", "invalid"):
             if d[k].shape != getattr(self, k).shape:
                 raise ValueError(f"ReplayBuffer.load_state_dict: {k} has shape {tuple(d[k].shape)}, buffer expects {tuple(getattr(self, k).shape)}")
             getattr(self, k).copy_(d[k])
@@ -105,7 +111,7 @@ def _fake_stream(num_envs: int, steps: int, horizon: int, seed: int = 0):
         ep = np.where(done, ep + 1, ep); k = np.where(done, 0, k1)
         length = np.where(done, g.integers(1, 3 * horizon, num_envs), length)
 
-# %% ../nbs/07_buffer.ipynb #2ce5a0c2
+# %% ../nbs/07_buffer.ipynb #2c20aa92
 class RunningMeanStd:
     "Running mean/variance over the leading dims of the batches given to `update`, in float64 on `device`."
     def __init__(self, shape=(), device="cpu", eps: float = 1e-4):

@@ -121,6 +121,18 @@ class Agent(nn.Module):
         return self.wm.step(z, a)
 
     @torch.no_grad()
+    def _env_step(self, env, obs: Tensor, a: Tensor, buffer: ReplayBuffer | None, on_step) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+        "Step the real env with `a`, store the transition, update obs_rms, report it. Returns (next obs, done, term, trunc) on device."
+        dev = self.device
+        next_obs, r, done, info = env.step(a.to(env.device))
+        obs, next_obs, r, done = obs.to(dev), next_obs.to(dev), r.to(dev), done.to(dev)
+        term, trunc, real_next = info["terminated"].to(dev), info["truncated"].to(dev), info["obs_before_reset"].to(dev)
+        if buffer is not None: buffer.add(obs, a.to(dev), r, real_next, term, trunc, invalid=info["nan_reset"].to(dev))
+        if self.obs_rms is not None: self.obs_rms.update(obs)
+        if on_step is not None: on_step(EnvStep(obs, a, r, real_next, term, trunc, done), info)
+        return next_obs, done, term, trunc
+
+    @torch.no_grad()
     def act(self, obs: Tensor, deterministic: bool = True) -> Tensor:
         "Closed-loop action in [-1, 1] for real observations `obs [N, obs_dim]`."
         return self._policy(self.encode(obs), deterministic)
@@ -144,14 +156,7 @@ class Agent(nn.Module):
             a = self._policy(z)
             with torch.no_grad():
                 a_env = self._policy(self.encode(obs), deterministic=False) if closed else a.detach()
-                next_obs, r_env, done, info = env.step(a_env.to(env.device))
-                next_obs, r_env = next_obs.to(dev), r_env.to(dev)
-                term, trunc = info["terminated"].to(dev), info["truncated"].to(dev)
-                done = done.to(dev)
-                real_next = info["obs_before_reset"].to(dev)
-                if buffer is not None: buffer.add(obs, a_env, r_env, real_next, term, trunc)
-                if self.obs_rms is not None: self.obs_rms.update(obs)
-                if on_step is not None: on_step(EnvStep(obs, a_env, r_env, real_next, term, trunc, done), info)
+                next_obs, done, term, trunc = self._env_step(env, obs, a_env, buffer, on_step)
             z_next, r = self._wm_step(z, a)
             v_next = self.critic.min_value(z_next) * (~term).to(z_next.dtype)
             ret = J_acc + disc * r
@@ -188,13 +193,7 @@ class Agent(nn.Module):
     def collect(self, env, obs: Tensor, buffer: ReplayBuffer, on_step=None) -> Tensor:
         "Step `env` H times with the current policy (no update): the first epoch's data collection."
         for _ in range(self.cfg.train.horizon):
-            a = self.act(obs, deterministic=False)
-            next_obs, r, done, info = env.step(a)
-            real_next = info["obs_before_reset"].to(self.device)
-            buffer.add(obs.to(self.device), a, r.to(self.device), real_next, info["terminated"].to(self.device), info["truncated"].to(self.device))
-            if self.obs_rms is not None: self.obs_rms.update(obs.to(self.device))
-            if on_step is not None: on_step(EnvStep(obs, a, r, real_next, info["terminated"], info["truncated"], done), info)
-            obs = next_obs.to(self.device)
+            obs = self._env_step(env, obs, self.act(obs, deterministic=False), buffer, on_step)[0]
         return obs
 
     # --- 2. critic -----------------------------------------------------------------------------
