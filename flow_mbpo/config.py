@@ -14,8 +14,8 @@ import yaml
 
 # %% auto #0
 __all__ = ['Integrator', 'ConfigError', 'check_value', 'EnvConfig', 'WorldModelConfig', 'ActorConfig', 'CriticConfig',
-           'OptimConfig', 'TrainConfig', 'LogConfig', 'RunConfig', 'load_yaml', 'valid_keys', 'parse_overrides',
-           'apply_overrides', 'list_presets', 'get_config']
+           'OptimConfig', 'TrainConfig', 'LogConfig', 'DiagConfig', 'RunConfig', 'load_yaml', 'valid_keys',
+           'parse_overrides', 'apply_overrides', 'list_presets', 'get_config']
 
 # %% ../nbs/00_config.ipynb #830162a0
 class ConfigError(ValueError):
@@ -270,6 +270,24 @@ class LogConfig(_Section):
     def _validate(self):
         self._need(self.log_every >= 1, "log_every", "must be >= 1")
 
+# %% ../nbs/00_config.ipynb #d1a90001
+@dataclass(frozen=True)
+class DiagConfig(_Section):
+    "Low-frequency diagnostics (SPEC §7), written to `diagnostics.jsonl` every `every` training epochs."
+    _prefix = "diag."
+    every: int = 50                   # training epochs between diagnostics; 0 = off
+    esnr_samples: int = 8             # independent minibatch gradients per ESNR estimate
+    wm_esnr: bool = True              # also the world model's gradient ESNR
+    jacobian_vectors: int = 8         # random vectors per Jacobian-norm estimate (Hutchinson)
+    jacobian_batch: int = 256         # latents the Jacobian norms are averaged over
+    rollout_steps: int = 20           # open-loop latent rollout length (errors reported at 10 and 20)
+    flops: bool = True                # count FLOPs per update once at the start (run_info.json)
+    def _validate(self):
+        self._need(self.every >= 0, "every", "must be >= 0 (0 = off)")
+        self._need(self.esnr_samples >= 2, "esnr_samples", "must be >= 2 (ESNR needs a spread)")
+        for n in ("jacobian_vectors", "jacobian_batch", "rollout_steps"):
+            self._need(getattr(self, n) >= 1, n, "must be >= 1")
+
 # %% ../nbs/00_config.ipynb #ecdaed79
 @dataclass(frozen=True)
 class RunConfig(_Section):
@@ -284,6 +302,7 @@ class RunConfig(_Section):
     optim: OptimConfig = field(default_factory=OptimConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     log: LogConfig = field(default_factory=LogConfig)
+    diag: DiagConfig = field(default_factory=DiagConfig)
 
     def __post_init__(self):
         for f in fields(self):
@@ -323,7 +342,8 @@ class RunConfig(_Section):
         return hashlib.sha256(json.dumps(flat, sort_keys=True).encode()).hexdigest()[:12]
 
 _SECTIONS = {"env": EnvConfig, "wm": WorldModelConfig, "actor": ActorConfig, "critic": CriticConfig,
-             "optim": OptimConfig, "train": TrainConfig, "log": LogConfig}
+             "optim": OptimConfig, "train": TrainConfig, "log": LogConfig,
+             "diag": DiagConfig}
 
 # %% ../nbs/00_config.ipynb #eea4b85c
 class _Loader(yaml.SafeLoader):

@@ -20,6 +20,7 @@ from .envs import make_env_from_config
 from .buffer import ReplayBuffer
 from .pwm import Agent, EnvStep
 from .evaluate import evaluate_agent, EvalResult, env_kwargs
+from .diagnostics import DIAG_METRICS, diag_due, epoch_diagnostics, run_info
 
 # %% auto #0
 __all__ = ['METRICS', 'EVAL_METRICS', 'CKPT_FORMAT', 'check_metrics', 'new_run_dir', 'atomic_save', 'write_json', 'JsonlLog',
@@ -272,6 +273,7 @@ def run(cfg_or_preset: RunConfig | str = "pwm_5M_flow_k4_heun", overrides: list[
     if state is None:
         run_dir = new_run_dir(cfg)
         (run_dir / "config.yaml").write_text(cfg.to_yaml())
+        write_json(run_dir / "run_info.json", run_info(agent))
     else:
         try: agent.load_full_state(state["agent"])
         except ValueError as e: raise ValueError(f"resume: {run_dir}/ckpt/latest.pt does not match config.yaml: {e}") from None
@@ -283,6 +285,7 @@ def run(cfg_or_preset: RunConfig | str = "pwm_5M_flow_k4_heun", overrides: list[
     (run_dir / "ckpt").mkdir(exist_ok=True)
     mlog = JsonlLog(run_dir / "metrics.jsonl", METRICS, start_epoch if state else None)
     elog = JsonlLog(run_dir / "eval.jsonl", EVAL_METRICS, start_epoch if state else None)
+    dlog = JsonlLog(run_dir / "diagnostics.jsonl", DIAG_METRICS, start_epoch if state else None)
     evals = read_jsonl(run_dir / "eval.jsonl")
     wb = _wandb_init(cfg, run_dir)
     prog = Progress(t.epochs, start_epoch, enabled=cfg.log.progress, desc=cfg.preset)
@@ -321,6 +324,8 @@ def run(cfg_or_preset: RunConfig | str = "pwm_5M_flow_k4_heun", overrides: list[
                     ta = time.perf_counter()
                     obs, data, am = agent.update_actor(env, obs, buffer, on_step=track)
                     env_steps += N * H
+                    dg = epoch_diagnostics(agent, buffer, epoch, env_steps) if diag_due(cfg.diag, epoch) else None
+                    if dg: dlog.write(dg); wb and wb.log({k: v for k, v in dg.items() if k != "rollout_error"}, step=env_steps)
                     tc = time.perf_counter()
                     cm = agent.update_critic(data)
                     tw = time.perf_counter()
@@ -329,7 +334,7 @@ def run(cfg_or_preset: RunConfig | str = "pwm_5M_flow_k4_heun", overrides: list[
                     skipped = sum(int(x.pop("skipped")) for x in (am, cm, wm))
                     m.update({k: float(v) for k, v in {**am, **cm, **wm}.items()})
                     with torch.no_grad(): astd = float(agent.actor.action_std(data.z[0], n=8).mean())
-                    m.update(time_actor=tc - ta, time_critic=tw - tc, time_wm=tend - tw, action_std=astd)
+                    m.update(time_actor=tc - ta - (dg["time_diag"] if dg else 0.0), time_critic=tw - tc, time_wm=tend - tw, action_std=astd)
                 nan_streak = nan_streak + 1 if skipped else 0
                 tr, tl = stats.means()
                 dt = time.perf_counter() - te
@@ -357,7 +362,7 @@ def run(cfg_or_preset: RunConfig | str = "pwm_5M_flow_k4_heun", overrides: list[
                 if stop.signal is not None:
                     status = "interrupted"; break
     finally:
-        prog.close(); mlog.close(); elog.close(); env.close()
+        prog.close(); mlog.close(); elog.close(); dlog.close(); env.close()
         if wb: wb.finish()
     done_epochs = (records[-1]["epoch"] + 1) if records else start_epoch
     summary = dict(status=status, epochs=done_epochs, env_steps=env_steps, preset=cfg.preset, config_hash=cfg.hash(),
