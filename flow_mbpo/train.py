@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from fastcore.script import call_parse
 
-from .config import RunConfig, ConfigError, get_config, apply_overrides, list_presets
+from .config import RunConfig, ConfigError, get_config, apply_overrides, parse_overrides, list_presets
 from .envs import make_env_from_config
 from .buffer import ReplayBuffer
 from .pwm import Agent, EnvStep
@@ -222,7 +222,7 @@ def _load_for_resume(resume, overrides, kw) -> tuple[RunConfig, Path, dict]:
     ck = run_dir / "ckpt" / "latest.pt"
     if not ck.exists(): raise FileNotFoundError(f"resume: {ck} does not exist (the run saved no checkpoint yet)")
     cfg = RunConfig.from_yaml(run_dir / "config.yaml")
-    flat = {**(dict(overrides) if isinstance(overrides, dict) else {k: v for k, v in (o.split("=", 1) for o in overrides)}),
+    flat = {**parse_overrides(overrides or []),
             **{k.replace("__", "."): v for k, v in kw.items()}}
     bad = sorted(set(flat) - _RESUMABLE_OVERRIDES)
     if bad: raise ConfigError(bad[0], f"cannot be changed on resume (only {sorted(_RESUMABLE_OVERRIDES)})")
@@ -290,6 +290,7 @@ def run(cfg_or_preset: RunConfig | str = "pwm_5M_flow_k4_heun", overrides: list[
     wb = _wandb_init(cfg, run_dir)
     prog = Progress(t.epochs, start_epoch, enabled=cfg.log.progress, desc=cfg.preset)
     records, status, t_start, last_eval = [], "finished", time.perf_counter(), (evals[-1]["det_mean"] if evals else None)
+    nan_stop = None
     N, H = env.num_envs, t.horizon
     needs_warmup = start_epoch == 0 or agent.counters["wm_updates"] == 0
 
@@ -325,7 +326,7 @@ def run(cfg_or_preset: RunConfig | str = "pwm_5M_flow_k4_heun", overrides: list[
                     obs, data, am = agent.update_actor(env, obs, buffer, on_step=track)
                     env_steps += N * H
                     dg = epoch_diagnostics(agent, buffer, epoch, env_steps) if diag_due(cfg.diag, epoch) else None
-                    if dg: dlog.write(dg); wb and wb.log({k: v for k, v in dg.items() if k != "rollout_error"}, step=env_steps)
+                    if dg: dlog.write(dg); wb and wb.log(_wandb_diag(dg), step=env_steps)
                     tc = time.perf_counter()
                     cm = agent.update_critic(data)
                     tw = time.perf_counter()
@@ -343,9 +344,10 @@ def run(cfg_or_preset: RunConfig | str = "pwm_5M_flow_k4_heun", overrides: list[
                          skipped_updates=skipped, nan_streak=nan_streak, nan_resets=track.nan_resets, step_reward=track.step_reward(),
                          **{k: agent.counters[k] for k in ("wm_forward", "velocity_evals", "actor_calls")})
                 if nan_streak >= t.max_nan_streak:
-                    mlog.write(m)
-                    raise FloatingPointError(f"{nan_streak} consecutive epochs with non-finite losses/gradients (train.max_nan_streak="
-                                             f"{t.max_nan_streak}); stopping at epoch {epoch}. The last good checkpoint is {run_dir}/ckpt/latest.pt")
+                    mlog.write(m); records.append(m); wb and wb.log(m, step=env_steps)
+                    nan_stop = (f"{nan_streak} consecutive epochs with non-finite losses/gradients (train.max_nan_streak="
+                                f"{t.max_nan_streak}); stopped at epoch {epoch}. The last good checkpoint is {run_dir}/ckpt/latest.pt")
+                    status = "nan_stopped"; break
                 if epoch % cfg.log.log_every == 0 or epoch + 1 == t.epochs:
                     mlog.write(m); records.append(m); wb and wb.log(m, step=env_steps)
                 if t.eval_every and (epoch + 1) % t.eval_every == 0 and not needs_warmup:
@@ -356,20 +358,22 @@ def run(cfg_or_preset: RunConfig | str = "pwm_5M_flow_k4_heun", overrides: list[
                                                                agent=agent.full_state(), eval=e), run_dir / "ckpt" / "best.pt")
                 prog.update(epoch, m, last_eval)
                 last = epoch + 1 == t.epochs
-                if stop.signal is not None or last or (t.ckpt_every and (epoch + 1) % t.ckpt_every == 0):
+                periodic = t.ckpt_every and (epoch + 1) % t.ckpt_every == 0 and nan_streak == 0   # never checkpoint a NaN streak
+                if stop.signal is not None or last or periodic:
                     save(run_dir / "ckpt" / "latest.pt", epoch + 1)
                     if t.keep_ckpts and not last and stop.signal is None: _periodic(run_dir, epoch + 1, t.keep_ckpts)
                 if stop.signal is not None:
                     status = "interrupted"; break
     finally:
         prog.close(); mlog.close(); elog.close(); dlog.close(); env.close()
-        if wb: wb.finish()
+        if wb: wb.finish(exit_code=0 if status in ("finished", "interrupted") else 1)
     done_epochs = (records[-1]["epoch"] + 1) if records else start_epoch
     summary = dict(status=status, epochs=done_epochs, env_steps=env_steps, preset=cfg.preset, config_hash=cfg.hash(),
                    best_eval_return=best, last_eval=evals[-1] if evals else None,
                    wall_time=wall0 + time.perf_counter() - t_start, device=str(device),
                    params=agent.param_counts(), counters=agent.counters)
     write_json(run_dir / "summary.json", summary)
+    if nan_stop: raise FloatingPointError(nan_stop)
     return RunResult(run_dir, cfg, status, done_epochs, env_steps, read_jsonl(run_dir / "metrics.jsonl"), evals, best)
 
 # %% ../nbs/10_train.ipynb #70a8876c
@@ -405,6 +409,10 @@ def _evaluate(agent, cfg: RunConfig, epoch: int, env_steps: int) -> dict:
             out.update({f"{tag}_mean": r.mean, f"{tag}_std": r.std, f"{tag}_iqm": r.iqm, f"{tag}_length": r.mean_length})
     out["eval_seconds"] = time.perf_counter() - t0
     return out
+
+def _wandb_diag(d: dict) -> dict:
+    "A `diagnostics.jsonl` record for wandb: under `diag/` (its cumulative counters would clash with the epoch's), per-step list left out."
+    return {(k if k in ("epoch", "env_steps") else f"diag/{k}"): v for k, v in d.items() if k != "rollout_error"}
 
 def _wandb_init(cfg: RunConfig, run_dir: Path):
     "One wandb run per run directory (resumed with the same id), or None when `log.wandb='disabled'`."
