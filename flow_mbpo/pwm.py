@@ -89,6 +89,12 @@ class Agent(nn.Module):
                              critic_updates=0, wm_updates=0, skipped_actor=0, skipped_critic=0, skipped_wm=0)
         self.wm_evals_per_step = int(self.wm.velocity_evals_per_step)
         self.fm_loss_evals = 1 if cfg.wm.kind == "flow" else 0     # the flow-matching loss evaluates v once more
+        # train.compile: torch.compile the three per-step hot paths (a macro step of the world model, an actor call,
+        # a step of the world-model loss). On a GPU each is dozens of small kernels whose launch overhead dominates at
+        # PWM's sizes, and fusing them is the point. Bound methods are compiled, not the modules, so parameter names,
+        # state_dicts and checkpoints are identical with and without compile.
+        wrap = torch.compile if t.compile else (lambda f: f)
+        self._wm_step_fn, self._wm_next_loss_fn, self._actor_fn = wrap(self.wm.step), wrap(self.wm.next_with_loss), wrap(self.actor.forward)
 
     # --- helpers -------------------------------------------------------------------------------
     def set_lr(self, epoch: int) -> dict:
@@ -114,11 +120,11 @@ class Agent(nn.Module):
     def _policy(self, z: Tensor, deterministic: bool = False) -> Tensor:
         self.counters["actor_calls"] += 1
         zin = z.detach() if self.cfg.actor.detach else z
-        return torch.tanh(self.actor(zin, deterministic=deterministic))
+        return torch.tanh(self._actor_fn(zin, deterministic=deterministic))
 
     def _wm_step(self, z: Tensor, a: Tensor):
         self.counters["wm_forward"] += 1; self.counters["velocity_evals"] += self.wm_evals_per_step
-        return self.wm.step(z, a)
+        return self._wm_step_fn(z, a)
 
     @torch.no_grad()
     def _env_step(self, env, obs: Tensor, a: Tensor, buffer: ReplayBuffer | None, on_step) -> tuple[Tensor, Tensor, Tensor, Tensor]:
@@ -238,7 +244,7 @@ class Agent(nn.Module):
                 d = self.wm.dynamics_loss(z_from, z_tgt[t], s.act[t])
             else:
                 z_from = z
-                z_next, d = self.wm.next_with_loss(z_from, z_tgt[t], s.act[t])
+                z_next, d = self._wm_next_loss_fn(z_from, z_tgt[t], s.act[t])
             self.counters["wm_forward"] += 1
             self.counters["velocity_evals"] += (0 if teacher else self.wm_evals_per_step) + self.fm_loss_evals
             dyn = dyn + (w[t] * d).mean()
