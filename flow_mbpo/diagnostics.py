@@ -128,7 +128,7 @@ def rollout_diagnostics(agent, s: Slices) -> dict:
 def compute_counts(agent) -> dict:
     "Cumulative compute counters of `agent` with backward passes and the `compute_index` proxy."
     c, H = agent.counters, agent.cfg.train.horizon
-    wm_bwd = H * (c["actor_updates"] + c["wm_updates"])
+    wm_bwd = c["wm_backward"]                                   # H per actor update and per WM update
     actor_bwd = H * c["actor_updates"]
     return dict(wm_forward=c["wm_forward"], wm_backward=wm_bwd, velocity_evals=c["velocity_evals"], actor_calls=c["actor_calls"],
                 actor_backward=actor_bwd, actor_velocity_evals=c["actor_calls"] * agent.actor.velocity_evals_per_call,

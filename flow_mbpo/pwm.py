@@ -193,6 +193,7 @@ class Agent(nn.Module):
         if grads is not None: grads = [torch.zeros_like(p) if g is None else g for p, g in zip(params, grads)]
         res = guarded_step(self.actor_opt, params, loss, self.cfg.optim.actor_grad_norm, grads=grads)
         self.counters["actor_updates"] += 1; self.counters["skipped_actor"] += int(res.skipped)
+        self.counters["wm_backward"] += self.cfg.train.horizon      # macro steps the actor gradient went back through
         return obs, data, dict(actor_loss=res.loss, actor_grad_norm=res.grad_norm, skipped=int(res.skipped))
 
     @torch.no_grad()
@@ -264,7 +265,7 @@ class Agent(nn.Module):
             if self.rew_rms is not None: self.rew_rms.update(s.rew[s.mask.bool()])
             loss, dyn, rwd = self.wm_loss(s)
             res = guarded_step(self.wm_opt, params, loss, self.cfg.optim.wm_grad_norm)
-            self.counters["wm_updates"] += 1; self.counters["wm_backward"] += 1; skipped += int(res.skipped)
+            self.counters["wm_updates"] += 1; self.counters["wm_backward"] += t.horizon; skipped += int(res.skipped)
             tot.append(res.loss); dyns.append(dyn.detach()); rws.append(rwd.detach()); gns.append(res.grad_norm)
         self.counters["skipped_wm"] += skipped
         return dict(wm_loss=torch.stack(tot).mean(), wm_dynamics_loss=torch.stack(dyns).mean(),
