@@ -50,7 +50,7 @@ METRICS: dict[str, str] = {
     "action_std": "mean over action dims of the policy's action std (after tanh) on the epoch's start latents",
     "fps": "env steps per second of wall clock in this epoch",
     "time_actor": "seconds in the actor update (incl. env steps)", "time_critic": "seconds in the critic update",
-    "time_wm": "seconds in world-model updates", "time_epoch": "seconds for the whole epoch",
+    "time_wm": "seconds in world-model updates", "time_epoch": "seconds for the whole epoch (diagnostics included when they ran)",
     "wm_forward": "cumulative world-model macro steps", "velocity_evals": "cumulative velocity-field evaluations",
     "actor_calls": "cumulative actor forward calls",
     "skipped_updates": "updates skipped this epoch for non-finite loss or gradient",
@@ -437,5 +437,7 @@ def train_cli(*args: str,  # an optional preset name, then section.key=value ove
         res = run(preset if resume is None else None, args, resume=resume)
     except (ConfigError, FileNotFoundError, ValueError) as e:
         print(f"flow-mbpo-train: error: {e}", file=sys.stderr); sys.exit(2)
+    except FloatingPointError as e:                     # the NaN policy stopped the run; summary.json says so too
+        print(f"flow-mbpo-train: stopped: {e}", file=sys.stderr); sys.exit(4)
     print(res, flush=True)
     sys.exit(0 if res.status == "finished" else 3)
