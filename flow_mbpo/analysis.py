@@ -92,7 +92,7 @@ class Run:
     summary: dict | None
     @property
     def status(self) -> str:
-        "`finished` or `interrupted` (from summary.json), else `incomplete` (still running, or killed)."
+        "The status in summary.json (`finished`, `interrupted`, `nan_stopped`), else `incomplete` (still running, or killed)."
         return self.summary["status"] if self.summary else "incomplete"
     def __repr__(self):
         return (f"Run({self.path.name!r}, {self.status}, epochs={len(self.metrics)}, evals={len(self.evals)}, "
