@@ -15,8 +15,8 @@ from .config import load_yaml
 from .envs import make_env, EnvError
 
 # %% auto #0
-__all__ = ['DEFAULT_ENV_TASKS', 'PWM_ANT_REFERENCE', 'parse_task', 'bench_env', 'format_table', 'bench_envs', 'bench_learn',
-           'bench_cli']
+__all__ = ['DEFAULT_ENV_TASKS', 'PWM_ANT_SEEDS_1M', 'PWM_ANT_REFERENCE', 'LEARN_STEPS', 'parse_task', 'bench_env', 'format_table',
+           'bench_envs', 'bench_learn', 'learn_report', 'bench_cli']
 
 # %% ../nbs/16_bench.ipynb #02f243a2
 DEFAULT_ENV_TASKS = ("ant", "ant[substeps=1]", "dmc:walker-walk", "dmc:cheetah-run", "gym:Ant-v5")
@@ -92,49 +92,105 @@ def _bench_envs_cli(tasks: str, num_envs: str, seconds: float, repeats: int) -> 
           flush=True)
     return bench_envs(ts, ns, seconds, repeats)
 
-_BENCHES = {"envs": _bench_envs_cli, "learn": None}
+_BENCHES = {"envs": _bench_envs_cli, "learn": None, "learn-report": None}
 
 # PWM's published training return on dflex Ant, mean of 5 seeds (SPEC §9): env steps -> return
+PWM_ANT_SEEDS_1M = (222, 463)   # PWM's five seeds at 1 M env steps: lowest and highest
 PWM_ANT_REFERENCE = {1_000_000: 353, 2_000_000: 1154, 5_000_000: 3743, 10_000_000: 7396, 20_000_000: 9155, 30_000_000: 9546}
 
+LEARN_STEPS = (500_000, 1_000_000, 2_000_000, 5_000_000)   # where the learning report reads each curve
+
+def _recipe_line(cfg) -> str:
+    "The settings a learning curve depends on, printed with every benchmark so its protocol is never in doubt."
+    o, t, w = cfg.optim, cfg.train, cfg.wm
+    return (f"{cfg.preset} on {cfg.env.name}: {cfg.env.num_envs} envs x H={t.horizon}; lr {o.lr_schedule} decay over "
+            f"{o.lr_decay_epochs} epochs (actor {o.actor_lr:g}, critic {o.critic_lr:g}, model {o.model_lr:g}); reward "
+            f"{w.reward_head}/{w.reward_loss} coef {w.reward_coef}; replay {cfg.buffer.sampling}; warm-up "
+            f"{t.wm_warmup_iters} iters; collection {t.collection}; rew_rms {t.rew_rms}, ret_rms {t.ret_rms}, "
+            f"obs_rms {t.obs_rms}; protocol: from scratch")
+
 def bench_learn(presets=("pwm_5M_baseline", "pwm_5M_flow_k4_heun"), env_steps: int = 1_000_000, env: str = "ant",
-                out_dir: str = "bench_learn", overrides=(), verbose: bool = True) -> list[dict]:
-    """Train each preset on `env` for `env_steps` env steps (same seed), write `curves.csv`, `phases.csv` and
-    `curves.png` (with PWM's published Ant curve) to `out_dir`; return per-preset summaries."""
-    import csv
-    import matplotlib; matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+                out_dir: str = "bench_learn", overrides=(), seeds=(0,), verbose: bool = True) -> list[dict]:
+    """Train each preset with each seed on `env` for `env_steps` env steps, into `out_dir/runs/<preset>-s<seed>`,
+    then write the report (`learn_report`). A run that already finished is kept; an interrupted one is resumed,
+    so several processes (one per seed) can share `out_dir` and the command can be repeated after a preemption."""
     from flow_mbpo.config import get_config
     from flow_mbpo.train import run
-    out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
-    rows, summaries = [], []
+    out = Path(out_dir); (out / "runs").mkdir(parents=True, exist_ok=True)
     for preset in presets:
-        cfg = get_config(preset, [f"env.name={env}", *overrides])
-        per_epoch = cfg.env.num_envs * cfg.train.horizon
-        epochs = max(2, -(-env_steps // per_epoch))
-        res = run(cfg, {"train.epochs": epochs, "log.root": str(out / "runs"), "log.experiment": "learn"})
-        for m in res.metrics:
-            rows.append(dict(preset=preset, epoch=m["epoch"], env_steps=m["env_steps"], train_return=m["train_return"],
-                             eval_return=next((e["det_mean"] for e in res.evals if e["epoch"] == m["epoch"]), float("nan"))))
-        tr = [m for m in res.metrics if m["phase"] == "train"]
-        phases = {k: float(np.mean([m[k] for m in tr])) if tr else float("nan") for k in ("time_actor", "time_critic", "time_wm", "time_epoch")}
-        summaries.append(dict(preset=preset, env=env, env_steps=res.env_steps, final_train_return=res.metrics[-1]["train_return"],
-                              best_eval_return=res.best_eval_return, run_dir=str(res.run_dir), **phases))
-        if verbose: print(summaries[-1], flush=True)
-    with open(out / "curves.csv", "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=list(rows[0])); w.writeheader(); w.writerows(rows)
-    with open(out / "phases.csv", "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=list(summaries[0])); w.writeheader(); w.writerows(summaries)
-    fig, ax = plt.subplots(figsize=(6, 3.8))
-    for preset in presets:
-        r = [x for x in rows if x["preset"] == preset]
-        ax.plot([x["env_steps"] for x in r], [x["train_return"] for x in r], label=f"{preset} (train)")
+        for seed in seeds:
+            cfg = get_config(preset, [f"env.name={env}", f"seed={seed}", *overrides])
+            epochs = max(2, -(-env_steps // (cfg.env.num_envs * cfg.train.horizon)))
+            if verbose: print(_recipe_line(cfg) + f"; seed {seed}; {epochs} epochs", flush=True)
+            d = out / "runs" / "learn" / f"{preset}-s{seed}"
+            summary = d / "summary.json"
+            if summary.exists() and json.loads(summary.read_text())["status"] == "finished":
+                if verbose: print(f"{d} finished already: kept", flush=True)
+                continue
+            if (d / "ckpt" / "latest.pt").exists(): run(resume=d, overrides=[f"train.epochs={epochs}"])
+            else: run(cfg, {"train.epochs": epochs, "log.root": str(out / "runs"), "log.experiment": "learn",
+                            "log.run_name": d.name})
+    return learn_report(out_dir, env, verbose)
+
+def _return_at(df, steps: int, per_epoch: int) -> float:
+    "Training return at `steps` env steps: the last logged value at or before it, NaN if the run stopped short."
+    if df.empty or df["env_steps"].max() < steps - per_epoch: return float("nan")
+    return float(df.loc[df["env_steps"] <= steps, "train_return"].iloc[-1])
+
+def learn_report(out_dir: str, env: str = "ant", verbose: bool = True) -> list[dict]:
+    """Read every run under `out_dir/runs` (finished or not) and write `curves.csv` (per seed), `summary.csv` /
+    `summary.md` (IQM and 95 % stratified-bootstrap CI over seeds at 0.5 M / 1 M / 2 M / 5 M steps where reached,
+    with the mean seconds per epoch phase) and `curves.png` (seeds, IQM and PWM's published Ant curve)."""
+    import matplotlib; matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import pandas as pd
+    from flow_mbpo.analysis import load_runs, interval_estimates
+    out = Path(out_dir)
+    runs = load_runs([out / "runs"])
+    curves = pd.concat([r.metrics.assign(preset=r.config.preset, seed=r.config.seed)[
+        ["preset", "seed", "epoch", "phase", "env_steps", "train_return", "train_episode_length"]] for r in runs if len(r.metrics)])
+    curves.to_csv(out / "curves.csv", index=False)
+    rows = []
+    for preset, group in curves.groupby("preset", sort=False):
+        rs = [r for r in runs if r.config.preset == preset]
+        per_epoch = rs[0].config.env.num_envs * rs[0].config.train.horizon
+        tr = pd.concat([r.metrics[r.metrics["phase"] == "train"] for r in rs])
+        row = dict(preset=preset, env=env, seeds=len(rs), recipe=_recipe_line(rs[0].config),
+                   max_env_steps=int(group["env_steps"].max()), devices=",".join(sorted({(r.summary or {}).get("device", "?")
+                                                                                          for r in rs})),
+                   **{k: float(tr[k].mean()) for k in ("time_actor", "time_critic", "time_wm", "time_epoch")})
+        for s in LEARN_STEPS:
+            vals = np.array([_return_at(r.metrics, s, per_epoch) for r in rs])
+            vals = vals[np.isfinite(vals)]
+            row[f"n@{s}"] = len(vals)
+            iqm = interval_estimates(vals)["iqm"] if len(vals) else (np.nan,) * 3
+            row.update({f"iqm@{s}": iqm[0], f"ci_low@{s}": iqm[1], f"ci_high@{s}": iqm[2],
+                        f"per_seed@{s}": " ".join(f"{v:.0f}" for v in vals)})
+        rows.append(row)
+    pd.DataFrame(rows).to_csv(out / "summary.csv", index=False)
+    md = ["| preset | seeds | steps reached | " + " | ".join(f"IQM [95 % CI] @ {s / 1e6:g} M (per seed)" for s in LEARN_STEPS)
+          + " |", "|---|---:|---:|" + "---|" * len(LEARN_STEPS)]
+    cell = lambda r, s: (f"{r[f'iqm@{s}']:.0f} [{r[f'ci_low@{s}']:.0f}, {r[f'ci_high@{s}']:.0f}] ({r[f'per_seed@{s}']})"
+                         if r[f"n@{s}"] else "–")
+    md += [f"| `{r['preset']}` | {r['seeds']} | {r['max_env_steps']:,} | " + " | ".join(cell(r, s) for s in LEARN_STEPS) + " |"
+           for r in rows]
+    (out / "summary.md").write_text("\n".join(md + [""] + [f"- {r['recipe']}" for r in rows]) + "\n")
+    fig, ax = plt.subplots(figsize=(6.5, 4))
+    for k, (preset, group) in enumerate(curves.groupby("preset", sort=False)):
+        c = f"C{k}"
+        for seed, g in group.groupby("seed"):
+            ax.plot(g["env_steps"], g["train_return"], color=c, lw=0.7, alpha=0.45)
+        ax.plot([], [], color=c, label=f"{preset} ({group['seed'].nunique()} seeds, from scratch)")
     if env == "ant":
-        ref = [(k, v) for k, v in PWM_ANT_REFERENCE.items() if k <= max(env_steps, 1_000_000)]
-        ax.plot(*zip(*ref), "k*--", label="PWM on dflex Ant (published)")
-    ax.set_xlabel("env steps"); ax.set_ylabel("episode return"); ax.set_title(f"learning on {env}"); ax.legend(fontsize=8)
-    fig.tight_layout(); fig.savefig(out / "curves.png", dpi=120); plt.close(fig)
-    return summaries
+        top = curves["env_steps"].max()
+        ref = [(k, v) for k, v in PWM_ANT_REFERENCE.items() if k <= max(top * 1.05, 1_000_000)]
+        ax.plot(*zip(*ref), "k*--", label="PWM, dflex Ant, mean of 5 seeds (pre-trained WM)")
+        lo, hi = PWM_ANT_SEEDS_1M
+        ax.errorbar([1_000_000], [353], yerr=[[353 - lo], [hi - 353]], color="k", capsize=4, lw=1)
+    ax.set_xlabel("env steps"); ax.set_ylabel("training return (last 100 episodes)"); ax.set_title(f"learning on {env}")
+    ax.legend(fontsize=7); fig.tight_layout(); fig.savefig(out / "curves.png", dpi=120); plt.close(fig)
+    if verbose: print((out / "summary.md").read_text(), flush=True)
+    return rows
 
 # `flow-mbpo-bench envs`: WHAT is positional (fastcore >= 1.8.x's `pos`; older fastcore falls back to `--what envs`)
 _cli = call_parse(pos=["what"]) if "pos" in inspect.signature(call_parse).parameters else call_parse
@@ -149,11 +205,14 @@ def bench_cli(what: str = "envs",                       # which benchmark: envs 
               presets: str = "pwm_5M_baseline,pwm_5M_flow_k4_heun",  # learn: comma-separated presets
               env_steps: int = 1_000_000,                # learn: env steps per preset
               env: str = "ant",                          # learn: the task
+              seeds: str = "0",                          # learn: comma-separated seeds
               overrides: str = ""):                      # learn: extra key=value overrides, separated by spaces
     "Run benchmark `what`, print its table, and optionally write the results to `out`."
     if what not in _BENCHES: raise EnvError(f"what: unknown benchmark {what!r}; choose one of {', '.join(_BENCHES)}")
     if what == "learn":
-        return bench_learn(presets.split(","), env_steps, env, out or "bench_learn", overrides.split())
+        return bench_learn(presets.split(","), env_steps, env, out or "bench_learn", overrides.split(),
+                           [int(x) for x in seeds.split(",") if x.strip()])
+    if what == "learn-report": return learn_report(out or "bench_learn", env)
     rows = _BENCHES[what](tasks, num_envs, seconds, repeats)
     print(format_table(rows))
     if out:

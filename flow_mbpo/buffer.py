@@ -8,13 +8,17 @@ Docs: https://flow-mbpo.github.io/flow_mbpo/buffer.html.md"""
 from __future__ import annotations
 import math
 from dataclasses import dataclass
+import numpy as np
 import torch
+from fastcore.basics import patch
 from torch import Tensor
 
 # %% auto #0
-__all__ = ['Slices', 'ReplayBuffer', 'RunningMeanStd']
+__all__ = ['SAMPLING', 'Slices', 'ReplayBuffer', 'RunningMeanStd']
 
 # %% ../nbs/07_buffer.ipynb #34395251
+SAMPLING = ("step", "episode")   # how `ReplayBuffer.sample` picks slice starts
+
 @dataclass
 class Slices:
     "A batch of B slices, time-major: obs [H+1,B,o], act [H,B,a], rew [H,B], terminated [H,B], mask [H,B]."
@@ -26,8 +30,11 @@ class Slices:
 
 class ReplayBuffer:
     "Per-env circular buffer of `capacity` transitions in total, time-major, preallocated on `device`."
-    def __init__(self, num_envs: int, obs_dim: int, act_dim: int, capacity: int, device="cpu", dtype=torch.float32):
+    def __init__(self, num_envs: int, obs_dim: int, act_dim: int, capacity: int, device="cpu", dtype=torch.float32,
+                 sampling: str = "step"):
         if capacity < num_envs: raise ValueError(f"capacity {capacity} must hold at least one step of {num_envs} envs")
+        if sampling not in SAMPLING: raise ValueError(f"sampling {sampling!r}: choose one of {', '.join(SAMPLING)}")
+        self.sampling = sampling
         self.num_envs, self.obs_dim, self.act_dim = num_envs, obs_dim, act_dim
         self.steps = capacity // num_envs                  # time steps kept per env
         self.device = torch.device(device)
@@ -40,6 +47,7 @@ class ReplayBuffer:
         self.ended = torch.zeros(T, N, dtype=torch.bool, **kw)   # terminated or truncated
         self.invalid = torch.zeros(T, N, dtype=torch.bool, **kw) # not a real transition (simulator NaN recovery)
         self.ptr, self.size = 0, 0
+        self._episodes = None                              # (env, first logical step, length) of finished episodes
 
     def __len__(self) -> int: return self.size * self.num_envs
 
@@ -59,20 +67,18 @@ class ReplayBuffer:
         self.invalid[p] = bad
         self.ptr = (p + 1) % self.steps
         self.size = min(self.size + 1, self.steps)
+        self._episodes = None
 
     def add_rollout(self, obs, act, rew, next_obs, terminated, truncated):
         "Store `H` steps at once (time-major `[H, N, ...]` tensors)."
         for i in range(obs.shape[0]): self.add(obs[i], act[i], rew[i], next_obs[i], terminated[i], truncated[i])
 
     def sample(self, batch: int, horizon: int, generator: torch.Generator | None = None) -> Slices:
-        "`batch` slices of `horizon` transitions, uniformly over stored start transitions (see the prose for the mask)."
-        if self.size < horizon:
-            raise ValueError(f"the buffer holds {self.size} steps per env; a slice needs horizon={horizon}")
+        "`batch` slices of `horizon` transitions, drawn as `self.sampling` says (see the prose for both modes)."
+        if self.sampling == "episode": env, start = self._episode_starts(batch, horizon, generator)
+        else: env, start = self._step_starts(batch, horizon, generator)
         T, dev = self.steps, self.device
         oldest = (self.ptr - self.size) % T
-        g = generator
-        env = torch.randint(self.num_envs, (batch,), device=dev, generator=g)
-        start = torch.randint(self.size - horizon + 1, (batch,), device=dev, generator=g)
         t = (oldest + start[None] + torch.arange(horizon, device=dev)[:, None]) % T          # [H, B]
         e = env[None].expand(horizon, batch)
         ended = self.ended[t, e]
@@ -82,6 +88,13 @@ class ReplayBuffer:
         obs = torch.cat([self.obs[t[:1], e[:1]], self.next_obs[t, e]], 0)
         return Slices(obs=obs, act=self.act[t, e], rew=self.rew[t, e], terminated=self.terminated[t, e] & mask,
                       mask=mask.to(self.rew.dtype))
+
+    def _step_starts(self, batch, horizon, g):
+        "Uniform over (env, logical start) with `horizon` stored steps after it."
+        if self.size < horizon:
+            raise ValueError(f"the buffer holds {self.size} steps per env; a slice needs horizon={horizon}")
+        env = torch.randint(self.num_envs, (batch,), device=self.device, generator=g)
+        return env, torch.randint(self.size - horizon + 1, (batch,), device=self.device, generator=g)
 
     def state_dict(self) -> dict:
         keys = ("obs", "next_obs", "act", "rew", "terminated", "ended", "invalid")
@@ -110,6 +123,41 @@ def _fake_stream(num_envs: int, steps: int, horizon: int, seed: int = 0):
                torch.tensor(nxt), torch.tensor(term), torch.tensor(trunc))
         ep = np.where(done, ep + 1, ep); k = np.where(done, 0, k1)
         length = np.where(done, g.integers(1, 3 * horizon, num_envs), length)
+
+# %% ../nbs/07_buffer.ipynb #fd861c61
+@patch
+def episodes(self: ReplayBuffer) -> Tensor:
+    "Finished episodes in the buffer: `[n, 3]` rows of (env, first logical step, length in transitions)."
+    if self._episodes is None:
+        S = self.size
+        j = (self.ptr - S + torch.arange(S, device=self.device)) % self.steps    # physical index of logical step
+        ended, invalid = self.ended[j].T, self.invalid[j].T                     # [N, S]
+        env, last = ended.nonzero(as_tuple=True)                                 # sorted by env, then time
+        first = torch.zeros_like(last)
+        first[1:] = torch.where(env[1:] == env[:-1], last[:-1] + 1, 0)
+        length = last - first + 1 - invalid[env, last].long()                  # an invalid last step is not data
+        self._episodes = torch.stack([env, first, length], 1)
+    return self._episodes
+
+@patch
+def can_sample(self: ReplayBuffer, horizon: int) -> bool:
+    "Whether `sample(·, horizon)` has anything to draw from under this buffer's `sampling`."
+    if self.sampling == "step": return self.size >= horizon
+    return bool((self.episodes()[:, 2] >= horizon).any())
+
+@patch
+def _episode_starts(self: ReplayBuffer, batch: int, horizon: int, g: torch.Generator | None):
+    "PWM: a finished episode of >= `horizon` transitions uniformly, then a start uniformly inside it."
+    eps = self.episodes()
+    eps = eps[eps[:, 2] >= horizon]
+    if len(eps) == 0:
+        raise ValueError(f"no finished episode of >= horizon={horizon} transitions is stored yet "
+                         "(buffer.sampling='episode' samples finished episodes only); collect more data first")
+    ep = eps[torch.randint(len(eps), (batch,), device=self.device, generator=g)]
+    u = torch.rand(batch, device=self.device, generator=g, dtype=torch.float64)
+    span = ep[:, 2] - horizon + 1                                              # admissible starts per episode
+    off = torch.minimum((u * span).long(), span - 1)
+    return ep[:, 0], ep[:, 1] + off
 
 # %% ../nbs/07_buffer.ipynb #2c20aa92
 class RunningMeanStd:

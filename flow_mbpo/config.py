@@ -14,8 +14,8 @@ import yaml
 
 # %% auto #0
 __all__ = ['Integrator', 'ConfigError', 'check_value', 'EnvConfig', 'WorldModelConfig', 'ActorConfig', 'CriticConfig',
-           'OptimConfig', 'TrainConfig', 'LogConfig', 'DiagConfig', 'RunConfig', 'load_yaml', 'valid_keys',
-           'parse_overrides', 'apply_overrides', 'list_presets', 'get_config']
+           'OptimConfig', 'TrainConfig', 'BufferConfig', 'LogConfig', 'DiagConfig', 'RunConfig', 'load_yaml',
+           'valid_keys', 'parse_overrides', 'apply_overrides', 'list_presets', 'get_config']
 
 # %% ../nbs/00_config.ipynb #830162a0
 class ConfigError(ValueError):
@@ -81,6 +81,16 @@ class _Section:
     def _need(self, cond: bool, name: str, msg: str):
         if not cond: raise ConfigError(f"{self._prefix}{name}", f"{msg}, got {getattr(self, name)!r}")
 
+def _refuse_unused(section, names: tuple[str, ...], used_by: str):
+    "A setting that this section's `kind` ignores must keep its default: anything else is an error, not a no-op."
+    defaults = {f.name: (f.default if f.default is not dataclasses.MISSING else f.default_factory())
+                for f in fields(section)}
+    for n in names:
+        if getattr(section, n) != defaults[n]:
+            raise ConfigError(f"{section._prefix}{n}", f"is only used with {used_by}; this run has "
+                              f"{section._prefix}kind={section.kind!r}, so {getattr(section, n)!r} would be ignored "
+                              f"(remove it or set {used_by})")
+
 # %% ../nbs/00_config.ipynb #a7181ed2
 @dataclass(frozen=True)
 class EnvConfig(_Section):
@@ -98,6 +108,10 @@ class EnvConfig(_Section):
         self._need(bool(self.name.strip()), "name", "must not be empty")
 
 # %% ../nbs/00_config.ipynb #94cb7156
+_FLOW_ONLY_WM = ("velocity_units", "integrator", "substeps", "tau_cond", "tau_fourier", "tau_sampling", "fm_source",
+                 "project", "fm_target_grad")
+_FLOW_ONLY_ACTOR = ("substeps", "integrator", "base_from_z", "tau_cond", "tau_fourier")
+
 @dataclass(frozen=True)
 class WorldModelConfig(_Section):
     "World model: PWM's MLP (`kind='mlp'`) or a flow-matching latent ODE (`kind='flow'`), SPEC §1."
@@ -107,15 +121,16 @@ class WorldModelConfig(_Section):
     encoder_units: list[int] = field(default_factory=lambda: [256])
     units: list[int] = field(default_factory=lambda: [512, 512])   # MLP dynamics and reward hidden widths
     simnorm_dim: int = 8
-    reward_head: Literal["twohot", "scalar"] = "twohot"
+    reward_head: Literal["twohot", "scalar"] = "twohot"   # the PWM presets: scalar (PWM's dflex code)
     reward_loss: Literal["ce", "mse"] = "ce"    # must match the head: twohot<->ce, scalar<->mse
+    reward_coef: float | Literal["1/H"] = "1/H" # weight of the per-step reward term; "1/H" is PWM's dflex loss
     num_bins: int = 101
     vmin: float = -10.0
     vmax: float = 10.0
     reward_symexp: bool = True        # decode = symexp(E[bins]); False reproduces PWM's decode (no symexp)
     multitask: bool = False
     task_dim: int = 0                 # task-embedding size, multitask only
-    # flow-only options (SPEC §1.2); ignored by nothing: validated for every kind
+    # flow-only options: a non-default value with kind='mlp' is an error (see _FLOW_ONLY)
     velocity_units: list[int] | None = None   # None: solved for parameter parity with the MLP dynamics
     integrator: Integrator = "heun"
     substeps: int = 4
@@ -142,6 +157,8 @@ class WorldModelConfig(_Section):
         self._need(self.tau_fourier >= 1, "tau_fourier", "must be >= 1")
         self._need(0 < self.parity_tol < 1, "parity_tol", "must be in (0, 1)")
         self._need(self.task_dim >= 0, "task_dim", "must be >= 0")
+        self._need(self.reward_coef == "1/H" or self.reward_coef >= 0, "reward_coef", "must be >= 0 or '1/H'")
+        if self.kind == "mlp": _refuse_unused(self, _FLOW_ONLY_WM, "wm.kind='flow'")
         pair = {"twohot": "ce", "scalar": "mse"}
         if pair[self.reward_head] != self.reward_loss:
             raise ConfigError("wm.reward_loss", f"reward_head={self.reward_head!r} needs reward_loss="
@@ -151,6 +168,10 @@ class WorldModelConfig(_Section):
                               "(task embeddings exist only with wm.multitask=true)")
         if self.multitask and self.task_dim == 0:
             raise ConfigError("wm.task_dim", "multitask=true needs task_dim > 0 (TD-MPC2/PWM use 96)")
+
+    def reward_weight(self, horizon: int) -> float:
+        "The reward term's weight against the per-step dynamics term for a `horizon`-step loss."
+        return 1.0 / horizon if self.reward_coef == "1/H" else float(self.reward_coef)
 
     @property
     def velocity_evals_per_step(self) -> int:
@@ -181,6 +202,7 @@ class ActorConfig(_Section):
         self._need(self.max_logstd > self.min_logstd, "max_logstd", f"must exceed min_logstd={self.min_logstd}")
         self._need(self.min_logstd <= self.init_logstd <= self.max_logstd, "init_logstd",
                    f"must lie in [min_logstd, max_logstd] = [{self.min_logstd}, {self.max_logstd}]")
+        if self.kind == "gaussian": _refuse_unused(self, _FLOW_ONLY_ACTOR, "actor.kind='flow'")
 
 @dataclass(frozen=True)
 class CriticConfig(_Section):
@@ -202,6 +224,7 @@ class OptimConfig(_Section):
     model_lr: float = 3e-4
     min_lr: float = 1e-5              # linear decay ends here
     lr_schedule: Literal["linear", "constant"] = "linear"
+    lr_decay_epochs: int = 15_000     # the recipe's decay horizon (PWM: max_epochs), not when this run stops
     actor_betas: tuple[float, float] = (0.7, 0.95)
     critic_betas: tuple[float, float] = (0.7, 0.95)
     model_betas: tuple[float, float] = (0.9, 0.999)
@@ -219,6 +242,7 @@ class OptimConfig(_Section):
         for n in ("actor_grad_norm", "critic_grad_norm", "wm_grad_norm"):
             self._need(getattr(self, n) > 0, n, "must be > 0 (clipping is always on)")
         self._need(self.model_weight_decay >= 0, "model_weight_decay", "must be >= 0")
+        self._need(self.lr_decay_epochs >= 1, "lr_decay_epochs", "must be >= 1")
 
 # %% ../nbs/00_config.ipynb #b5ee23dd
 @dataclass(frozen=True)
@@ -255,6 +279,12 @@ class TrainConfig(_Section):
         self._need(0 < self.gamma <= 1, "gamma", "must be in (0, 1]")
         self._need(0 <= self.lam < 1, "lam", "must be in [0, 1)")
         self._need(self.wm_buffer_size >= self.horizon + 1, "wm_buffer_size", f"must hold one slice of horizon+1={self.horizon + 1}")
+
+@dataclass(frozen=True)
+class BufferConfig(_Section):
+    "How the world model's replay is sampled."
+    _prefix = "buffer."
+    sampling: Literal["episode", "step"] = "episode"   # episode: PWM (finished episodes, episode-uniform); step: uniform
 
 @dataclass(frozen=True)
 class LogConfig(_Section):
@@ -301,6 +331,7 @@ class RunConfig(_Section):
     critic: CriticConfig = field(default_factory=CriticConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
+    buffer: BufferConfig = field(default_factory=BufferConfig)
     log: LogConfig = field(default_factory=LogConfig)
     diag: DiagConfig = field(default_factory=DiagConfig)
 
@@ -326,8 +357,9 @@ class RunConfig(_Section):
     def to_yaml(self) -> str: return yaml.safe_dump(self.to_dict(), sort_keys=False)
     @classmethod
     def from_dict(cls, d: dict) -> RunConfig:
-        "Strict inverse of `to_dict`: unknown keys and wrong types are errors."
-        return apply_overrides(cls(), _flatten(d))
+        "Strict inverse of `to_dict`: unknown keys and wrong types are errors; keys added later get their old meaning."
+        flat = _flatten(d)
+        return apply_overrides(cls(), {**{k: f(flat) for k, f in _LEGACY.items() if k not in flat}, **flat})
     @classmethod
     def from_yaml(cls, text_or_path) -> RunConfig:
         "Load from YAML text or a path to a `.yaml` file."
@@ -341,8 +373,12 @@ class RunConfig(_Section):
         flat = {k: v for k, v in _flatten(self.to_dict()).items() if k not in exclude}
         return hashlib.sha256(json.dumps(flat, sort_keys=True).encode()).hexdigest()[:12]
 
+# A config.yaml written before a key existed behaved as this value says (so old runs resume unchanged).
+_LEGACY = {"optim.lr_decay_epochs": lambda flat: flat.get("train.epochs", TrainConfig.epochs),
+           "wm.reward_coef": lambda flat: 1.0, "buffer.sampling": lambda flat: "step"}
+
 _SECTIONS = {"env": EnvConfig, "wm": WorldModelConfig, "actor": ActorConfig, "critic": CriticConfig,
-             "optim": OptimConfig, "train": TrainConfig, "log": LogConfig,
+             "optim": OptimConfig, "train": TrainConfig, "buffer": BufferConfig, "log": LogConfig,
              "diag": DiagConfig}
 
 # %% ../nbs/00_config.ipynb #eea4b85c
@@ -404,6 +440,9 @@ _SIZES = {
     "5M": dict(latent_dim=512, encoder_units=[256], units=[512, 512]),
     "48M": dict(latent_dim=768, encoder_units=[1792, 1792, 1792], units=[1792, 1792]),
 }
+# PWM's single-task (dflex) world-model recipe, as its released code computes it: a scalar reward head with MSE,
+# the reward term averaged over time before the common 1/H, finished-episode replay.
+_PWM_DFLEX = {"wm.reward_head": "scalar", "wm.reward_loss": "mse", "wm.reward_coef": "1/H", "buffer.sampling": "episode"}
 _FLOW_WMS = {"flow_k2_heun": (2, "heun"), "flow_k4_heun": (4, "heun"), "flow_k8_euler": (8, "euler")}
 
 def _preset_overrides(name: str) -> dict:
@@ -411,7 +450,7 @@ def _preset_overrides(name: str) -> dict:
         prefix = f"pwm_{size}_"
         if not name.startswith(prefix): continue
         variant = name[len(prefix):]
-        ov = {f"wm.{k}": v for k, v in wm.items()}
+        ov = {**{f"wm.{k}": v for k, v in wm.items()}, **_PWM_DFLEX}
         if variant == "baseline": return ov
         if variant in _FLOW_WMS:
             k, integ = _FLOW_WMS[variant]

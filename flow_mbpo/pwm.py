@@ -99,7 +99,8 @@ class Agent(nn.Module):
     # --- helpers -------------------------------------------------------------------------------
     def set_lr(self, epoch: int) -> dict:
         "Set every optimiser's learning rate for `epoch`; returns them."
-        o, E = self.cfg.optim, self.cfg.train.epochs
+        o = self.cfg.optim
+        E = o.lr_decay_epochs                       # the recipe's horizon, independent of train.epochs
         lrs = dict(actor_lr=scheduled_lr(o.actor_lr, epoch, E, o.lr_schedule, o.min_lr),
                    critic_lr=scheduled_lr(o.critic_lr, epoch, E, o.lr_schedule, o.min_lr),
                    model_lr=scheduled_lr(o.model_lr, epoch, E, o.lr_schedule, o.min_lr))
@@ -228,7 +229,8 @@ class Agent(nn.Module):
 
     # --- 3. world model --------------------------------------------------------------------------
     def wm_loss(self, s: Slices) -> tuple[Tensor, Tensor, Tensor]:
-        "SPEC §1.4: (1/H) Σ_t γ^t [dyn + rew] on a batch of slices, masked after episode ends. Returns (total, dyn, rew)."
+        """`(1/H) Σ_t γ^t [dyn_t + c·rew_t]` on a batch of slices, masked after episode ends, with `c` =
+        `wm.reward_coef` (PWM's dflex loss: `c = 1/H`). Returns (total, dyn, c·rew)."""
         H = s.act.shape[0]
         gamma = self.cfg.train.gamma
         obs = self.norm_obs(s.obs)
@@ -251,7 +253,7 @@ class Agent(nn.Module):
             dyn = dyn + (w[t] * d).mean()
             rwd = rwd + (w[t] * self.wm.reward_loss(z_from, s.act[t], rew[t])).mean()
             z = z_next
-        dyn, rwd = dyn / H, rwd / H
+        dyn, rwd = dyn / H, rwd * self.cfg.wm.reward_weight(H) / H
         return dyn + rwd, dyn, rwd
 
     def update_wm(self, buffer: ReplayBuffer, iters: int, generator: torch.Generator | None = None) -> dict:

@@ -264,7 +264,8 @@ def run(cfg_or_preset: RunConfig | str = "pwm_5M_flow_k4_heun", overrides: list[
     seed_everything(cfg.seed)
     env = make_env_from_config(cfg.env, cfg.seed, device="cpu")
     agent = Agent(cfg, env.num_obs, env.num_actions, device)
-    buffer = ReplayBuffer(env.num_envs, env.num_obs, env.num_actions, cfg.train.wm_buffer_size, device)
+    buffer = ReplayBuffer(env.num_envs, env.num_obs, env.num_actions, cfg.train.wm_buffer_size, device,
+                          sampling=cfg.buffer.sampling)
     gen = torch.Generator(device=device).manual_seed(cfg.seed + 1)
     stats = EpisodeStats()
     t = cfg.train
@@ -311,7 +312,7 @@ def run(cfg_or_preset: RunConfig | str = "pwm_5M_flow_k4_heun", overrides: list[
                 if needs_warmup:
                     obs = agent.collect(env, obs, buffer, on_step=track)
                     env_steps += N * H
-                    ready = buffer.size >= H and (not t.collect_until_episode_end or stats.count > 0)
+                    ready = buffer.can_sample(H) and (not t.collect_until_episode_end or stats.count > 0)
                     m["phase"] = "collect"
                     if ready:
                         tw = time.perf_counter()
