@@ -15,8 +15,8 @@ from .config import load_yaml
 from .envs import make_env, EnvError
 
 # %% auto #0
-__all__ = ['DEFAULT_ENV_TASKS', 'PWM_ANT_SEEDS_1M', 'PWM_ANT_REFERENCE', 'LEARN_STEPS', 'parse_task', 'bench_env', 'format_table',
-           'bench_envs', 'bench_learn', 'learn_report', 'bench_cli']
+__all__ = ['DEFAULT_ENV_TASKS', 'PWM_ANT_GRID', 'PWM_ANT_SEEDS', 'PWM_ANT_REFERENCE', 'LEARN_STEPS', 'parse_task', 'bench_env',
+           'format_table', 'bench_envs', 'bench_learn', 'learn_report', 'bench_cli']
 
 # %% ../nbs/16_bench.ipynb #02f243a2
 DEFAULT_ENV_TASKS = ("ant", "ant[substeps=1]", "dmc:walker-walk", "dmc:cheetah-run", "gym:Ant-v5")
@@ -95,7 +95,15 @@ def _bench_envs_cli(tasks: str, num_envs: str, seconds: float, repeats: int) -> 
 _BENCHES = {"envs": _bench_envs_cli, "learn": None, "learn-report": None}
 
 # PWM's published training return on dflex Ant, mean of 5 seeds (SPEC §9): env steps -> return
-PWM_ANT_SEEDS_1M = (222, 463)   # PWM's five seeds at 1 M env steps: lowest and highest
+# PWM's five seeds on dflex Ant (training return, last value logged at or before each step), read off
+# results/data/pwm_ant.csv of github.com/imgeorgiev/PWM (MIT licence); world model pre-trained offline.
+PWM_ANT_GRID = tuple(range(250_000, 5_000_001, 250_000))
+PWM_ANT_SEEDS = (
+    (750, 239, 961, 200, 240, 237, 391, 634, 925, 884, 1403, 1591, 1950, 1810, 1809, 1934, 1816, 2256, 2285, 2434),
+    (402, 143, 275, 428, 1097, 1106, 1601, 2316, 2061, 1537, 2006, 1913, 1526, 1809, 2375, 2773, 2995, 3572, 3795, 3602),
+    (151, 219, 334, 345, 556, 623, 838, 991, 1125, 1680, 2429, 3740, 4390, 4824, 4943, 5222, 5272, 5378, 4925, 5327),
+    (85, 236, 284, 389, 530, 851, 951, 936, 1663, 1466, 1948, 1801, 2236, 2406, 2647, 2691, 2912, 3164, 3618, 3694),
+    (196, 145, 180, 401, 431, 625, 670, 893, 1026, 1634, 1850, 1915, 2019, 2300, 2214, 2621, 2991, 3366, 3288, 3622))
 PWM_ANT_REFERENCE = {1_000_000: 353, 2_000_000: 1154, 5_000_000: 3743, 10_000_000: 7396, 20_000_000: 9155, 30_000_000: 9546}
 
 LEARN_STEPS = (500_000, 1_000_000, 2_000_000, 5_000_000)   # where the learning report reads each curve
@@ -167,12 +175,22 @@ def learn_report(out_dir: str, env: str = "ant", verbose: bool = True) -> list[d
             row.update({f"iqm@{s}": iqm[0], f"ci_low@{s}": iqm[1], f"ci_high@{s}": iqm[2],
                         f"per_seed@{s}": " ".join(f"{v:.0f}" for v in vals)})
         rows.append(row)
+    if env == "ant":                                  # PWM's five seeds at the same steps, for the same table
+        pwm = np.array(PWM_ANT_SEEDS)
+        row = dict(preset="PWM (published, pre-trained WM)", env="dflex_ant", seeds=5, recipe="PWM's released runs",
+                   max_env_steps=PWM_ANT_GRID[-1], devices="GPU")
+        for s in LEARN_STEPS:
+            vals = pwm[:, PWM_ANT_GRID.index(s)] if s in PWM_ANT_GRID else np.array([])
+            iqm = interval_estimates(vals)["iqm"] if len(vals) else (np.nan,) * 3
+            row.update({f"n@{s}": len(vals), f"iqm@{s}": iqm[0], f"ci_low@{s}": iqm[1], f"ci_high@{s}": iqm[2],
+                        f"per_seed@{s}": " ".join(f"{v:.0f}" for v in vals)})
+        rows.append(row)
     pd.DataFrame(rows).to_csv(out / "summary.csv", index=False)
     md = ["| preset | seeds | steps reached | " + " | ".join(f"IQM [95 % CI] @ {s / 1e6:g} M (per seed)" for s in LEARN_STEPS)
           + " |", "|---|---:|---:|" + "---|" * len(LEARN_STEPS)]
     cell = lambda r, s: (f"{r[f'iqm@{s}']:.0f} [{r[f'ci_low@{s}']:.0f}, {r[f'ci_high@{s}']:.0f}] ({r[f'per_seed@{s}']})"
                          if r[f"n@{s}"] else "–")
-    md += [f"| `{r['preset']}` | {r['seeds']} | {r['max_env_steps']:,} | " + " | ".join(cell(r, s) for s in LEARN_STEPS) + " |"
+    md += [f"| {r['preset']} | {r['seeds']} | {r['max_env_steps']:,} | " + " | ".join(cell(r, s) for s in LEARN_STEPS) + " |"
            for r in rows]
     (out / "summary.md").write_text("\n".join(md + [""] + [f"- {r['recipe']}" for r in rows]) + "\n")
     fig, ax = plt.subplots(figsize=(6.5, 4))
@@ -183,10 +201,11 @@ def learn_report(out_dir: str, env: str = "ant", verbose: bool = True) -> list[d
         ax.plot([], [], color=c, label=f"{preset} ({group['seed'].nunique()} seeds, from scratch)")
     if env == "ant":
         top = curves["env_steps"].max()
-        ref = [(k, v) for k, v in PWM_ANT_REFERENCE.items() if k <= max(top * 1.05, 1_000_000)]
-        ax.plot(*zip(*ref), "k*--", label="PWM, dflex Ant, mean of 5 seeds (pre-trained WM)")
-        lo, hi = PWM_ANT_SEEDS_1M
-        ax.errorbar([1_000_000], [353], yerr=[[353 - lo], [hi - 353]], color="k", capsize=4, lw=1)
+        k = sum(g <= max(top * 1.05, 1_000_000) for g in PWM_ANT_GRID)
+        pwm = np.array(PWM_ANT_SEEDS)[:, :k]
+        ax.fill_between(PWM_ANT_GRID[:k], pwm.min(0), pwm.max(0), color="k", alpha=0.12, lw=0,
+                        label="PWM, dflex Ant: 5 seeds (range), pre-trained WM")
+        ax.plot(PWM_ANT_GRID[:k], pwm.mean(0), "k--", lw=1, label="PWM: mean of 5 seeds")
     ax.set_xlabel("env steps"); ax.set_ylabel("training return (last 100 episodes)"); ax.set_title(f"learning on {env}")
     ax.legend(fontsize=7); fig.tight_layout(); fig.savefig(out / "curves.png", dpi=120); plt.close(fig)
     if verbose: print((out / "summary.md").read_text(), flush=True)
