@@ -166,18 +166,27 @@ class RunningMeanStd:
         self.mean = torch.zeros(shape, dtype=torch.float64, device=device)
         self.var = torch.ones(shape, dtype=torch.float64, device=device)
         self.count = torch.tensor(eps, dtype=torch.float64, device=device)
+        self.skipped = torch.zeros((), dtype=torch.int64, device=device)   # non-finite rows left out so far
         self.shape = tuple(shape)
 
     @torch.no_grad()
     def update(self, x: Tensor):
+        "Merge the rows of `x [..., *shape]`; a row with any NaN/Inf is left out and counted in `skipped`."
         x = x.detach().to(torch.float64).reshape(-1, *self.shape)
-        n = x.shape[0]
-        if n == 0: return
-        b_mean, b_var = x.mean(0), x.var(0, unbiased=False)
+        if x.shape[0] == 0: return
+        ok = torch.isfinite(x).reshape(x.shape[0], -1).all(1)                   # [rows]; no host sync below
+        w = ok.reshape(-1, *([1] * len(self.shape))).to(x.dtype)
+        x = torch.where(w.bool(), x, torch.zeros_like(x))
+        n = w.sum(0)
+        b_mean = x.sum(0) / n.clamp(min=1)
+        b_var = (w * (x - b_mean) ** 2).sum(0) / n.clamp(min=1)
         delta, tot = b_mean - self.mean, self.count + n
-        self.mean = self.mean + delta * n / tot
-        self.var = (self.var * self.count + b_var * n + delta ** 2 * self.count * n / tot) / tot
-        self.count = tot
+        keep = n > 0                                                            # an all-bad batch changes nothing
+        self.mean = torch.where(keep, self.mean + delta * n / tot, self.mean)
+        self.var = torch.where(keep, (self.var * self.count + b_var * n + delta ** 2 * self.count * n / tot) / tot,
+                               self.var)
+        self.count = torch.where(keep, tot, self.count)
+        self.skipped = self.skipped + (~ok).sum()
 
     def normalize(self, x: Tensor, clip: float | None = None, center: bool = True, eps: float = 1e-5) -> Tensor:
         "`(x − μ)/sqrt(σ² + eps)` (without centring if `center=False`), optionally clipped to ±`clip`."
@@ -185,6 +194,8 @@ class RunningMeanStd:
         y = (x - m) / torch.sqrt(self.var.to(x.dtype) + eps)
         return y.clamp(-clip, clip) if clip is not None else y
 
-    def state_dict(self) -> dict: return dict(mean=self.mean, var=self.var, count=self.count)
+    def state_dict(self) -> dict: return dict(mean=self.mean, var=self.var, count=self.count, skipped=self.skipped)
     def load_state_dict(self, d: dict):
+        "Inverse of `state_dict`; a state dict without `skipped` (written before it existed) loads with `skipped = 0`."
         self.mean, self.var, self.count = (d[k].to(self.mean.device, torch.float64) for k in ("mean", "var", "count"))
+        self.skipped = torch.as_tensor(d.get("skipped", 0), dtype=torch.int64, device=self.mean.device)

@@ -355,7 +355,18 @@ class DflexVecEnv(BatchedEnv):
         a = torch.as_tensor(self.check_actions(actions), dtype=torch.float32, device=self.env.device)
         obs, rew, done, extras = self.env.step(a)
         obs, rew, done = obs.detach(), rew.detach().float(), done.detach().bool()
-        final = extras.get("obs_before_reset", obs).detach()
+        if done.any():                      # the true successor and the kind of end must be reported, never guessed
+            missing = [k for k in ("obs_before_reset", "termination") if k not in extras
+                       and not (k == "termination" and "episode_end" in extras)]
+            if missing:
+                ids = done.nonzero().flatten().tolist()
+                raise EnvError(
+                    f"{self.name}: env(s) {ids} ended an episode but dflex's extras has no {missing} (it has "
+                    f"{sorted(extras)}). Without them the successor of the last step would be the post-reset "
+                    "observation and every fall a truncation. Some DiffRL-derived envs fill extras only when built "
+                    "with no_grad=False; use a dflex that reports obs_before_reset and termination (or episode_end) "
+                    "at every step.")
+        final = extras.get("obs_before_reset", obs).detach()       # no env done: obs is the successor
         term = extras.get("termination", extras.get("episode_end", torch.zeros_like(done))).detach().bool() & done
         bad = (~torch.isfinite(final).all(1) | ~torch.isfinite(obs).all(1) | ~torch.isfinite(rew)).cpu().numpy()
         if bad.any():

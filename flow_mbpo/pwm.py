@@ -94,7 +94,8 @@ class Agent(nn.Module):
         # PWM's sizes, and fusing them is the point. Bound methods are compiled, not the modules, so parameter names,
         # state_dicts and checkpoints are identical with and without compile.
         wrap = torch.compile if t.compile else (lambda f: f)
-        self._wm_step_fn, self._wm_next_loss_fn, self._actor_fn = wrap(self.wm.step), wrap(self.wm.next_with_loss), wrap(self.actor.forward)
+        self._wm_step_fn, self._wm_next_loss_fn = wrap(self.wm.step), wrap(self.wm.next_with_loss)
+        self._wm_next_fn, self._actor_fn = wrap(self.wm.next), wrap(self.actor.forward)
 
     # --- helpers -------------------------------------------------------------------------------
     def set_lr(self, epoch: int) -> dict:
@@ -118,8 +119,8 @@ class Agent(nn.Module):
     def encode(self, obs: Tensor) -> Tensor:
         return self.wm.encode(self.norm_obs(obs.to(self.device)))
 
-    def _policy(self, z: Tensor, deterministic: bool = False) -> Tensor:
-        self.counters["actor_calls"] += 1
+    def _policy(self, z: Tensor, deterministic: bool = False, count: bool = True) -> Tensor:
+        if count: self.counters["actor_calls"] += 1
         zin = z.detach() if self.cfg.actor.detach else z
         return torch.tanh(self._actor_fn(zin, deterministic=deterministic))
 
@@ -140,9 +141,15 @@ class Agent(nn.Module):
         return next_obs, done, term, trunc
 
     @torch.no_grad()
-    def act(self, obs: Tensor, deterministic: bool = True) -> Tensor:
-        "Closed-loop action in [-1, 1] for real observations `obs [N, obs_dim]`."
-        return self._policy(self.encode(obs), deterministic)
+    def act(self, obs: Tensor, deterministic: bool = True, count: bool = False) -> Tensor:
+        """Closed-loop action in [-1, 1] for real observations `obs [N, obs_dim]`. Evaluation's entry point: it adds
+        nothing to `counters` unless `count=True` (training's own data collection, `collect`, counts its calls)."""
+        return self._policy(self.encode(obs), deterministic, count=count)
+
+    @torch.no_grad()
+    def action_std(self, z: Tensor, n: int = 8) -> Tensor:
+        "Per-dimension std `[act_dim]` of the policy's actions (after tanh) at latents `z`, `n` draws each; uncounted."
+        return self.actor.action_std(z, n=n)
 
     # --- 1. actor ------------------------------------------------------------------------------
     def imagine(self, env, obs: Tensor, buffer: ReplayBuffer | None = None, on_step=None) -> tuple[Tensor, Tensor, Imagined]:
@@ -179,7 +186,7 @@ class Agent(nn.Module):
             obs = next_obs
         loss = -per_env
         if self.ret_rms is not None:
-            self.ret_rms.update(loss.detach())
+            self.ret_rms.update(loss.detach())      # leaves out (and counts) a non-finite env return: never poisoned
             loss = loss / torch.sqrt(self.ret_rms.var.to(loss.dtype) + 1e-5)
         else: loss = loss / H
         data = Imagined(torch.stack(zs), torch.stack(rews), torch.stack(nvals), torch.stack(terms), torch.stack(truncs))
@@ -201,7 +208,7 @@ class Agent(nn.Module):
     def collect(self, env, obs: Tensor, buffer: ReplayBuffer, on_step=None) -> Tensor:
         "Step `env` H times with the current policy (no update): the first epoch's data collection."
         for _ in range(self.cfg.train.horizon):
-            obs = self._env_step(env, obs, self.act(obs, deterministic=False), buffer, on_step)[0]
+            obs = self._env_step(env, obs, self.act(obs, deterministic=False, count=True), buffer, on_step)[0]
         return obs
 
     # --- 2. critic -----------------------------------------------------------------------------
@@ -230,7 +237,8 @@ class Agent(nn.Module):
     # --- 3. world model --------------------------------------------------------------------------
     def wm_loss(self, s: Slices) -> tuple[Tensor, Tensor, Tensor]:
         """`(1/H) Σ_t γ^t [dyn_t + c·rew_t]` on a batch of slices, masked after episode ends, with `c` =
-        `wm.reward_coef` (PWM's dflex loss: `c = 1/H`). Returns (total, dyn, c·rew)."""
+        `wm.reward_coef` (PWM's dflex loss: `c = 1/H`). The reward term is always on the model's own rollout
+        `ẑ_t`; `wm.fm_source` only chooses the flow-matching source. Returns (total, dyn, c·rew)."""
         H = s.act.shape[0]
         gamma = self.cfg.train.gamma
         obs = self.norm_obs(s.obs)
@@ -242,16 +250,15 @@ class Agent(nn.Module):
         w = s.mask * (gamma ** torch.arange(H, device=s.mask.device, dtype=s.mask.dtype))[:, None]
         z_teacher = self.wm.encode(obs[:-1]) if teacher else None
         for t in range(H):
-            if teacher:                                     # FM on encoded data latents: no integration needed
-                z_from, z_next = z_teacher[t], None
-                d = self.wm.dynamics_loss(z_from, z_tgt[t], s.act[t])
+            if teacher:       # FM from the encoded data latent; the rollout still runs, for the reward term
+                d = self.wm.dynamics_loss(z_teacher[t], z_tgt[t], s.act[t])
+                z_next = self._wm_next_fn(z, s.act[t])
             else:
-                z_from = z
-                z_next, d = self._wm_next_loss_fn(z_from, z_tgt[t], s.act[t])
+                z_next, d = self._wm_next_loss_fn(z, z_tgt[t], s.act[t])
             self.counters["wm_forward"] += 1
-            self.counters["velocity_evals"] += (0 if teacher else self.wm_evals_per_step) + self.fm_loss_evals
+            self.counters["velocity_evals"] += self.wm_evals_per_step + self.fm_loss_evals
             dyn = dyn + (w[t] * d).mean()
-            rwd = rwd + (w[t] * self.wm.reward_loss(z_from, s.act[t], rew[t])).mean()
+            rwd = rwd + (w[t] * self.wm.reward_loss(z, s.act[t], rew[t])).mean()
             z = z_next
         dyn, rwd = dyn / H, rwd * self.cfg.wm.reward_weight(H) / H
         return dyn + rwd, dyn, rwd
