@@ -6,7 +6,6 @@ Docs: https://flow-mbpo.github.io/flow_mbpo/actors.html.md"""
 
 # %% ../nbs/04_actors.ipynb #6b9fe514
 from __future__ import annotations
-import math
 import torch
 import torch.nn.functional as F
 from torch import nn, Tensor

@@ -6,7 +6,6 @@ Docs: https://flow-mbpo.github.io/flow_mbpo/buffer.html.md"""
 
 # %% ../nbs/07_buffer.ipynb #68c43051
 from __future__ import annotations
-import math
 from dataclasses import dataclass
 import numpy as np
 import torch

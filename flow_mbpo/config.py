@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses, difflib, hashlib, json, types, typing
 from dataclasses import dataclass, field, fields, replace, asdict
 from pathlib import Path
-from typing import Literal, Any, get_args, get_origin, get_type_hints
+from typing import Literal, get_args, get_origin, get_type_hints
 import yaml
 
 # %% auto #0

@@ -12,7 +12,7 @@ from torch import Tensor
 from torch.func import vjp, jacrev, vmap
 from torch.utils.flop_counter import FlopCounterMode
 
-from .config import RunConfig, DiagConfig
+from .config import DiagConfig
 from .buffer import ReplayBuffer, Slices
 from .world_models import parity_report
 from .critics import critic_loss

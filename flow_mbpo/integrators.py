@@ -7,7 +7,6 @@ Docs: https://flow-mbpo.github.io/flow_mbpo/integrators.html.md"""
 # %% ../nbs/01_integrators.ipynb #02abdd22
 from __future__ import annotations
 from typing import Callable
-import torch
 from torch import Tensor
 
 # %% auto #0

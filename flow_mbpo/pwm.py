@@ -6,8 +6,7 @@ Docs: https://flow-mbpo.github.io/flow_mbpo/pwm.html.md"""
 
 # %% ../nbs/08_pwm.ipynb #82abeac1
 from __future__ import annotations
-import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 import torch
 from torch import nn, Tensor
 from torch.nn.utils import clip_grad_norm_
