@@ -1,4 +1,4 @@
-"""PWM's Gaussian MLP policy and the flow ODE policy: one interface, reparameterised noise, trainable by first-order gradients.
+"""PWM's Gaussian MLP policy and the flow ODE policy: one interface, reparameterised noise, first-order trainable.
 
 Docs: https://flow-mbpo.github.io/flow_mbpo/actors.html.md"""
 
@@ -20,13 +20,16 @@ __all__ = ['inward_clamp', 'Actor', 'GaussianActor', 'FlowODEActor', 'make_actor
 class _InwardClamp(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x, lo, hi):
-        ctx.save_for_backward(x); ctx.lo, ctx.hi = lo, hi
+        ctx.save_for_backward(x)
+        ctx.lo, ctx.hi = lo, hi
         return x.clamp(lo, hi)
+
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
-        outward = ((x < ctx.lo) & (g > 0)) | ((x > ctx.hi) & (g < 0))   # descent (x -= lr·g) would go further out
+        outward = ((x < ctx.lo) & (g > 0)) | ((x > ctx.hi) & (g < 0))  # descent (x -= lr·g) would go further out
         return g.masked_fill(outward, 0.0), None, None
+
 
 def inward_clamp(x: Tensor, lo: float, hi: float) -> Tensor:
     "`x.clamp(lo, hi)`; the gradient passes inside, and outside only where gradient descent moves `x` back in."
@@ -35,12 +38,15 @@ def inward_clamp(x: Tensor, lo: float, hi: float) -> Tensor:
 # %% ../nbs/04_actors.ipynb #b1cab18e
 class Actor(nn.Module):
     "Interface of every policy: latents `[..., latent_dim]` → pre-tanh actions `[..., act_dim]`."
+
     velocity_evals_per_call: int = 0
 
     def __init__(self, latent_dim: int, act_dim: int, init_logstd: float, min_logstd: float, max_logstd: float):
         super().__init__()
         if not min_logstd <= init_logstd <= max_logstd:
-            raise ValueError(f"init_logstd={init_logstd} must lie in [min_logstd, max_logstd] = [{min_logstd}, {max_logstd}]")
+            raise ValueError(
+                f"init_logstd={init_logstd} must lie in [min_logstd, max_logstd] = [{min_logstd}, {max_logstd}]"
+            )
         self.latent_dim, self.act_dim = latent_dim, act_dim
         self.min_logstd, self.max_logstd = float(min_logstd), float(max_logstd)
         self.logstd = nn.Parameter(torch.full((act_dim,), float(init_logstd)))
@@ -51,9 +57,12 @@ class Actor(nn.Module):
 
     def _noise(self, z: Tensor, deterministic: bool, eps: Tensor | None) -> Tensor:
         shape = (*z.shape[:-1], self.act_dim)
-        if deterministic: return z.new_zeros(shape)
-        if eps is None: return torch.randn(shape, dtype=z.dtype, device=z.device)
-        if eps.shape != shape: raise ValueError(f"eps must have shape {shape}, got {tuple(eps.shape)}")
+        if deterministic:
+            return z.new_zeros(shape)
+        if eps is None:
+            return torch.randn(shape, dtype=z.dtype, device=z.device)
+        if eps.shape != shape:
+            raise ValueError(f"eps must have shape {shape}, got {tuple(eps.shape)}")
         return eps
 
     def _check(self, z: Tensor):
@@ -67,33 +76,55 @@ class Actor(nn.Module):
     def action_std(self, z: Tensor, n: int = 32) -> Tensor:
         "Per-dimension std of `tanh(action)` over `n` draws per latent, averaged over the latents: `[act_dim]`."
         zz = z.reshape(-1, self.latent_dim)
-        a = torch.tanh(self(zz.unsqueeze(0).expand(n, -1, -1)))      # [n, N, act_dim]
+        a = torch.tanh(self(zz.unsqueeze(0).expand(n, -1, -1)))  # [n, N, act_dim]
         return a.std(0).mean(0)
 
 # %% ../nbs/04_actors.ipynb #211fccbb
 class GaussianActor(Actor):
     "PWM's policy: MLP mean (Linear → Mish → LayerNorm hidden layers) and a state-independent bounded log-std."
-    def __init__(self, latent_dim: int, act_dim: int, units: list[int] = (400, 200, 100), init_logstd: float = -1.0,
-                 min_logstd: float = -1.427, max_logstd: float = 1.0):
+
+    def __init__(
+        self,
+        latent_dim: int,
+        act_dim: int,
+        units: list[int] = (400, 200, 100),
+        init_logstd: float = -1.0,
+        min_logstd: float = -1.427,
+        max_logstd: float = 1.0,
+    ):
         super().__init__(latent_dim, act_dim, init_logstd, min_logstd, max_logstd)
         self.units = list(units)
         self.mu_net = mlp(latent_dim, self.units, act_dim, order="act_ln", init="default")
 
-    def mean(self, z: Tensor) -> Tensor: return self.mu_net(z)
+    def mean(self, z: Tensor) -> Tensor:
+        return self.mu_net(z)
 
     def forward(self, z: Tensor, deterministic: bool = False, eps: Tensor | None = None) -> Tensor:
         "Pre-tanh action `μ(z) + σ·ε` (`ε = 0` when deterministic)."
         self._check(z)
         mu = self.mu_net(z)
-        if deterministic: return mu
+        if deterministic:
+            return mu
         return mu + self.log_std().exp() * self._noise(z, False, eps)
 
 # %% ../nbs/04_actors.ipynb #dd831a38
 class FlowODEActor(Actor):
     "Flow ODE policy: base `a₀ = W z + b + σε`, then `da/dτ = u_θ(a, z, τ)` integrated over τ ∈ [0, 1]."
-    def __init__(self, latent_dim: int, act_dim: int, units: list[int] = (400, 200, 100), substeps: int = 2,
-                 integrator: str = "heun", base_from_z: bool = True, init_logstd: float = -1.0,
-                 min_logstd: float = -1.427, max_logstd: float = 1.0, tau_cond: str = "scalar", tau_fourier: int = 4):
+
+    def __init__(
+        self,
+        latent_dim: int,
+        act_dim: int,
+        units: list[int] = (400, 200, 100),
+        substeps: int = 2,
+        integrator: str = "heun",
+        base_from_z: bool = True,
+        init_logstd: float = -1.0,
+        min_logstd: float = -1.427,
+        max_logstd: float = 1.0,
+        tau_cond: str = "scalar",
+        tau_fourier: int = 4,
+    ):
         super().__init__(latent_dim, act_dim, init_logstd, min_logstd, max_logstd)
         self.units, self.substeps, self.integrator, self.base_from_z = list(units), substeps, integrator, base_from_z
         if integrator not in EVALS_PER_STEP:
@@ -102,7 +133,9 @@ class FlowODEActor(Actor):
             raise ValueError(f"substeps must be an int >= 1, got {substeps!r}")
         self.velocity_evals_per_call = velocity_evals(substeps, integrator)
         self.tau_emb = TauEmbedding(tau_cond, tau_fourier)
-        self.velocity_net = mlp(act_dim + latent_dim + self.tau_emb.dim, self.units, act_dim, order="act_ln", init="default")
+        self.velocity_net = mlp(
+            act_dim + latent_dim + self.tau_emb.dim, self.units, act_dim, order="act_ln", init="default"
+        )
         self.base = nn.Linear(latent_dim, act_dim) if base_from_z else None
 
     def base_mean(self, z: Tensor) -> Tensor:
@@ -116,28 +149,38 @@ class FlowODEActor(Actor):
     def _z_part(self, z: Tensor) -> Tensor:
         "First-layer pre-activation contribution of `z` (plus the bias), computed once per action."
         lin, A = self.velocity_net[0][0], self.act_dim
-        return F.linear(z, lin.weight[:, A:A + self.latent_dim], lin.bias)
+        return F.linear(z, lin.weight[:, A : A + self.latent_dim], lin.bias)
 
     def _velocity_cached(self, a: Tensor, tau: Tensor, zpart: Tensor) -> Tensor:
         first, A, L = self.velocity_net[0], self.act_dim, self.latent_dim
         W = first[0].weight
-        h = zpart + F.linear(a, W[:, :A]) + F.linear(self.tau_emb(tau), W[:, A + L:])
-        h = first[2](first[1](h))                                   # Mish, LayerNorm
+        h = zpart + F.linear(a, W[:, :A]) + F.linear(self.tau_emb(tau), W[:, A + L :])
+        h = first[2](first[1](h))  # Mish, LayerNorm
         return self.velocity_net[1:](h)
 
     def forward(self, z: Tensor, deterministic: bool = False, eps: Tensor | None = None) -> Tensor:
         "Pre-tanh action `a(1)`; `ε = 0` when deterministic."
         self._check(z)
         a0 = self.base_mean(z)
-        if not deterministic: a0 = a0 + self.log_std().exp() * self._noise(z, False, eps)
+        if not deterministic:
+            a0 = a0 + self.log_std().exp() * self._noise(z, False, eps)
         return integrate(self._velocity_cached, a0, self.substeps, self.integrator, zpart=self._z_part(z))
 
 # %% ../nbs/04_actors.ipynb #505323d4
 def make_actor(cfg: ActorConfig, latent_dim: int, act_dim: int) -> Actor:
     "Build the actor that `cfg.kind` names (`gaussian` or `flow`) for the given latent and action sizes."
     common = dict(units=cfg.units, init_logstd=cfg.init_logstd, min_logstd=cfg.min_logstd, max_logstd=cfg.max_logstd)
-    if cfg.kind == "gaussian": return GaussianActor(latent_dim, act_dim, **common)
+    if cfg.kind == "gaussian":
+        return GaussianActor(latent_dim, act_dim, **common)
     if cfg.kind == "flow":
-        return FlowODEActor(latent_dim, act_dim, substeps=cfg.substeps, integrator=cfg.integrator,
-                            base_from_z=cfg.base_from_z, tau_cond=cfg.tau_cond, tau_fourier=cfg.tau_fourier, **common)
+        return FlowODEActor(
+            latent_dim,
+            act_dim,
+            substeps=cfg.substeps,
+            integrator=cfg.integrator,
+            base_from_z=cfg.base_from_z,
+            tau_cond=cfg.tau_cond,
+            tau_fourier=cfg.tau_fourier,
+            **common,
+        )
     raise ValueError(f"actor.kind: {cfg.kind!r} is not valid; choose 'gaussian' or 'flow'")

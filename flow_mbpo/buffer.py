@@ -1,4 +1,4 @@
-"""A per-env, time-major replay buffer on the training device that samples H-step slices within one episode, and running mean/std normalisers.
+"""A per-env, time-major replay buffer on the training device that samples H-step slices; running mean/std normalisers.
 
 Docs: https://flow-mbpo.github.io/flow_mbpo/buffer.html.md"""
 
@@ -16,26 +16,40 @@ from torch import Tensor
 __all__ = ['SAMPLING', 'Slices', 'ReplayBuffer', 'RunningMeanStd']
 
 # %% ../nbs/07_buffer.ipynb #34395251
-SAMPLING = ("step", "episode")   # how `ReplayBuffer.sample` picks slice starts
+SAMPLING = ("step", "episode")  # how `ReplayBuffer.sample` picks slice starts
+
 
 @dataclass
 class Slices:
     "A batch of B slices, time-major: obs [H+1,B,o], act [H,B,a], rew [H,B], terminated [H,B], mask [H,B]."
+
     obs: Tensor
     act: Tensor
     rew: Tensor
     terminated: Tensor
     mask: Tensor
 
+
 class ReplayBuffer:
     "Per-env circular buffer of `capacity` transitions in total, time-major, preallocated on `device`."
-    def __init__(self, num_envs: int, obs_dim: int, act_dim: int, capacity: int, device="cpu", dtype=torch.float32,
-                 sampling: str = "step"):
-        if capacity < num_envs: raise ValueError(f"capacity {capacity} must hold at least one step of {num_envs} envs")
-        if sampling not in SAMPLING: raise ValueError(f"sampling {sampling!r}: choose one of {', '.join(SAMPLING)}")
+
+    def __init__(
+        self,
+        num_envs: int,
+        obs_dim: int,
+        act_dim: int,
+        capacity: int,
+        device="cpu",
+        dtype=torch.float32,
+        sampling: str = "step",
+    ):
+        if capacity < num_envs:
+            raise ValueError(f"capacity {capacity} must hold at least one step of {num_envs} envs")
+        if sampling not in SAMPLING:
+            raise ValueError(f"sampling {sampling!r}: choose one of {', '.join(SAMPLING)}")
         self.sampling = sampling
         self.num_envs, self.obs_dim, self.act_dim = num_envs, obs_dim, act_dim
-        self.steps = capacity // num_envs                  # time steps kept per env
+        self.steps = capacity // num_envs  # time steps kept per env
         self.device = torch.device(device)
         T, N, kw = self.steps, num_envs, dict(device=self.device)
         self.obs = torch.zeros(T, N, obs_dim, dtype=dtype, **kw)
@@ -43,26 +57,46 @@ class ReplayBuffer:
         self.act = torch.zeros(T, N, act_dim, dtype=dtype, **kw)
         self.rew = torch.zeros(T, N, dtype=dtype, **kw)
         self.terminated = torch.zeros(T, N, dtype=torch.bool, **kw)
-        self.ended = torch.zeros(T, N, dtype=torch.bool, **kw)   # terminated or truncated
-        self.invalid = torch.zeros(T, N, dtype=torch.bool, **kw) # not a real transition (simulator NaN recovery)
+        self.ended = torch.zeros(T, N, dtype=torch.bool, **kw)  # terminated or truncated
+        self.invalid = torch.zeros(T, N, dtype=torch.bool, **kw)  # not a real transition (simulator NaN recovery)
         self.ptr, self.size = 0, 0
-        self._episodes = None                              # (env, first logical step, length) of finished episodes
+        self._episodes = None  # (env, first logical step, length) of finished episodes
 
-    def __len__(self) -> int: return self.size * self.num_envs
+    def __len__(self) -> int:
+        return self.size * self.num_envs
 
-    def add(self, obs: Tensor, act: Tensor, rew: Tensor, next_obs: Tensor, terminated: Tensor, truncated: Tensor,
-            invalid: Tensor | None = None):
+    def add(
+        self,
+        obs: Tensor,
+        act: Tensor,
+        rew: Tensor,
+        next_obs: Tensor,
+        terminated: Tensor,
+        truncated: Tensor,
+        invalid: Tensor | None = None,
+    ):
         """Store one step of all envs; `next_obs` must be `info['obs_before_reset']` (the true successor) where done.
         `invalid` marks steps that are not real transitions (`info['nan_reset']`): they end the episode and are
         never used (masked out) by a slice."""
         N = self.num_envs
-        for name, x, shp in (("obs", obs, (N, self.obs_dim)), ("act", act, (N, self.act_dim)), ("rew", rew, (N,)),
-                             ("next_obs", next_obs, (N, self.obs_dim)), ("terminated", terminated, (N,)), ("truncated", truncated, (N,))):
-            if tuple(x.shape) != shp: raise ValueError(f"ReplayBuffer.add: {name} has shape {tuple(x.shape)}, expected {shp}")
+        for name, x, shp in (
+            ("obs", obs, (N, self.obs_dim)),
+            ("act", act, (N, self.act_dim)),
+            ("rew", rew, (N,)),
+            ("next_obs", next_obs, (N, self.obs_dim)),
+            ("terminated", terminated, (N,)),
+            ("truncated", truncated, (N,)),
+        ):
+            if tuple(x.shape) != shp:
+                raise ValueError(f"ReplayBuffer.add: {name} has shape {tuple(x.shape)}, expected {shp}")
         p = self.ptr
-        self.obs[p] = obs; self.act[p] = act; self.rew[p] = rew; self.next_obs[p] = next_obs
+        self.obs[p] = obs
+        self.act[p] = act
+        self.rew[p] = rew
+        self.next_obs[p] = next_obs
         bad = invalid.bool() if invalid is not None else torch.zeros_like(self.ended[p])
-        self.terminated[p] = terminated.bool() & ~bad; self.ended[p] = terminated.bool() | truncated.bool() | bad
+        self.terminated[p] = terminated.bool() & ~bad
+        self.ended[p] = terminated.bool() | truncated.bool() | bad
         self.invalid[p] = bad
         self.ptr = (p + 1) % self.steps
         self.size = min(self.size + 1, self.steps)
@@ -70,23 +104,31 @@ class ReplayBuffer:
 
     def add_rollout(self, obs, act, rew, next_obs, terminated, truncated):
         "Store `H` steps at once (time-major `[H, N, ...]` tensors)."
-        for i in range(obs.shape[0]): self.add(obs[i], act[i], rew[i], next_obs[i], terminated[i], truncated[i])
+        for i in range(obs.shape[0]):
+            self.add(obs[i], act[i], rew[i], next_obs[i], terminated[i], truncated[i])
 
     def sample(self, batch: int, horizon: int, generator: torch.Generator | None = None) -> Slices:
         "`batch` slices of `horizon` transitions, drawn as `self.sampling` says (see the prose for both modes)."
-        if self.sampling == "episode": env, start = self._episode_starts(batch, horizon, generator)
-        else: env, start = self._step_starts(batch, horizon, generator)
+        if self.sampling == "episode":
+            env, start = self._episode_starts(batch, horizon, generator)
+        else:
+            env, start = self._step_starts(batch, horizon, generator)
         T, dev = self.steps, self.device
         oldest = (self.ptr - self.size) % T
-        t = (oldest + start[None] + torch.arange(horizon, device=dev)[:, None]) % T          # [H, B]
+        t = (oldest + start[None] + torch.arange(horizon, device=dev)[:, None]) % T  # [H, B]
         e = env[None].expand(horizon, batch)
         ended = self.ended[t, e]
         # mask_i = 1 while no episode end happened strictly before step i
         before = torch.cumsum(ended.int(), 0) - ended.int()
         mask = (before == 0) & ~self.invalid[t, e]
         obs = torch.cat([self.obs[t[:1], e[:1]], self.next_obs[t, e]], 0)
-        return Slices(obs=obs, act=self.act[t, e], rew=self.rew[t, e], terminated=self.terminated[t, e] & mask,
-                      mask=mask.to(self.rew.dtype))
+        return Slices(
+            obs=obs,
+            act=self.act[t, e],
+            rew=self.rew[t, e],
+            terminated=self.terminated[t, e] & mask,
+            mask=mask.to(self.rew.dtype),
+        )
 
     def _step_starts(self, batch, horizon, g):
         "Uniform over (env, logical start) with `horizon` stored steps after it."
@@ -102,7 +144,10 @@ class ReplayBuffer:
     def load_state_dict(self, d: dict):
         for k in ("obs", "next_obs", "act", "rew", "terminated", "ended", "invalid"):
             if d[k].shape != getattr(self, k).shape:
-                raise ValueError(f"ReplayBuffer.load_state_dict: {k} has shape {tuple(d[k].shape)}, buffer expects {tuple(getattr(self, k).shape)}")
+                raise ValueError(
+                    f"ReplayBuffer.load_state_dict: {k} has shape {tuple(d[k].shape)}, "
+                    f"buffer expects {tuple(getattr(self, k).shape)}"
+                )
             getattr(self, k).copy_(d[k])
         self.ptr, self.size = int(d["ptr"]), int(d["size"])
 
@@ -110,17 +155,26 @@ class ReplayBuffer:
 def _fake_stream(num_envs: int, steps: int, horizon: int, seed: int = 0):
     "Yield (obs, act, rew, next_obs, terminated, truncated) of a world whose obs are (env, episode, step)."
     g = np.random.default_rng(seed)
-    ep = np.zeros(num_envs, int); k = np.zeros(num_envs, int)
+    ep = np.zeros(num_envs, int)
+    k = np.zeros(num_envs, int)
     length = g.integers(1, 3 * horizon, num_envs)
     for _ in range(steps):
         obs = np.stack([np.arange(num_envs), ep, k], 1).astype(np.float32)
         k1 = k + 1
         done = k1 >= length
-        term = done & (ep % 2 == 0); trunc = done & ~term
-        nxt = np.stack([np.arange(num_envs), ep, k1], 1).astype(np.float32)   # the true successor
-        yield (torch.tensor(obs), torch.tensor(obs[:, 2:3] * 0.1), torch.tensor(obs[:, 2] + 1000 * obs[:, 1]),
-               torch.tensor(nxt), torch.tensor(term), torch.tensor(trunc))
-        ep = np.where(done, ep + 1, ep); k = np.where(done, 0, k1)
+        term = done & (ep % 2 == 0)
+        trunc = done & ~term
+        nxt = np.stack([np.arange(num_envs), ep, k1], 1).astype(np.float32)  # the true successor
+        yield (
+            torch.tensor(obs),
+            torch.tensor(obs[:, 2:3] * 0.1),
+            torch.tensor(obs[:, 2] + 1000 * obs[:, 1]),
+            torch.tensor(nxt),
+            torch.tensor(term),
+            torch.tensor(trunc),
+        )
+        ep = np.where(done, ep + 1, ep)
+        k = np.where(done, 0, k1)
         length = np.where(done, g.integers(1, 3 * horizon, num_envs), length)
 
 # %% ../nbs/07_buffer.ipynb #fd861c61
@@ -129,20 +183,23 @@ def episodes(self: ReplayBuffer) -> Tensor:
     "Finished episodes in the buffer: `[n, 3]` rows of (env, first logical step, length in transitions)."
     if self._episodes is None:
         S = self.size
-        j = (self.ptr - S + torch.arange(S, device=self.device)) % self.steps    # physical index of logical step
-        ended, invalid = self.ended[j].T, self.invalid[j].T                     # [N, S]
-        env, last = ended.nonzero(as_tuple=True)                                 # sorted by env, then time
+        j = (self.ptr - S + torch.arange(S, device=self.device)) % self.steps  # physical index of logical step
+        ended, invalid = self.ended[j].T, self.invalid[j].T  # [N, S]
+        env, last = ended.nonzero(as_tuple=True)  # sorted by env, then time
         first = torch.zeros_like(last)
         first[1:] = torch.where(env[1:] == env[:-1], last[:-1] + 1, 0)
-        length = last - first + 1 - invalid[env, last].long()                  # an invalid last step is not data
+        length = last - first + 1 - invalid[env, last].long()  # an invalid last step is not data
         self._episodes = torch.stack([env, first, length], 1)
     return self._episodes
+
 
 @patch
 def can_sample(self: ReplayBuffer, horizon: int) -> bool:
     "Whether `sample(·, horizon)` has anything to draw from under this buffer's `sampling`."
-    if self.sampling == "step": return self.size >= horizon
+    if self.sampling == "step":
+        return self.size >= horizon
     return bool((self.episodes()[:, 2] >= horizon).any())
+
 
 @patch
 def _episode_starts(self: ReplayBuffer, batch: int, horizon: int, g: torch.Generator | None):
@@ -150,40 +207,45 @@ def _episode_starts(self: ReplayBuffer, batch: int, horizon: int, g: torch.Gener
     eps = self.episodes()
     eps = eps[eps[:, 2] >= horizon]
     if len(eps) == 0:
-        raise ValueError(f"no finished episode of >= horizon={horizon} transitions is stored yet "
-                         "(buffer.sampling='episode' samples finished episodes only); collect more data first")
+        raise ValueError(
+            f"no finished episode of >= horizon={horizon} transitions is stored yet "
+            "(buffer.sampling='episode' samples finished episodes only); collect more data first"
+        )
     ep = eps[torch.randint(len(eps), (batch,), device=self.device, generator=g)]
     u = torch.rand(batch, device=self.device, generator=g, dtype=torch.float64)
-    span = ep[:, 2] - horizon + 1                                              # admissible starts per episode
+    span = ep[:, 2] - horizon + 1  # admissible starts per episode
     off = torch.minimum((u * span).long(), span - 1)
     return ep[:, 0], ep[:, 1] + off
 
 # %% ../nbs/07_buffer.ipynb #2c20aa92
 class RunningMeanStd:
     "Running mean/variance over the leading dims of the batches given to `update`, in float64 on `device`."
+
     def __init__(self, shape=(), device="cpu", eps: float = 1e-4):
         self.mean = torch.zeros(shape, dtype=torch.float64, device=device)
         self.var = torch.ones(shape, dtype=torch.float64, device=device)
         self.count = torch.tensor(eps, dtype=torch.float64, device=device)
-        self.skipped = torch.zeros((), dtype=torch.int64, device=device)   # non-finite rows left out so far
+        self.skipped = torch.zeros((), dtype=torch.int64, device=device)  # non-finite rows left out so far
         self.shape = tuple(shape)
 
     @torch.no_grad()
     def update(self, x: Tensor):
         "Merge the rows of `x [..., *shape]`; a row with any NaN/Inf is left out and counted in `skipped`."
         x = x.detach().to(torch.float64).reshape(-1, *self.shape)
-        if x.shape[0] == 0: return
-        ok = torch.isfinite(x).reshape(x.shape[0], -1).all(1)                   # [rows]; no host sync below
+        if x.shape[0] == 0:
+            return
+        ok = torch.isfinite(x).reshape(x.shape[0], -1).all(1)  # [rows]; no host sync below
         w = ok.reshape(-1, *([1] * len(self.shape))).to(x.dtype)
         x = torch.where(w.bool(), x, torch.zeros_like(x))
         n = w.sum(0)
         b_mean = x.sum(0) / n.clamp(min=1)
         b_var = (w * (x - b_mean) ** 2).sum(0) / n.clamp(min=1)
         delta, tot = b_mean - self.mean, self.count + n
-        keep = n > 0                                                            # an all-bad batch changes nothing
+        keep = n > 0  # an all-bad batch changes nothing
         self.mean = torch.where(keep, self.mean + delta * n / tot, self.mean)
-        self.var = torch.where(keep, (self.var * self.count + b_var * n + delta ** 2 * self.count * n / tot) / tot,
-                               self.var)
+        self.var = torch.where(
+            keep, (self.var * self.count + b_var * n + delta**2 * self.count * n / tot) / tot, self.var
+        )
         self.count = torch.where(keep, tot, self.count)
         self.skipped = self.skipped + (~ok).sum()
 
@@ -193,7 +255,9 @@ class RunningMeanStd:
         y = (x - m) / torch.sqrt(self.var.to(x.dtype) + eps)
         return y.clamp(-clip, clip) if clip is not None else y
 
-    def state_dict(self) -> dict: return dict(mean=self.mean, var=self.var, count=self.count, skipped=self.skipped)
+    def state_dict(self) -> dict:
+        return dict(mean=self.mean, var=self.var, count=self.count, skipped=self.skipped)
+
     def load_state_dict(self, d: dict):
         "Inverse of `state_dict`; a state dict without `skipped` (written before it existed) loads with `skipped = 0`."
         self.mean, self.var, self.count = (d[k].to(self.mean.device, torch.float64) for k in ("mean", "var", "count"))

@@ -20,34 +20,43 @@ __all__ = ['Integrator', 'ConfigError', 'check_value', 'EnvConfig', 'WorldModelC
 # %% ../nbs/00_config.ipynb #830162a0
 class ConfigError(ValueError):
     "A configuration problem; the message names the offending key and what would be valid."
+
     def __init__(self, key: str, msg: str):
         self.key = key
         super().__init__(f"{key}: {msg}" if key else msg)
 
 # %% ../nbs/00_config.ipynb #b40bfbf3
 def _type_name(tp) -> str:
-    if get_origin(tp) is Literal: return "one of " + ", ".join(repr(a) for a in get_args(tp))
+    if get_origin(tp) is Literal:
+        return "one of " + ", ".join(repr(a) for a in get_args(tp))
     return getattr(tp, "__name__", None) or str(tp).replace("typing.", "")
+
 
 def check_value(key: str, value, tp):
     "Return `value` checked against annotation `tp` (ints widened to float); raise `ConfigError` naming `key`."
     origin, args = get_origin(tp), get_args(tp)
     if origin in (typing.Union, types.UnionType):
-        if value is None and type(None) in args: return None
+        if value is None and type(None) in args:
+            return None
         errs = []
         for a in (a for a in args if a is not type(None)):
-            try: return check_value(key, value, a)
-            except ConfigError as e: errs.append(str(e))
+            try:
+                return check_value(key, value, a)
+            except ConfigError as e:
+                errs.append(str(e))
         raise ConfigError(key, f"expected {' or '.join(_type_name(a) for a in args)}, got {value!r}")
     if origin is Literal:
-        if value in args and type(value) in {type(a) for a in args}: return value
+        if value in args and type(value) in {type(a) for a in args}:
+            return value
         close = difflib.get_close_matches(str(value), [str(a) for a in args], n=3)
         hint = f" (did you mean {', '.join(close)}?)" if close else ""
         raise ConfigError(key, f"{value!r} is not valid; choose one of {', '.join(repr(a) for a in args)}{hint}")
     if origin in (list, tuple):
-        if not isinstance(value, (list, tuple)): raise ConfigError(key, f"expected a list, got {value!r}")
+        if not isinstance(value, (list, tuple)):
+            raise ConfigError(key, f"expected a list, got {value!r}")
         if origin is tuple and not (len(args) == 2 and args[1] is Ellipsis):
-            if len(value) != len(args): raise ConfigError(key, f"expected {len(args)} values, got {value!r}")
+            if len(value) != len(args):
+                raise ConfigError(key, f"expected {len(args)} values, got {value!r}")
             return tuple(check_value(f"{key}[{i}]", v, a) for i, (v, a) in enumerate(zip(value, args)))
         item = args[0]
         out = [check_value(f"{key}[{i}]", v, item) for i, v in enumerate(value)]
@@ -61,46 +70,61 @@ def check_value(key: str, value, tp):
             raise ConfigError(key, f"expected an int, got {value!r} ({type(value).__name__})")
         return value
     if tp in (bool, str):
-        if not isinstance(value, tp): raise ConfigError(key, f"expected a {tp.__name__}, got {value!r} ({type(value).__name__})")
+        if not isinstance(value, tp):
+            raise ConfigError(key, f"expected a {tp.__name__}, got {value!r} ({type(value).__name__})")
         return value
     raise TypeError(f"{key}: unsupported annotation {tp}")
 
 # %% ../nbs/00_config.ipynb #b3d25c55
 Integrator = Literal["euler", "heun", "rk4"]
 
+
 class _Section:
     "Mixin: type-check every field on construction, then run the section's range checks."
+
     _prefix = ""
+
     def __post_init__(self):
         hints = get_type_hints(type(self))
         for f in fields(self):
             v = check_value(f"{self._prefix}{f.name}", getattr(self, f.name), hints[f.name])
             object.__setattr__(self, f.name, v)
         self._validate()
-    def _validate(self): pass
+
+    def _validate(self):
+        pass
+
     def _need(self, cond: bool, name: str, msg: str):
-        if not cond: raise ConfigError(f"{self._prefix}{name}", f"{msg}, got {getattr(self, name)!r}")
+        if not cond:
+            raise ConfigError(f"{self._prefix}{name}", f"{msg}, got {getattr(self, name)!r}")
+
 
 def _refuse_unused(section, names: tuple[str, ...], used_by: str):
     "A setting that this section's `kind` ignores must keep its default: anything else is an error, not a no-op."
-    defaults = {f.name: (f.default if f.default is not dataclasses.MISSING else f.default_factory())
-                for f in fields(section)}
+    defaults = {
+        f.name: (f.default if f.default is not dataclasses.MISSING else f.default_factory()) for f in fields(section)
+    }
     for n in names:
         if getattr(section, n) != defaults[n]:
-            raise ConfigError(f"{section._prefix}{n}", f"is only used with {used_by}; this run has "
-                              f"{section._prefix}kind={section.kind!r}, so {getattr(section, n)!r} would be ignored "
-                              f"(remove it or set {used_by})")
+            raise ConfigError(
+                f"{section._prefix}{n}",
+                f"is only used with {used_by}; this run has "
+                f"{section._prefix}kind={section.kind!r}, so {getattr(section, n)!r} would be ignored "
+                f"(remove it or set {used_by})",
+            )
 
 # %% ../nbs/00_config.ipynb #a7181ed2
 @dataclass(frozen=True)
 class EnvConfig(_Section):
     "Which task, and how many parallel environments (PWM: dflex Ant, 128 envs)."
+
     _prefix = "env."
-    name: str = "ant"                 # `ant`, `dflex_ant`, `dmc:<domain>-<task>`, `gym:<Id>`
+    name: str = "ant"  # `ant`, `dflex_ant`, `dmc:<domain>-<task>`, `gym:<Id>`
     num_envs: int = 128
-    episode_length: int | None = None # None: the task's own (1000 for Ant)
-    stochastic_init: bool = True      # dflex's randomised initial state
+    episode_length: int | None = None  # None: the task's own (1000 for Ant)
+    stochastic_init: bool = True  # dflex's randomised initial state
     action_repeat: int | None = None  # None: the task's own (DMC: 2, as TD-MPC2)
+
     def _validate(self):
         self._need(self.num_envs >= 1, "num_envs", "must be >= 1")
         self._need(self.episode_length is None or self.episode_length >= 1, "episode_length", "must be >= 1")
@@ -108,49 +132,69 @@ class EnvConfig(_Section):
         self._need(bool(self.name.strip()), "name", "must not be empty")
 
 # %% ../nbs/00_config.ipynb #94cb7156
-_FLOW_ONLY_WM = ("velocity_units", "integrator", "substeps", "tau_cond", "tau_fourier", "tau_sampling", "fm_source",
-                 "project", "fm_target_grad")
+_FLOW_ONLY_WM = (
+    "velocity_units",
+    "integrator",
+    "substeps",
+    "tau_cond",
+    "tau_fourier",
+    "tau_sampling",
+    "fm_source",
+    "project",
+    "fm_target_grad",
+)
 _FLOW_ONLY_ACTOR = ("substeps", "integrator", "base_from_z", "tau_cond", "tau_fourier")
+
 
 @dataclass(frozen=True)
 class WorldModelConfig(_Section):
     "World model: PWM's MLP (`kind='mlp'`) or a flow-matching latent ODE (`kind='flow'`), SPEC §1."
+
     _prefix = "wm."
     kind: Literal["mlp", "flow"] = "mlp"
     latent_dim: int = 512
     encoder_units: list[int] = field(default_factory=lambda: [256])
-    units: list[int] = field(default_factory=lambda: [512, 512])   # MLP dynamics and reward hidden widths
+    units: list[int] = field(default_factory=lambda: [512, 512])  # MLP dynamics and reward hidden widths
     simnorm_dim: int = 8
-    reward_head: Literal["twohot", "scalar"] = "twohot"   # the PWM presets: scalar (PWM's dflex code)
-    reward_loss: Literal["ce", "mse"] = "ce"    # must match the head: twohot<->ce, scalar<->mse
-    reward_coef: float | Literal["1/H"] = "1/H" # weight of the per-step reward term; "1/H" is PWM's dflex loss
+    reward_head: Literal["twohot", "scalar"] = "twohot"  # the PWM presets: scalar (PWM's dflex code)
+    reward_loss: Literal["ce", "mse"] = "ce"  # must match the head: twohot<->ce, scalar<->mse
+    reward_coef: float | Literal["1/H"] = "1/H"  # weight of the per-step reward term; "1/H" is PWM's dflex loss
     num_bins: int = 101
     vmin: float = -10.0
     vmax: float = 10.0
-    reward_symexp: bool = True        # decode = symexp(E[bins]); False reproduces PWM's decode (no symexp)
+    reward_symexp: bool = True  # decode = symexp(E[bins]); False reproduces PWM's decode (no symexp)
     multitask: bool = False
-    task_dim: int = 0                 # task-embedding size, multitask only
+    task_dim: int = 0  # task-embedding size, multitask only
     # flow-only options: a non-default value with kind='mlp' is an error (see _FLOW_ONLY)
-    velocity_units: list[int] | None = None   # None: solved for parameter parity with the MLP dynamics
+    velocity_units: list[int] | None = None  # None: solved for parameter parity with the MLP dynamics
     integrator: Integrator = "heun"
     substeps: int = 4
     tau_cond: Literal["scalar", "fourier"] = "scalar"
-    tau_fourier: int = 4              # number of sin/cos frequencies when tau_cond='fourier'
+    tau_fourier: int = 4  # number of sin/cos frequencies when tau_cond='fourier'
     tau_sampling: Literal["uniform", "midpoint"] = "uniform"
     fm_source: Literal["rollout", "teacher"] = "rollout"
     project: Literal["none", "simnorm"] = "none"
-    fm_target_grad: bool = False      # let FM-loss gradients flow through the target z_to - z_from (collapses the encoder)
+    fm_target_grad: bool = False  # let FM-loss gradients flow through the target z_to - z_from (collapses the encoder)
     parity_tol: float = 0.02
+
     def _validate(self):
         self._need(self.latent_dim >= 1, "latent_dim", "must be >= 1")
-        self._need(self.latent_dim % self.simnorm_dim == 0, "latent_dim",
-                   f"must be a multiple of simnorm_dim={self.simnorm_dim}")
+        self._need(
+            self.latent_dim % self.simnorm_dim == 0,
+            "latent_dim",
+            f"must be a multiple of simnorm_dim={self.simnorm_dim}",
+        )
         self._need(self.simnorm_dim >= 2, "simnorm_dim", "must be >= 2")
         for name in ("encoder_units", "units"):
-            self._need(len(getattr(self, name)) >= 1 and min(getattr(self, name)) >= 1, name, "needs >= 1 positive widths")
+            self._need(
+                len(getattr(self, name)) >= 1 and min(getattr(self, name)) >= 1, name, "needs >= 1 positive widths"
+            )
         if self.velocity_units is not None:
-            self._need(len(self.velocity_units) == len(self.units) and min(self.velocity_units) >= 1, "velocity_units",
-                       f"must have the MLP dynamics' depth ({len(self.units)} positive widths)")
+            self._need(
+                len(self.velocity_units) == len(self.units) and min(self.velocity_units) >= 1,
+                "velocity_units",
+                f"must have the MLP dynamics' depth ({len(self.units)} positive widths)",
+            )
         self._need(self.num_bins >= 2, "num_bins", "must be >= 2")
         self._need(self.vmax > self.vmin, "vmax", f"must exceed vmin={self.vmin}")
         self._need(self.substeps >= 1, "substeps", "must be >= 1")
@@ -158,14 +202,21 @@ class WorldModelConfig(_Section):
         self._need(0 < self.parity_tol < 1, "parity_tol", "must be in (0, 1)")
         self._need(self.task_dim >= 0, "task_dim", "must be >= 0")
         self._need(self.reward_coef == "1/H" or self.reward_coef >= 0, "reward_coef", "must be >= 0 or '1/H'")
-        if self.kind == "mlp": _refuse_unused(self, _FLOW_ONLY_WM, "wm.kind='flow'")
+        if self.kind == "mlp":
+            _refuse_unused(self, _FLOW_ONLY_WM, "wm.kind='flow'")
         pair = {"twohot": "ce", "scalar": "mse"}
         if pair[self.reward_head] != self.reward_loss:
-            raise ConfigError("wm.reward_loss", f"reward_head={self.reward_head!r} needs reward_loss="
-                              f"{pair[self.reward_head]!r}, got {self.reward_loss!r} (head and loss must be chosen together)")
+            raise ConfigError(
+                "wm.reward_loss",
+                f"reward_head={self.reward_head!r} needs reward_loss="
+                f"{pair[self.reward_head]!r}, got {self.reward_loss!r} (head and loss must be chosen together)",
+            )
         if self.task_dim > 0 and not self.multitask:
-            raise ConfigError("wm.task_dim", f"task_dim={self.task_dim} in a single-task run; set wm.task_dim=0 "
-                              "(task embeddings exist only with wm.multitask=true)")
+            raise ConfigError(
+                "wm.task_dim",
+                f"task_dim={self.task_dim} in a single-task run; set wm.task_dim=0 "
+                "(task embeddings exist only with wm.multitask=true)",
+            )
         if self.multitask and self.task_dim == 0:
             raise ConfigError("wm.task_dim", "multitask=true needs task_dim > 0 (TD-MPC2/PWM use 96)")
 
@@ -182,34 +233,43 @@ class WorldModelConfig(_Section):
 @dataclass(frozen=True)
 class ActorConfig(_Section):
     "Policy: PWM's Gaussian MLP (`kind='gaussian'`) or a flow ODE policy (`kind='flow'`), SPEC §2."
+
     _prefix = "actor."
     kind: Literal["gaussian", "flow"] = "gaussian"
     units: list[int] = field(default_factory=lambda: [400, 200, 100])
-    init_logstd: float = -1.0         # Gaussian log-std, or the flow base noise log-sigma
+    init_logstd: float = -1.0  # Gaussian log-std, or the flow base noise log-sigma
     min_logstd: float = -1.427
     max_logstd: float = 1.0
-    detach: bool = True               # actor sees sg(z)
+    detach: bool = True  # actor sees sg(z)
     # flow-only
-    substeps: int = 2                 # K_policy
+    substeps: int = 2  # K_policy
     integrator: Integrator = "heun"
-    base_from_z: bool = True          # a0 = W z + b + sigma*eps (False: a0 = sigma*eps)
+    base_from_z: bool = True  # a0 = W z + b + sigma*eps (False: a0 = sigma*eps)
     tau_cond: Literal["scalar", "fourier"] = "scalar"
     tau_fourier: int = 4
+
     def _validate(self):
         self._need(len(self.units) >= 1 and min(self.units) >= 1, "units", "needs >= 1 positive widths")
         self._need(self.substeps >= 1, "substeps", "must be >= 1")
         self._need(self.tau_fourier >= 1, "tau_fourier", "must be >= 1")
         self._need(self.max_logstd > self.min_logstd, "max_logstd", f"must exceed min_logstd={self.min_logstd}")
-        self._need(self.min_logstd <= self.init_logstd <= self.max_logstd, "init_logstd",
-                   f"must lie in [min_logstd, max_logstd] = [{self.min_logstd}, {self.max_logstd}]")
-        if self.kind == "gaussian": _refuse_unused(self, _FLOW_ONLY_ACTOR, "actor.kind='flow'")
+        self._need(
+            self.min_logstd <= self.init_logstd <= self.max_logstd,
+            "init_logstd",
+            f"must lie in [min_logstd, max_logstd] = [{self.min_logstd}, {self.max_logstd}]",
+        )
+        if self.kind == "gaussian":
+            _refuse_unused(self, _FLOW_ONLY_ACTOR, "actor.kind='flow'")
+
 
 @dataclass(frozen=True)
 class CriticConfig(_Section):
     "Critic ensemble (SPEC §3): 3 MLPs [400, 200] -> 1, no target network."
+
     _prefix = "critic."
     units: list[int] = field(default_factory=lambda: [400, 200])
     num_critics: int = 3
+
     def _validate(self):
         self._need(len(self.units) >= 1 and min(self.units) >= 1, "units", "needs >= 1 positive widths")
         self._need(self.num_critics >= 1, "num_critics", "must be >= 1")
@@ -218,13 +278,14 @@ class CriticConfig(_Section):
 @dataclass(frozen=True)
 class OptimConfig(_Section):
     "Optimisers, gradient clipping and the learning-rate schedule (PWM's values)."
+
     _prefix = "optim."
     actor_lr: float = 5e-4
     critic_lr: float = 5e-4
     model_lr: float = 3e-4
-    min_lr: float = 1e-5              # linear decay ends here
+    min_lr: float = 1e-5  # linear decay ends here
     lr_schedule: Literal["linear", "constant"] = "linear"
-    lr_decay_epochs: int = 15_000     # the recipe's decay horizon (PWM: max_epochs), not when this run stops
+    lr_decay_epochs: int = 15_000  # the recipe's decay horizon (PWM: max_epochs), not when this run stops
     actor_betas: tuple[float, float] = (0.7, 0.95)
     critic_betas: tuple[float, float] = (0.7, 0.95)
     model_betas: tuple[float, float] = (0.9, 0.999)
@@ -232,6 +293,7 @@ class OptimConfig(_Section):
     actor_grad_norm: float = 1.0
     critic_grad_norm: float = 100.0
     wm_grad_norm: float = 20.0
+
     def _validate(self):
         for n in ("actor_lr", "critic_lr", "model_lr"):
             self._need(getattr(self, n) > 0, n, "must be > 0")
@@ -248,55 +310,74 @@ class OptimConfig(_Section):
 @dataclass(frozen=True)
 class TrainConfig(_Section):
     "The online loop (SPEC §4-5): horizon, discounting, iterations, normalisers, evaluation and checkpoints."
+
     _prefix = "train."
-    epochs: int = 15_000              # 128 envs x 16 steps x 15000 = 30.72 M env steps
+    epochs: int = 15_000  # 128 envs x 16 steps x 15000 = 30.72 M env steps
     horizon: int = 16
     gamma: float = 0.99
     lam: float = 0.95
     wm_batch_size: int = 256
     wm_iterations: int = 8
     wm_buffer_size: int = 1_000_000
-    wm_warmup_iters: int = 1000       # one-off, on the first data
-    collect_until_episode_end: bool = True   # PWM: collect without updates until some episode has ended
+    wm_warmup_iters: int = 1000  # one-off, on the first data
+    collect_until_episode_end: bool = True  # PWM: collect without updates until some episode has ended
     critic_iterations: int = 8
     critic_batches: int = 4
     rew_rms: bool = True
     ret_rms: bool = True
     obs_rms: bool = False
     collection: Literal["open_loop", "closed_loop"] = "open_loop"
-    eval_every: int = 500             # epochs; 0 disables periodic evaluation
+    eval_every: int = 500  # epochs; 0 disables periodic evaluation
     eval_episodes: int = 16
-    ckpt_every: int = 100             # epochs between ckpt/latest.pt writes
-    keep_ckpts: int = 3               # periodic checkpoints kept besides latest/best
-    max_nan_streak: int = 20          # consecutive skipped updates before the run stops
-    compile: bool = False             # torch.compile the hot paths (GPU)
+    ckpt_every: int = 100  # epochs between ckpt/latest.pt writes
+    keep_ckpts: int = 3  # periodic checkpoints kept besides latest/best
+    max_nan_streak: int = 20  # consecutive skipped updates before the run stops
+    compile: bool = False  # torch.compile the hot paths (GPU)
+
     def _validate(self):
-        for n in ("epochs", "horizon", "wm_batch_size", "wm_iterations", "critic_iterations", "critic_batches",
-                  "eval_episodes", "max_nan_streak"):
+        for n in (
+            "epochs",
+            "horizon",
+            "wm_batch_size",
+            "wm_iterations",
+            "critic_iterations",
+            "critic_batches",
+            "eval_episodes",
+            "max_nan_streak",
+        ):
             self._need(getattr(self, n) >= 1, n, "must be >= 1")
         for n in ("wm_warmup_iters", "eval_every", "ckpt_every", "keep_ckpts"):
             self._need(getattr(self, n) >= 0, n, "must be >= 0")
         self._need(0 < self.gamma <= 1, "gamma", "must be in (0, 1]")
         self._need(0 <= self.lam < 1, "lam", "must be in [0, 1)")
-        self._need(self.wm_buffer_size >= self.horizon + 1, "wm_buffer_size", f"must hold one slice of horizon+1={self.horizon + 1}")
+        self._need(
+            self.wm_buffer_size >= self.horizon + 1,
+            "wm_buffer_size",
+            f"must hold one slice of horizon+1={self.horizon + 1}",
+        )
+
 
 @dataclass(frozen=True)
 class BufferConfig(_Section):
     "How the world model's replay is sampled."
+
     _prefix = "buffer."
-    sampling: Literal["episode", "step"] = "episode"   # episode: PWM (finished episodes, episode-uniform); step: uniform
+    sampling: Literal["episode", "step"] = "episode"  # episode: PWM (finished episodes, episode-uniform); step: uniform
+
 
 @dataclass(frozen=True)
 class LogConfig(_Section):
     "Where results go and how they are reported."
+
     _prefix = "log."
     root: str = "runs"
     experiment: str = "default"
-    run_name: str | None = None       # None: <preset>-s<seed>-<time>-<random>, unique per run
+    run_name: str | None = None  # None: <preset>-s<seed>-<time>-<random>, unique per run
     wandb: Literal["disabled", "offline", "online"] = "disabled"
     wandb_project: str = "flow_mbpo"
     log_every: int = 1
     progress: bool = True
+
     def _validate(self):
         self._need(self.log_every >= 1, "log_every", "must be >= 1")
 
@@ -304,14 +385,16 @@ class LogConfig(_Section):
 @dataclass(frozen=True)
 class DiagConfig(_Section):
     "Low-frequency diagnostics (SPEC §7), written to `diagnostics.jsonl` every `every` training epochs."
+
     _prefix = "diag."
-    every: int = 50                   # training epochs between diagnostics; 0 = off
-    esnr_samples: int = 8             # independent minibatch gradients per ESNR estimate
-    wm_esnr: bool = True              # also the world model's gradient ESNR
-    jacobian_vectors: int = 8         # random vectors per Jacobian-norm estimate (Hutchinson)
-    jacobian_batch: int = 256         # latents the Jacobian norms are averaged over
-    rollout_steps: int = 20           # open-loop latent rollout length (errors reported at 10 and 20)
-    flops: bool = True                # count FLOPs per update once at the start (run_info.json)
+    every: int = 50  # training epochs between diagnostics; 0 = off
+    esnr_samples: int = 8  # independent minibatch gradients per ESNR estimate
+    wm_esnr: bool = True  # also the world model's gradient ESNR
+    jacobian_vectors: int = 8  # random vectors per Jacobian-norm estimate (Hutchinson)
+    jacobian_batch: int = 256  # latents the Jacobian norms are averaged over
+    rollout_steps: int = 20  # open-loop latent rollout length (errors reported at 10 and 20)
+    flops: bool = True  # count FLOPs per update once at the start (run_info.json)
+
     def _validate(self):
         self._need(self.every >= 0, "every", "must be >= 0 (0 = off)")
         self._need(self.esnr_samples >= 2, "esnr_samples", "must be >= 2 (ESNR needs a spread)")
@@ -322,9 +405,10 @@ class DiagConfig(_Section):
 @dataclass(frozen=True)
 class RunConfig(_Section):
     "Everything that defines a run. Build it with `get_config`, not by hand."
+
     preset: str = "custom"
     seed: int = 0
-    device: str = "auto"              # auto | cpu | cuda | cuda:N
+    device: str = "auto"  # auto | cpu | cuda | cuda:N
     env: EnvConfig = field(default_factory=EnvConfig)
     wm: WorldModelConfig = field(default_factory=WorldModelConfig)
     actor: ActorConfig = field(default_factory=ActorConfig)
@@ -341,7 +425,8 @@ class RunConfig(_Section):
             if f.name in _SECTIONS:
                 if not isinstance(v, _SECTIONS[f.name]):
                     raise ConfigError(f.name, f"expected a {_SECTIONS[f.name].__name__}, got {type(v).__name__}")
-            else: object.__setattr__(self, f.name, check_value(f.name, v, get_type_hints(RunConfig)[f.name]))
+            else:
+                object.__setattr__(self, f.name, check_value(f.name, v, get_type_hints(RunConfig)[f.name]))
         self._validate()
 
     def _validate(self):
@@ -354,60 +439,95 @@ class RunConfig(_Section):
     def to_dict(self) -> dict:
         "Plain nested dict (tuples become lists), the form saved to `config.yaml`."
         return json.loads(json.dumps(asdict(self)))
-    def to_yaml(self) -> str: return yaml.safe_dump(self.to_dict(), sort_keys=False)
+
+    def to_yaml(self) -> str:
+        return yaml.safe_dump(self.to_dict(), sort_keys=False)
+
     @classmethod
     def from_dict(cls, d: dict) -> RunConfig:
         "Strict inverse of `to_dict`: unknown keys and wrong types are errors; keys added later get their old meaning."
         flat = _flatten(d)
         return apply_overrides(cls(), {**{k: f(flat) for k, f in _LEGACY.items() if k not in flat}, **flat})
+
     @classmethod
     def from_yaml(cls, text_or_path) -> RunConfig:
         "Load from YAML text or a path to a `.yaml` file."
-        p = Path(text_or_path) if not str(text_or_path).lstrip().startswith(("{", "preset", "seed")) and "\n" not in str(text_or_path) else None
+        p = (
+            Path(text_or_path)
+            if not str(text_or_path).lstrip().startswith(("{", "preset", "seed")) and "\n" not in str(text_or_path)
+            else None
+        )
         text = p.read_text() if p is not None else str(text_or_path)
         d = load_yaml(text)
-        if not isinstance(d, dict): raise ConfigError("", f"config YAML must be a mapping, got {type(d).__name__}")
+        if not isinstance(d, dict):
+            raise ConfigError("", f"config YAML must be a mapping, got {type(d).__name__}")
         return cls.from_dict(d)
+
     def hash(self, exclude: tuple[str, ...] = ()) -> str:
         "Stable 12-hex-digit hash of the resolved config (optionally without some dotted keys, e.g. `seed`)."
         flat = {k: v for k, v in _flatten(self.to_dict()).items() if k not in exclude}
         return hashlib.sha256(json.dumps(flat, sort_keys=True).encode()).hexdigest()[:12]
 
-# A config.yaml written before a key existed behaved as this value says (so old runs resume unchanged).
-_LEGACY = {"optim.lr_decay_epochs": lambda flat: flat.get("train.epochs", TrainConfig.epochs),
-           "wm.reward_coef": lambda flat: 1.0, "buffer.sampling": lambda flat: "step"}
 
-_SECTIONS = {"env": EnvConfig, "wm": WorldModelConfig, "actor": ActorConfig, "critic": CriticConfig,
-             "optim": OptimConfig, "train": TrainConfig, "buffer": BufferConfig, "log": LogConfig,
-             "diag": DiagConfig}
+# A config.yaml written before a key existed behaved as this value says (so old runs resume unchanged).
+_LEGACY = {
+    "optim.lr_decay_epochs": lambda flat: flat.get("train.epochs", TrainConfig.epochs),
+    "wm.reward_coef": lambda flat: 1.0,
+    "buffer.sampling": lambda flat: "step",
+}
+
+_SECTIONS = {
+    "env": EnvConfig,
+    "wm": WorldModelConfig,
+    "actor": ActorConfig,
+    "critic": CriticConfig,
+    "optim": OptimConfig,
+    "train": TrainConfig,
+    "buffer": BufferConfig,
+    "log": LogConfig,
+    "diag": DiagConfig,
+}
 
 # %% ../nbs/00_config.ipynb #eea4b85c
 class _Loader(yaml.SafeLoader):
     "YAML 1.1 reads `3e-4` as a string; researchers mean a float. Resolve exponent floats without a dot too."
-_Loader.add_implicit_resolver("tag:yaml.org,2002:float",
-    __import__("re").compile(r"^[-+]?(?:\d+\.?\d*|\.\d+)[eE][-+]?\d+$"), list("-+0123456789."))
+
+
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    __import__("re").compile(r"^[-+]?(?:\d+\.?\d*|\.\d+)[eE][-+]?\d+$"),
+    list("-+0123456789."),
+)
+
 
 def load_yaml(text: str):
     "`yaml.safe_load` that also reads `1e-4` as a float."
     return yaml.load(text, Loader=_Loader)
 
+
 def _flatten(d: dict, prefix: str = "") -> dict:
     out = {}
     for k, v in d.items():
         key = f"{prefix}{k}"
-        if isinstance(v, dict) and k in _SECTIONS and not prefix: out.update(_flatten(v, f"{key}."))
-        else: out[key] = v
+        if isinstance(v, dict) and k in _SECTIONS and not prefix:
+            out.update(_flatten(v, f"{key}."))
+        else:
+            out[key] = v
     return out
+
 
 def valid_keys() -> list[str]:
     "Every dotted key a `RunConfig` accepts."
     keys = [f.name for f in fields(RunConfig) if f.name not in _SECTIONS]
     return keys + [f"{s}.{f.name}" for s, c in _SECTIONS.items() for f in fields(c)]
 
+
 def parse_overrides(overrides) -> dict:
     "Turn `['a.b=c', ...]`, a dict of dotted keys, or a nested dict into `{dotted_key: value}`."
-    if isinstance(overrides, dict): return _flatten(overrides)
-    if isinstance(overrides, str): raise ConfigError("", f"overrides must be a list of 'key=value' strings, got the string {overrides!r}")
+    if isinstance(overrides, dict):
+        return _flatten(overrides)
+    if isinstance(overrides, str):
+        raise ConfigError("", f"overrides must be a list of 'key=value' strings, got the string {overrides!r}")
     out = {}
     for o in overrides:
         if not isinstance(o, str) or "=" not in o:
@@ -416,23 +536,29 @@ def parse_overrides(overrides) -> dict:
         out[k.strip()] = load_yaml(v) if v.strip() else ""
     return out
 
+
 def _unknown_key(key: str) -> ConfigError:
     close = difflib.get_close_matches(key, valid_keys(), n=3, cutoff=0.6)
-    if not close: close = [k for k in valid_keys() if k.split(".")[-1] == key.split(".")[-1]][:3]
+    if not close:
+        close = [k for k in valid_keys() if k.split(".")[-1] == key.split(".")[-1]][:3]
     hint = f"; did you mean {', '.join(close)}?" if close else ""
     return ConfigError(key, f"unknown config key{hint}")
+
 
 def apply_overrides(cfg: RunConfig, overrides) -> RunConfig:
     "A new `RunConfig` with `overrides` applied; every value re-validated."
     flat = parse_overrides(overrides)
     top, per_section = {}, {}
     for k, v in flat.items():
-        if k not in valid_keys(): raise _unknown_key(k)
+        if k not in valid_keys():
+            raise _unknown_key(k)
         if "." in k:
             s, name = k.split(".", 1)
             per_section.setdefault(s, {})[name] = v
-        else: top[k] = v
-    for s, kw in per_section.items(): top[s] = replace(getattr(cfg, s), **kw)
+        else:
+            top[k] = v
+    for s, kw in per_section.items():
+        top[s] = replace(getattr(cfg, s), **kw)
     return replace(cfg, **top)
 
 # %% ../nbs/00_config.ipynb #6edb9056
@@ -442,26 +568,38 @@ _SIZES = {
 }
 # PWM's single-task (dflex) world-model recipe, as its released code computes it: a scalar reward head with MSE,
 # the reward term averaged over time before the common 1/H, finished-episode replay.
-_PWM_DFLEX = {"wm.reward_head": "scalar", "wm.reward_loss": "mse", "wm.reward_coef": "1/H", "buffer.sampling": "episode"}
+_PWM_DFLEX = {
+    "wm.reward_head": "scalar",
+    "wm.reward_loss": "mse",
+    "wm.reward_coef": "1/H",
+    "buffer.sampling": "episode",
+}
 _FLOW_WMS = {"flow_k2_heun": (2, "heun"), "flow_k4_heun": (4, "heun"), "flow_k8_euler": (8, "euler")}
+
 
 def _preset_overrides(name: str) -> dict:
     for size, wm in _SIZES.items():
         prefix = f"pwm_{size}_"
-        if not name.startswith(prefix): continue
-        variant = name[len(prefix):]
+        if not name.startswith(prefix):
+            continue
+        variant = name[len(prefix) :]
         ov = {**{f"wm.{k}": v for k, v in wm.items()}, **_PWM_DFLEX}
-        if variant == "baseline": return ov
+        if variant == "baseline":
+            return ov
         if variant in _FLOW_WMS:
             k, integ = _FLOW_WMS[variant]
             return {**ov, "wm.kind": "flow", "wm.substeps": k, "wm.integrator": integ}
-        if variant == "flowpolicy": return {**ov, "actor.kind": "flow"}
-        if variant == "fullflow": return {**ov, "wm.kind": "flow", "wm.substeps": 4, "wm.integrator": "heun", "actor.kind": "flow"}
+        if variant == "flowpolicy":
+            return {**ov, "actor.kind": "flow"}
+        if variant == "fullflow":
+            return {**ov, "wm.kind": "flow", "wm.substeps": 4, "wm.integrator": "heun", "actor.kind": "flow"}
     raise KeyError(name)
+
 
 def list_presets() -> list[str]:
     "Names accepted by `get_config`."
     return [f"pwm_{s}_{v}" for s in _SIZES for v in ["baseline", *_FLOW_WMS, "flowpolicy", "fullflow"]]
+
 
 def get_config(preset: str = "pwm_5M_flow_k4_heun", overrides: list[str] | dict = ()) -> RunConfig:
     "The validated `RunConfig` of `preset` with `overrides` (`['wm.substeps=8']` or `{'wm.substeps': 8}`) applied."

@@ -1,4 +1,4 @@
-"""A batched ensemble of value networks (one call for all members) and PWM's TD(λ) targets over an imagined rollout, checked against a brute-force λ-return.
+"""A batched value-network ensemble and PWM's TD(λ) targets on imagined rollouts, checked against brute-force λ-returns.
 
 Docs: https://flow-mbpo.github.io/flow_mbpo/critics.html.md"""
 
@@ -17,11 +17,20 @@ __all__ = ['CriticEnsemble', 'critic_loss', 'td_lambda']
 # %% ../nbs/05_critics.ipynb #56f123d7
 class CriticEnsemble(nn.Module):
     "`num_critics` value MLPs `latent_dim → units → 1` (Linear → Mish → LayerNorm), evaluated in one batched call."
-    def __init__(self, latent_dim: int, units: list[int] = (400, 200), num_critics: int = 3,
-                 hidden_gain: float = math.sqrt(2), out_gain: float = math.sqrt(2)):
+
+    def __init__(
+        self,
+        latent_dim: int,
+        units: list[int] = (400, 200),
+        num_critics: int = 3,
+        hidden_gain: float = math.sqrt(2),
+        out_gain: float = math.sqrt(2),
+    ):
         super().__init__()
-        if num_critics < 1: raise ValueError(f"num_critics must be >= 1, got {num_critics}")
-        if len(units) < 1 or min(units) < 1: raise ValueError(f"units needs >= 1 positive widths, got {list(units)}")
+        if num_critics < 1:
+            raise ValueError(f"num_critics must be >= 1, got {num_critics}")
+        if len(units) < 1 or min(units) < 1:
+            raise ValueError(f"units needs >= 1 positive widths, got {list(units)}")
         self.latent_dim, self.units, self.num_critics = latent_dim, list(units), num_critics
         dims, M = [latent_dim, *units, 1], num_critics
         self.weights = nn.ParameterList(nn.Parameter(torch.empty(M, i, o)) for i, o in zip(dims[:-1], dims[1:]))
@@ -32,25 +41,27 @@ class CriticEnsemble(nn.Module):
 
     @torch.no_grad()
     def reset_parameters(self, hidden_gain: float = math.sqrt(2), out_gain: float = math.sqrt(2)):
-        "Orthogonal weights (gain `hidden_gain` on hidden layers, `out_gain` on the output), zero biases, unit LayerNorms."
+        "Orthogonal weights (gain `hidden_gain` on hidden layers, `out_gain` on the output), zero biases, unit LNs."
         for l, W in enumerate(self.weights):
             gain = out_gain if l == len(self.weights) - 1 else hidden_gain
-            for m in range(self.num_critics):          # init only: each member gets its own orthogonal draw
+            for m in range(self.num_critics):  # init only: each member gets its own orthogonal draw
                 w = torch.empty(W.shape[2], W.shape[1])  # nn.Linear layout [out, in]
                 nn.init.orthogonal_(w, gain=gain)
                 W[m].copy_(w.T)
-        for p in (*self.biases, *self.ln_biases): p.zero_()
-        for p in self.ln_weights: p.fill_(1.0)
+        for p in (*self.biases, *self.ln_biases):
+            p.zero_()
+        for p in self.ln_weights:
+            p.fill_(1.0)
 
     def forward(self, z: Tensor) -> Tensor:
         "Values of every member: `z [..., latent_dim]` → `[num_critics, ...]`."
         if z.shape[-1] != self.latent_dim:
             raise ValueError(f"CriticEnsemble: expected last dim {self.latent_dim}, got shape {tuple(z.shape)}")
         batch = z.shape[:-1]
-        h = z.reshape(1, -1, self.latent_dim).expand(self.num_critics, -1, -1)   # [M, N, D], a view, no copy
+        h = z.reshape(1, -1, self.latent_dim).expand(self.num_critics, -1, -1)  # [M, N, D], a view, no copy
         n_hidden = len(self.units)
         for l in range(n_hidden + 1):
-            h = torch.baddbmm(self.biases[l], h, self.weights[l])                 # [M, N, out]
+            h = torch.baddbmm(self.biases[l], h, self.weights[l])  # [M, N, out]
             if l < n_hidden:
                 h = F.layer_norm(F.mish(h), h.shape[-1:]) * self.ln_weights[l] + self.ln_biases[l]
         return h.reshape(self.num_critics, *batch)
@@ -71,22 +82,31 @@ def critic_loss(critic: CriticEnsemble, z: Tensor, targets: Tensor) -> Tensor:
     return (values - targets.unsqueeze(0)).pow(2).mean()
 
 # %% ../nbs/05_critics.ipynb #9b74feee
-def td_lambda(rewards: Tensor, values: Tensor, dones: Tensor, gamma: float = 0.99, lam: float = 0.95,
-              truncated: Tensor | None = None) -> Tensor:
+def td_lambda(
+    rewards: Tensor,
+    values: Tensor,
+    dones: Tensor,
+    gamma: float = 0.99,
+    lam: float = 0.95,
+    truncated: Tensor | None = None,
+) -> Tensor:
     "TD(λ) targets `[H, ...]` by SHAC's backward recursion; `values[i+1]` bootstraps transition `i` (0 if `dones[i]`)."
     H = rewards.shape[0]
     if values.shape != (H + 1, *rewards.shape[1:]):
-        raise ValueError(f"td_lambda: values must have shape {(H + 1, *rewards.shape[1:])} (H+1 = {H + 1} "
-                         f"values V'(z_0..z_H)), got {tuple(values.shape)}")
+        raise ValueError(
+            f"td_lambda: values must have shape {(H + 1, *rewards.shape[1:])} (H+1 = {H + 1} "
+            f"values V'(z_0..z_H)), got {tuple(values.shape)}"
+        )
     if dones.shape != rewards.shape:
         raise ValueError(f"td_lambda: dones shape {tuple(dones.shape)} != rewards shape {tuple(rewards.shape)}")
     if truncated is not None and truncated.shape != rewards.shape:
         raise ValueError(f"td_lambda: truncated shape {tuple(truncated.shape)} != rewards shape {tuple(rewards.shape)}")
-    if not 0.0 <= lam < 1.0: raise ValueError(f"td_lambda: lam must be in [0, 1), got {lam}")
+    if not 0.0 <= lam < 1.0:
+        raise ValueError(f"td_lambda: lam must be in [0, 1), got {lam}")
     term = dones.to(rewards.dtype)
     ends = term if truncated is None else torch.maximum(term, truncated.to(rewards.dtype))
-    ends = torch.cat([ends[:-1], torch.ones_like(ends[-1:])])      # the horizon is a forced truncation
-    next_v = values[1:] * (1.0 - term)                             # terminal states are worth 0
+    ends = torch.cat([ends[:-1], torch.ones_like(ends[-1:])])  # the horizon is a forced truncation
+    next_v = values[1:] * (1.0 - term)  # terminal states are worth 0
     A, B = torch.zeros_like(rewards[0]), torch.zeros_like(rewards[0])
     ell = torch.ones_like(rewards[0])
     out = [None] * H

@@ -1,4 +1,4 @@
-"""Gradient ESNR, Jacobian norms of the macro map, multi-step rollout error, the model-vs-env return gap, and compute accounting (calls, FLOPs, wall clock), at low frequency and without touching the training trajectory.
+"""Gradient ESNR, macro-map Jacobians, rollout error, return gap, compute cost: infrequent, training left untouched.
 
 Docs: https://flow-mbpo.github.io/flow_mbpo/diagnostics.html.md"""
 
@@ -33,9 +33,11 @@ def esnr(grads: Tensor) -> float:
     signal = mean.pow(2).sum()
     return float(signal / noise) if noise > 0 else (math.inf if signal > 0 else math.nan)
 
+
 def esnr_unbiased(value: float, n: int) -> float:
     "Per-sample SNR `s` from an `esnr` of `n` samples, inverting E[esnr] = (n·s + 1)/(n − 1)."
     return ((n - 1) * value - 1) / n
+
 
 def to_db(x: float) -> float:
     "`10·log10(x)` (−inf for 0, NaN for negative or NaN)."
@@ -45,30 +47,40 @@ def to_db(x: float) -> float:
 def _rademacher(shape, like: Tensor, generator: torch.Generator | None) -> Tensor:
     return torch.randint(0, 2, shape, device=like.device, generator=generator).to(like.dtype) * 2 - 1
 
-def jacobian_norms(f, z: Tensor, a: Tensor, n_vectors: int = 8, generator: torch.Generator | None = None) -> tuple[float, float]:
-    "Estimated Frobenius norms `(‖∂f/∂z‖_F, ‖∂f/∂a‖_F)` of a per-sample map `f(z [B,D], a [B,A]) -> [B,D']`, averaged over the batch."
-    if n_vectors < 1: raise ValueError(f"n_vectors must be >= 1, got {n_vectors}")
-    with torch.no_grad():                       # no graph w.r.t. the parameters; torch.func still differentiates f
+
+def jacobian_norms(
+    f, z: Tensor, a: Tensor, n_vectors: int = 8, generator: torch.Generator | None = None
+) -> tuple[float, float]:
+    """Estimated Frobenius norms `(‖∂f/∂z‖_F, ‖∂f/∂a‖_F)` of a per-sample map `f(z [B,D], a [B,A]) -> [B,D']`,
+    averaged over the batch."""
+    if n_vectors < 1:
+        raise ValueError(f"n_vectors must be >= 1, got {n_vectors}")
+    with torch.no_grad():  # no graph w.r.t. the parameters; torch.func still differentiates f
         out, pullback = vjp(f, z.detach(), a.detach())
         sq_z = torch.zeros(out.shape[:-1], dtype=torch.float64, device=out.device)
         sq_a = torch.zeros_like(sq_z)
         for _ in range(n_vectors):
             gz, ga = pullback(_rademacher(out.shape, out, generator))
-            sq_z += gz.double().pow(2).sum(-1); sq_a += ga.double().pow(2).sum(-1)
+            sq_z += gz.double().pow(2).sum(-1)
+            sq_a += ga.double().pow(2).sum(-1)
     return float((sq_z / n_vectors).sqrt().mean()), float((sq_a / n_vectors).sqrt().mean())
+
 
 def exact_jacobian_norms(f, z: Tensor, a: Tensor) -> tuple[float, float]:
     "Exact batch-mean Frobenius norms `(‖∂f/∂z‖_F, ‖∂f/∂a‖_F)` from per-sample Jacobians (`jacrev`); for small models."
     one = lambda z1, a1: f(z1[None], a1[None])[0]
-    with torch.no_grad(): Jz, Ja = vmap(jacrev(one, argnums=(0, 1)))(z.detach(), a.detach())
+    with torch.no_grad():
+        Jz, Ja = vmap(jacrev(one, argnums=(0, 1)))(z.detach(), a.detach())
     return float(Jz.double().flatten(1).norm(dim=1).mean()), float(Ja.double().flatten(1).norm(dim=1).mean())
 
 # %% ../nbs/09_diagnostics.ipynb #6d16492e
 def actor_objective(agent, obs0: Tensor) -> Tensor:
-    "PWM's actor loss from start observations `obs0 [B, obs]`, imagined in the world model only (no env, no normaliser update)."
+    """PWM's actor loss from start observations `obs0 [B, obs]`, imagined in the world model only (no env, no
+    normaliser update)."""
     cfg = agent.cfg
     H, gamma = cfg.train.horizon, cfg.train.gamma
-    with torch.no_grad(): z = agent.encode(obs0)
+    with torch.no_grad():
+        z = agent.encode(obs0)
     J, disc = 0.0, 1.0
     for _ in range(H):
         a = torch.tanh(agent.actor(z.detach() if cfg.actor.detach else z))
@@ -78,21 +90,28 @@ def actor_objective(agent, obs0: Tensor) -> Tensor:
     scale = torch.sqrt(agent.ret_rms.var.to(loss.dtype) + 1e-5) if agent.ret_rms is not None else H
     return (loss / scale).mean()
 
+
 def _flat_grad(loss: Tensor, params: list[Tensor]) -> Tensor:
     grads = torch.autograd.grad(loss, params, allow_unused=True)
     return torch.cat([(torch.zeros_like(p) if g is None else g).reshape(-1) for p, g in zip(params, grads)])
+
 
 def actor_gradient_samples(agent, buffer: ReplayBuffer, n: int, generator: torch.Generator | None = None) -> Tensor:
     "`[n, P]` actor gradients of `actor_objective` on `n` independent minibatches of `num_envs` buffer start states."
     params = [p for p in agent.actor.parameters() if p.requires_grad]
     B = agent.cfg.env.num_envs
-    return torch.stack([_flat_grad(actor_objective(agent, buffer.sample(B, 1, generator).obs[0]), params) for _ in range(n)])
+    return torch.stack(
+        [_flat_grad(actor_objective(agent, buffer.sample(B, 1, generator).obs[0]), params) for _ in range(n)]
+    )
+
 
 def wm_gradient_samples(agent, buffer: ReplayBuffer, n: int, generator: torch.Generator | None = None) -> Tensor:
-    "`[n, P]` world-model gradients of `Agent.wm_loss` on `n` independent batches of slices (`wm_batch_size` × `horizon`)."
+    "`[n, P]` world-model gradients of `Agent.wm_loss` on `n` independent slice batches (`wm_batch_size` × `horizon`)."
     t = agent.cfg.train
     params = [p for p in agent.wm.parameters() if p.requires_grad]
-    return torch.stack([_flat_grad(agent.wm_loss(buffer.sample(t.wm_batch_size, t.horizon, generator))[0], params) for _ in range(n)])
+    return torch.stack(
+        [_flat_grad(agent.wm_loss(buffer.sample(t.wm_batch_size, t.horizon, generator))[0], params) for _ in range(n)]
+    )
 
 # %% ../nbs/09_diagnostics.ipynb #dd757c26
 def recent_slices(buffer: ReplayBuffer, length: int) -> Slices:
@@ -104,7 +123,14 @@ def recent_slices(buffer: ReplayBuffer, length: int) -> Slices:
     before = torch.cumsum(ended.int(), 0) - ended.int()
     mask = (before == 0) & ~buffer.invalid[t]
     obs = torch.cat([buffer.obs[t[:1]], buffer.next_obs[t]], 0)
-    return Slices(obs=obs, act=buffer.act[t], rew=buffer.rew[t], terminated=buffer.terminated[t] & mask, mask=mask.to(buffer.rew.dtype))
+    return Slices(
+        obs=obs,
+        act=buffer.act[t],
+        rew=buffer.rew[t],
+        terminated=buffer.terminated[t] & mask,
+        mask=mask.to(buffer.rew.dtype),
+    )
+
 
 @torch.no_grad()
 def rollout_diagnostics(agent, s: Slices) -> dict:
@@ -119,20 +145,34 @@ def rollout_diagnostics(agent, s: Slices) -> dict:
         errs.append(((z - z_true[t + 1]).pow(2).mean(-1) * m).sum() / m.sum())
     r_model = torch.stack(r_model)
     if agent.rew_rms is not None:
-        r_model = r_model * torch.sqrt(agent.rew_rms.var.to(r_model.dtype) + 1e-5) + agent.rew_rms.mean.to(r_model.dtype)
+        r_model = r_model * torch.sqrt(agent.rew_rms.var.to(r_model.dtype) + 1e-5) + agent.rew_rms.mean.to(
+            r_model.dtype
+        )
     model_ret, env_ret = (s.mask * r_model).sum(0).mean(), (s.mask * s.rew).sum(0).mean()
-    return dict(error=torch.stack(errs), model_return=float(model_ret), env_return=float(env_ret),
-                return_gap=float(model_ret - env_ret), valid_slices=int(s.mask[-1].sum()))
+    return dict(
+        error=torch.stack(errs),
+        model_return=float(model_ret),
+        env_return=float(env_ret),
+        return_gap=float(model_ret - env_ret),
+        valid_slices=int(s.mask[-1].sum()),
+    )
 
 # %% ../nbs/09_diagnostics.ipynb #17397f70
 def compute_counts(agent) -> dict:
     "Cumulative compute counters of `agent` with backward passes and the `compute_index` proxy."
     c, H = agent.counters, agent.cfg.train.horizon
-    wm_bwd = c["wm_backward"]                                   # H per actor update and per WM update
+    wm_bwd = c["wm_backward"]  # H per actor update and per WM update
     actor_bwd = H * c["actor_updates"]
-    return dict(wm_forward=c["wm_forward"], wm_backward=wm_bwd, velocity_evals=c["velocity_evals"], actor_calls=c["actor_calls"],
-                actor_backward=actor_bwd, actor_velocity_evals=c["actor_calls"] * agent.actor.velocity_evals_per_call,
-                compute_index=c["wm_forward"] + wm_bwd + c["actor_calls"] + actor_bwd)
+    return dict(
+        wm_forward=c["wm_forward"],
+        wm_backward=wm_bwd,
+        velocity_evals=c["velocity_evals"],
+        actor_calls=c["actor_calls"],
+        actor_backward=actor_bwd,
+        actor_velocity_evals=c["actor_calls"] * agent.actor.velocity_evals_per_call,
+        compute_index=c["wm_forward"] + wm_bwd + c["actor_calls"] + actor_bwd,
+    )
+
 
 @contextlib.contextmanager
 def _isolated(agent, seed: int):
@@ -144,22 +184,34 @@ def _isolated(agent, seed: int):
             torch.manual_seed(seed)
             yield
     finally:
-        agent.counters.clear(); agent.counters.update(counters); agent.train(mode)
+        agent.counters.clear()
+        agent.counters.update(counters)
+        agent.train(mode)
+
 
 def count_flops(fn) -> int:
     "FLOPs of `fn()` (forward and any backward it runs), counted by `torch.utils.flop_counter.FlopCounterMode`."
-    with FlopCounterMode(display=False) as fc: fn()
+    with FlopCounterMode(display=False) as fc:
+        fn()
     return int(fc.get_total_flops())
+
 
 def _fake_slices(agent, B: int, H: int, gen: torch.Generator) -> Slices:
     dev, dt = agent.device, torch.float32
     obs = torch.randn(H + 1, B, agent.obs_dim, generator=gen, device=dev, dtype=dt)
     act = torch.rand(H, B, agent.act_dim, generator=gen, device=dev, dtype=dt) * 2 - 1
-    return Slices(obs=obs, act=act, rew=torch.randn(H, B, generator=gen, device=dev, dtype=dt),
-                  terminated=torch.zeros(H, B, dtype=torch.bool, device=dev), mask=torch.ones(H, B, device=dev))
+    return Slices(
+        obs=obs,
+        act=act,
+        rew=torch.randn(H, B, generator=gen, device=dev, dtype=dt),
+        terminated=torch.zeros(H, B, dtype=torch.bool, device=dev),
+        mask=torch.ones(H, B, device=dev),
+    )
+
 
 def update_flops(agent) -> dict:
-    "FLOPs of one actor update, one critic minibatch step and one world-model update at the run's batch sizes, and per training epoch."
+    """FLOPs of one actor update, one critic minibatch step and one world-model update at the run's batch sizes, and per
+    training epoch."""
     cfg, t = agent.cfg, agent.cfg.train
     gen = torch.Generator(device=agent.device).manual_seed(0)
     with _isolated(agent, seed=0):
@@ -176,22 +228,33 @@ def update_flops(agent) -> dict:
     epoch = actor + t.critic_iterations * t.critic_batches * critic + t.wm_iterations * wm
     return dict(actor_update=actor, critic_step=critic, wm_update=wm, train_epoch=epoch, warmup=t.wm_warmup_iters * wm)
 
+
 def calls_per_update(agent) -> dict:
     "World-model and actor calls of one actor update and one world-model update (what the counters add per update)."
     H, vpe = agent.cfg.train.horizon, agent.wm_evals_per_step
     avpe = agent.actor.velocity_evals_per_call
-    return dict(actor_update=dict(wm_forward=H, wm_backward=H, velocity_evals=H * vpe, actor_forward=H, actor_backward=H,
-                                  actor_velocity_evals=H * avpe),
-                wm_update=dict(wm_forward=H, wm_backward=H, velocity_evals=H * (vpe + agent.fm_loss_evals)))
+    return dict(
+        actor_update=dict(
+            wm_forward=H,
+            wm_backward=H,
+            velocity_evals=H * vpe,
+            actor_forward=H,
+            actor_backward=H,
+            actor_velocity_evals=H * avpe,
+        ),
+        wm_update=dict(wm_forward=H, wm_backward=H, velocity_evals=H * (vpe + agent.fm_loss_evals)),
+    )
 
 # %% ../nbs/09_diagnostics.ipynb #05732afc
 DIAG_METRICS: dict[str, str] = {
     "epoch": "training epoch the diagnostics ran in (after its actor update, before its critic and WM updates)",
     "env_steps": "real environment steps so far",
     "actor_esnr": "ESNR of actor gradients over diag.esnr_samples independent minibatches (linear)",
-    "actor_esnr_db": "actor ESNR in dB", "actor_grad_norm": "mean norm of the sampled actor gradients",
+    "actor_esnr_db": "actor ESNR in dB",
+    "actor_grad_norm": "mean norm of the sampled actor gradients",
     "wm_esnr": "ESNR of world-model gradients (linear; absent with diag.wm_esnr=false)",
-    "wm_esnr_db": "world-model ESNR in dB", "wm_grad_norm": "mean norm of the sampled world-model gradients",
+    "wm_esnr_db": "world-model ESNR in dB",
+    "wm_grad_norm": "mean norm of the sampled world-model gradients",
     "jac_dz": "batch-mean Frobenius norm of dF/dz, F = wm.next (eval mode)",
     "jac_da": "batch-mean Frobenius norm of dF/da",
     "rollout_error_1": "latent MSE after 1 open-loop step vs encoded true latent (newest data)",
@@ -200,24 +263,32 @@ DIAG_METRICS: dict[str, str] = {
     "rollout_error": "latent MSE after each of 1..L open-loop steps",
     "rollout_slices": "envs whose newest window has no episode end (valid to the last step)",
     "model_return": "undiscounted model return (env units) along the newest recorded window",
-    "env_return": "undiscounted env return over the same steps", "return_gap": "model_return - env_return",
-    "wm_forward": "cumulative WM macro steps (forward)", "wm_backward": "cumulative WM macro steps backpropagated",
-    "velocity_evals": "cumulative WM velocity evaluations", "actor_calls": "cumulative actor forward calls",
-    "actor_backward": "cumulative actor calls backpropagated", "actor_velocity_evals": "cumulative flow-policy velocity evaluations",
+    "env_return": "undiscounted env return over the same steps",
+    "return_gap": "model_return - env_return",
+    "wm_forward": "cumulative WM macro steps (forward)",
+    "wm_backward": "cumulative WM macro steps backpropagated",
+    "velocity_evals": "cumulative WM velocity evaluations",
+    "actor_calls": "cumulative actor forward calls",
+    "actor_backward": "cumulative actor calls backpropagated",
+    "actor_velocity_evals": "cumulative flow-policy velocity evaluations",
     "compute_index": "(WM forward + backward) + (actor forward + backward), cumulative",
     "time_diag": "seconds these diagnostics took",
 }
+
 
 def diag_due(d: DiagConfig, epoch: int) -> bool:
     "Whether diagnostics run in training epoch `epoch` (every `d.every` epochs; never when 0)."
     return d.every > 0 and (epoch + 1) % d.every == 0
 
+
 def _grad_stats(prefix: str, G: Tensor) -> dict:
     e = esnr(G)
     return {f"{prefix}_esnr": e, f"{prefix}_esnr_db": to_db(e), f"{prefix}_grad_norm": float(G.norm(dim=1).mean())}
 
+
 def epoch_diagnostics(agent, buffer: ReplayBuffer, epoch: int, env_steps: int = 0) -> dict:
-    "All SPEC §7 diagnostics of `agent` now, as one `DIAG_METRICS` record (the training state is left exactly as it was)."
+    """All diagnostics of `agent` now (gradient ESNR, Jacobian norms, rollout error, return gap, compute), as one
+    `DIAG_METRICS` record; the training state is left exactly as it was."""
     t0 = time.perf_counter()
     cfg, d = agent.cfg, agent.cfg.diag
     seed = cfg.seed * 1_000_003 + epoch
@@ -235,18 +306,35 @@ def epoch_diagnostics(agent, buffer: ReplayBuffer, epoch: int, env_steps: int = 
         rd = rollout_diagnostics(agent, recent_slices(buffer, min(d.rollout_steps, buffer.size)))
     err = rd.pop("error").tolist()
     at = lambda k: err[k - 1] if len(err) >= k else math.nan
-    out.update(rollout_error_1=at(1), rollout_error_10=at(10), rollout_error_20=at(20), rollout_error=err,
-               rollout_slices=rd.pop("valid_slices"), **rd, **compute_counts(agent))
+    out.update(
+        rollout_error_1=at(1),
+        rollout_error_10=at(10),
+        rollout_error_20=at(20),
+        rollout_error=err,
+        rollout_slices=rd.pop("valid_slices"),
+        **rd,
+        **compute_counts(agent),
+    )
     out["time_diag"] = time.perf_counter() - t0
     return out
+
 
 def run_info(agent) -> dict:
     "Written once per run: parameter counts, the MLP/flow parity gap, calls and FLOPs per update, device and versions."
     cfg = agent.cfg
     par = parity_report(cfg.wm, agent.obs_dim, agent.act_dim)
-    info = dict(params=agent.param_counts(), wm_params=agent.wm.param_counts(),
-                parity=dict(P_mlp=par["P_mlp"], P_flow=par["P_flow"], gap_percent=100 * par["gap"], velocity_units=par["velocity_units"]),
-                calls_per_update=calls_per_update(agent), velocity_evals_per_step=agent.wm_evals_per_step,
-                device=str(agent.device), torch=torch.__version__, threads=torch.get_num_threads())
-    if cfg.diag.flops: info["flops"] = update_flops(agent)
+    info = dict(
+        params=agent.param_counts(),
+        wm_params=agent.wm.param_counts(),
+        parity=dict(
+            P_mlp=par["P_mlp"], P_flow=par["P_flow"], gap_percent=100 * par["gap"], velocity_units=par["velocity_units"]
+        ),
+        calls_per_update=calls_per_update(agent),
+        velocity_evals_per_step=agent.wm_evals_per_step,
+        device=str(agent.device),
+        torch=torch.__version__,
+        threads=torch.get_num_threads(),
+    )
+    if cfg.diag.flops:
+        info["flops"] = update_flops(agent)
     return info

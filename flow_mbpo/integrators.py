@@ -1,4 +1,4 @@
-"""Fixed-step Euler, Heun and RK4 macro steps over τ ∈ [0, 1], the ODE solvers inside flow world models and flow policies.
+"""Fixed-step Euler, Heun and RK4 macro steps over τ ∈ [0, 1]: the ODE solvers of flow world models and flow policies.
 
 Docs: https://flow-mbpo.github.io/flow_mbpo/integrators.html.md"""
 
@@ -15,13 +15,16 @@ __all__ = ['EVALS_PER_STEP', 'integrate', 'velocity_evals']
 # %% ../nbs/01_integrators.ipynb #b8bef39d
 EVALS_PER_STEP = {"euler": 1, "heun": 2, "rk4": 4}
 
+
 def _euler(v, z, tau, dt, cond):
     return z + dt * v(z, tau, **cond)
+
 
 def _heun(v, z, tau, dt, cond):
     k1 = v(z, tau, **cond)
     k2 = v(z + dt * k1, tau + dt, **cond)
     return z + (0.5 * dt) * (k1 + k2)
+
 
 def _rk4(v, z, tau, dt, cond):
     h = 0.5 * dt
@@ -31,10 +34,13 @@ def _rk4(v, z, tau, dt, cond):
     k4 = v(z + dt * k3, tau + dt, **cond)
     return z + (dt / 6.0) * (k1 + 2 * k2 + 2 * k3 + k4)
 
+
 _STEPPERS = {"euler": _euler, "heun": _heun, "rk4": _rk4}
 
-def integrate(v: Callable[..., Tensor], z: Tensor, steps: int, method: str = "heun",
-              t0: float = 0.0, t1: float = 1.0, **cond) -> Tensor:
+
+def integrate(
+    v: Callable[..., Tensor], z: Tensor, steps: int, method: str = "heun", t0: float = 0.0, t1: float = 1.0, **cond
+) -> Tensor:
     "Integrate dz/dτ = v(z, τ, **cond) from `t0` to `t1` with `steps` fixed substeps of `method`."
     if method not in _STEPPERS:
         raise ValueError(f"unknown integrator {method!r}; choose one of {', '.join(_STEPPERS)}")
@@ -45,6 +51,7 @@ def integrate(v: Callable[..., Tensor], z: Tensor, steps: int, method: str = "he
     for k in range(steps):
         z = step(v, z, tau0 + k * dt, dt, cond)
     return z
+
 
 def velocity_evals(steps: int, method: str) -> int:
     "Velocity-field evaluations that `integrate(…, steps, method)` makes (the compute proxy)."

@@ -1,4 +1,4 @@
-"""The MLP builder (Linear → LayerNorm → Mish), SimNorm, NormedLinear, truncated-normal init, τ embeddings, symlog and two-hot codes.
+"""MLP builder (Linear → LayerNorm → Mish), SimNorm, NormedLinear, truncated-normal init, τ embeddings, symlog, two-hot.
 
 Docs: https://flow-mbpo.github.io/flow_mbpo/nn.html.md"""
 
@@ -21,84 +21,127 @@ def trunc_normal_init_(m: nn.Module, std: float = 0.02) -> nn.Module:
     for mod in m.modules():
         if isinstance(mod, nn.Linear):
             nn.init.trunc_normal_(mod.weight, std=std, a=-2 * std, b=2 * std)
-            if mod.bias is not None: nn.init.zeros_(mod.bias)
+            if mod.bias is not None:
+                nn.init.zeros_(mod.bias)
     return m
+
 
 def zero_init_(layer: nn.Linear) -> nn.Linear:
     "Zero the weights (and bias) of `layer`: reward heads start predicting a constant."
     nn.init.zeros_(layer.weight)
-    if layer.bias is not None: nn.init.zeros_(layer.bias)
+    if layer.bias is not None:
+        nn.init.zeros_(layer.bias)
     return layer
 
 # %% ../nbs/02_nn.ipynb #0f258708
 class SimNorm(nn.Module):
     "Simplicial normalisation: softmax over consecutive groups of `dim` features (temperature 1)."
+
     def __init__(self, dim: int = 8):
-        super().__init__(); self.dim = dim
+        super().__init__()
+        self.dim = dim
+
     def forward(self, x: Tensor) -> Tensor:
-        if x.shape[-1] % self.dim: raise ValueError(f"SimNorm: last dim {x.shape[-1]} is not a multiple of {self.dim}")
+        if x.shape[-1] % self.dim:
+            raise ValueError(f"SimNorm: last dim {x.shape[-1]} is not a multiple of {self.dim}")
         shp = x.shape
         return F.softmax(x.reshape(*shp[:-1], -1, self.dim), dim=-1).reshape(shp)
-    def extra_repr(self): return f"dim={self.dim}"
+
+    def extra_repr(self):
+        return f"dim={self.dim}"
+
 
 class NormedLinear(nn.Sequential):
     "Linear → LayerNorm → activation (Mish unless given): the hidden layer of every TD-MPC2/PWM network."
+
     def __init__(self, in_features: int, out_features: int, act: nn.Module | None = None):
-        super().__init__(nn.Linear(in_features, out_features), nn.LayerNorm(out_features), act if act is not None else nn.Mish())
+        super().__init__(
+            nn.Linear(in_features, out_features), nn.LayerNorm(out_features), act if act is not None else nn.Mish()
+        )
 
 # %% ../nbs/02_nn.ipynb #d33a0a5d
 class ActNormLinear(nn.Sequential):
     "Linear → activation → LayerNorm: the hidden layer of PWM's actor and critic MLPs."
-    def __init__(self, in_features: int, out_features: int, act: nn.Module | None = None):
-        super().__init__(nn.Linear(in_features, out_features), act if act is not None else nn.Mish(), nn.LayerNorm(out_features))
 
-def mlp(in_dim: int, hidden: list[int], out_dim: int, last: nn.Module | None = None,
-        order: str = "ln_act", init: str = "trunc_normal") -> nn.Sequential:
+    def __init__(self, in_features: int, out_features: int, act: nn.Module | None = None):
+        super().__init__(
+            nn.Linear(in_features, out_features), act if act is not None else nn.Mish(), nn.LayerNorm(out_features)
+        )
+
+
+def mlp(
+    in_dim: int,
+    hidden: list[int],
+    out_dim: int,
+    last: nn.Module | None = None,
+    order: str = "ln_act",
+    init: str = "trunc_normal",
+) -> nn.Sequential:
     "An MLP of hidden layers `order` ('ln_act' or 'act_ln') ending in Linear, or in NormedLinear→`last` if given."
-    if order not in ("ln_act", "act_ln"): raise ValueError(f"order must be 'ln_act' or 'act_ln', got {order!r}")
+    if order not in ("ln_act", "act_ln"):
+        raise ValueError(f"order must be 'ln_act' or 'act_ln', got {order!r}")
     block = NormedLinear if order == "ln_act" else ActNormLinear
     dims, layers = [in_dim, *hidden], []
-    for i, o in zip(dims[:-1], dims[1:]): layers.append(block(i, o))
+    for i, o in zip(dims[:-1], dims[1:]):
+        layers.append(block(i, o))
     layers.append(nn.Linear(dims[-1], out_dim) if last is None else NormedLinear(dims[-1], out_dim, act=last))
     net = nn.Sequential(*layers)
-    if init == "trunc_normal": trunc_normal_init_(net)
-    elif init != "default": raise ValueError(f"init must be 'trunc_normal' or 'default', got {init!r}")
+    if init == "trunc_normal":
+        trunc_normal_init_(net)
+    elif init != "default":
+        raise ValueError(f"init must be 'trunc_normal' or 'default', got {init!r}")
     return net
+
 
 def param_count(module: nn.Module, trainable_only: bool = True) -> int:
     "Number of (trainable) parameters of `module`."
     return sum(p.numel() for p in module.parameters() if p.requires_grad or not trainable_only)
 
+
 def mlp_param_count(in_dim: int, hidden: list[int], out_dim: int, normed_last: bool = False) -> int:
     "Closed-form parameter count of `mlp(in_dim, hidden, out_dim, last=…)` (LayerNorm adds 2 per unit)."
     dims, n = [in_dim, *hidden], 0
-    for i, o in zip(dims[:-1], dims[1:]): n += i * o + o + 2 * o
+    for i, o in zip(dims[:-1], dims[1:]):
+        n += i * o + o + 2 * o
     return n + dims[-1] * out_dim + out_dim + (2 * out_dim if normed_last else 0)
 
 # %% ../nbs/02_nn.ipynb #1768c323
 class TauEmbedding(nn.Module):
     "Features of τ ∈ [0,1]: `scalar` → [τ]; `fourier` → [sin(kπτ), cos(kπτ)] for k = 1..n_freq."
+
     def __init__(self, kind: str = "scalar", n_freq: int = 4):
         super().__init__()
-        if kind not in ("scalar", "fourier"): raise ValueError(f"tau embedding must be 'scalar' or 'fourier', got {kind!r}")
+        if kind not in ("scalar", "fourier"):
+            raise ValueError(f"tau embedding must be 'scalar' or 'fourier', got {kind!r}")
         self.kind, self.n_freq = kind, n_freq
         self.register_buffer("freqs", math.pi * torch.arange(1, n_freq + 1, dtype=torch.float32), persistent=False)
+
     @property
-    def dim(self) -> int: return 1 if self.kind == "scalar" else 2 * self.n_freq
+    def dim(self) -> int:
+        return 1 if self.kind == "scalar" else 2 * self.n_freq
+
     def forward(self, tau: Tensor) -> Tensor:
-        if self.kind == "scalar": return tau
+        if self.kind == "scalar":
+            return tau
         ang = tau * self.freqs.to(tau.dtype)
         return torch.cat([torch.sin(ang), torch.cos(ang)], dim=-1)
 
 # %% ../nbs/02_nn.ipynb #d8cca1f7
-def symlog(x: Tensor) -> Tensor: return torch.sign(x) * torch.log1p(torch.abs(x))
-def symexp(x: Tensor) -> Tensor: return torch.sign(x) * torch.expm1(torch.abs(x))
+def symlog(x: Tensor) -> Tensor:
+    return torch.sign(x) * torch.log1p(torch.abs(x))
+
+
+def symexp(x: Tensor) -> Tensor:
+    return torch.sign(x) * torch.expm1(torch.abs(x))
+
 
 class TwoHot(nn.Module):
     "Two-hot encoding over `num_bins` centres on [vmin, vmax] in symlog space, with CE loss and decoding."
+
     def __init__(self, num_bins: int = 101, vmin: float = -10.0, vmax: float = 10.0):
         super().__init__()
-        if num_bins < 2: raise ValueError(f"num_bins must be >= 2, got {num_bins}")
+        if num_bins < 2:
+            raise ValueError(f"num_bins must be >= 2, got {num_bins}")
         self.num_bins, self.vmin, self.vmax = num_bins, vmin, vmax
         self.bin_width = (vmax - vmin) / (num_bins - 1)
         self.register_buffer("centres", torch.linspace(vmin, vmax, num_bins), persistent=False)

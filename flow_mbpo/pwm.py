@@ -1,4 +1,4 @@
-"""World model, actor and critic with their losses and update steps: PWM's first-order policy optimisation through a learned world model.
+"""World model, actor, critic, their losses and updates: PWM's first-order policy optimisation through a learned model.
 
 Docs: https://flow-mbpo.github.io/flow_mbpo/pwm.html.md"""
 
@@ -23,27 +23,34 @@ __all__ = ['scheduled_lr', 'UpdateResult', 'guarded_step', 'Imagined', 'EnvStep'
 # %% ../nbs/08_pwm.ipynb #ec418d5b
 def scheduled_lr(lr0: float, epoch: int, epochs: int, schedule: str = "linear", min_lr: float = 1e-5) -> float:
     "PWM's learning rate at `epoch` of `epochs`: linear from `lr0` to `min_lr`, or constant."
-    if schedule == "constant": return lr0
-    if schedule != "linear": raise ValueError(f"unknown lr schedule {schedule!r}; use 'linear' or 'constant'")
+    if schedule == "constant":
+        return lr0
+    if schedule != "linear":
+        raise ValueError(f"unknown lr schedule {schedule!r}; use 'linear' or 'constant'")
     return lr0 + (min_lr - lr0) * min(epoch, epochs) / epochs
 
 # %% ../nbs/08_pwm.ipynb #252380a0
 @dataclass
 class UpdateResult:
     "What one guarded optimiser update did."
+
     loss: Tensor
     grad_norm: Tensor
     skipped: bool
 
-def guarded_step(opt: torch.optim.Optimizer, params: list[Tensor], loss: Tensor, max_norm: float,
-                 grads: list[Tensor] | None = None) -> UpdateResult:
-    "Backprop `loss` (or use given `grads`), clip to `max_norm`, and step `opt` unless loss or gradients are non-finite."
+
+def guarded_step(
+    opt: torch.optim.Optimizer, params: list[Tensor], loss: Tensor, max_norm: float, grads: list[Tensor] | None = None
+) -> UpdateResult:
+    "Backprop `loss` (or use given `grads`), clip to `max_norm`, step `opt` unless loss or gradients are non-finite."
     opt.zero_grad(set_to_none=True)
     if not torch.isfinite(loss):
         return UpdateResult(loss.detach(), torch.tensor(float("nan")), True)
-    if grads is None: loss.backward()
+    if grads is None:
+        loss.backward()
     else:
-        for p, g in zip(params, grads): p.grad = g
+        for p, g in zip(params, grads):
+            p.grad = g
     gn = clip_grad_norm_(params, max_norm)
     if not torch.isfinite(gn):
         opt.zero_grad(set_to_none=True)
@@ -55,19 +62,30 @@ def guarded_step(opt: torch.optim.Optimizer, params: list[Tensor], loss: Tensor,
 @dataclass
 class Imagined:
     "What the actor's imagined rollout leaves for the critic update (time-major, detached)."
-    z: Tensor            # [H, N, latent]  latents the targets are for
-    rew: Tensor          # [H, N]          model rewards
+
+    z: Tensor  # [H, N, latent]  latents the targets are for
+    rew: Tensor  # [H, N]          model rewards
     next_values: Tensor  # [H, N]          V'(z_{i+1}), zero where the real env terminated
-    terminated: Tensor   # [H, N]          real-env terminations (value 0)
-    truncated: Tensor    # [H, N]          real-env truncations (bootstrap with V'(z_{i+1}))
+    terminated: Tensor  # [H, N]          real-env terminations (value 0)
+    truncated: Tensor  # [H, N]          real-env truncations (bootstrap with V'(z_{i+1}))
+
 
 @dataclass
 class EnvStep:
     "One real-environment step as the training loop sees it."
-    obs: Tensor; action: Tensor; reward: Tensor; next_obs: Tensor; terminated: Tensor; truncated: Tensor; done: Tensor
+
+    obs: Tensor
+    action: Tensor
+    reward: Tensor
+    next_obs: Tensor
+    terminated: Tensor
+    truncated: Tensor
+    done: Tensor
+
 
 class Agent(nn.Module):
     "PWM's agent: world model, actor, critic ensemble, their optimisers and normalisers, built from a `RunConfig`."
+
     def __init__(self, cfg: RunConfig, obs_dim: int, act_dim: int, device="cpu"):
         super().__init__()
         self.cfg, self.obs_dim, self.act_dim = cfg, obs_dim, act_dim
@@ -77,17 +95,29 @@ class Agent(nn.Module):
         self.critic = CriticEnsemble(cfg.wm.latent_dim, cfg.critic.units, cfg.critic.num_critics)
         self.to(self.device)
         o = cfg.optim
-        self.wm_opt = torch.optim.Adam(self.wm.parameters(), o.model_lr, betas=o.model_betas, weight_decay=o.model_weight_decay)
+        self.wm_opt = torch.optim.Adam(
+            self.wm.parameters(), o.model_lr, betas=o.model_betas, weight_decay=o.model_weight_decay
+        )
         self.actor_opt = torch.optim.Adam(self.actor.parameters(), o.actor_lr, betas=o.actor_betas)
         self.critic_opt = torch.optim.Adam(self.critic.parameters(), o.critic_lr, betas=o.critic_betas)
         t = cfg.train
         self.obs_rms = RunningMeanStd((obs_dim,), self.device) if t.obs_rms else None
         self.rew_rms = RunningMeanStd((), self.device) if t.rew_rms else None
         self.ret_rms = RunningMeanStd((), self.device) if t.ret_rms else None
-        self.counters = dict(wm_forward=0, wm_backward=0, velocity_evals=0, actor_calls=0, actor_updates=0,
-                             critic_updates=0, wm_updates=0, skipped_actor=0, skipped_critic=0, skipped_wm=0)
+        self.counters = dict(
+            wm_forward=0,
+            wm_backward=0,
+            velocity_evals=0,
+            actor_calls=0,
+            actor_updates=0,
+            critic_updates=0,
+            wm_updates=0,
+            skipped_actor=0,
+            skipped_critic=0,
+            skipped_wm=0,
+        )
         self.wm_evals_per_step = int(self.wm.velocity_evals_per_step)
-        self.fm_loss_evals = 1 if cfg.wm.kind == "flow" else 0     # the flow-matching loss evaluates v once more
+        self.fm_loss_evals = 1 if cfg.wm.kind == "flow" else 0  # the flow-matching loss evaluates v once more
         # train.compile: torch.compile the three per-step hot paths (a macro step of the world model, an actor call,
         # a step of the world-model loss). On a GPU each is dozens of small kernels whose launch overhead dominates at
         # PWM's sizes, and fusing them is the point. Bound methods are compiled, not the modules, so parameter names,
@@ -100,12 +130,15 @@ class Agent(nn.Module):
     def set_lr(self, epoch: int) -> dict:
         "Set every optimiser's learning rate for `epoch`; returns them."
         o = self.cfg.optim
-        E = o.lr_decay_epochs                       # the recipe's horizon, independent of train.epochs
-        lrs = dict(actor_lr=scheduled_lr(o.actor_lr, epoch, E, o.lr_schedule, o.min_lr),
-                   critic_lr=scheduled_lr(o.critic_lr, epoch, E, o.lr_schedule, o.min_lr),
-                   model_lr=scheduled_lr(o.model_lr, epoch, E, o.lr_schedule, o.min_lr))
+        E = o.lr_decay_epochs  # the recipe's horizon, independent of train.epochs
+        lrs = dict(
+            actor_lr=scheduled_lr(o.actor_lr, epoch, E, o.lr_schedule, o.min_lr),
+            critic_lr=scheduled_lr(o.critic_lr, epoch, E, o.lr_schedule, o.min_lr),
+            model_lr=scheduled_lr(o.model_lr, epoch, E, o.lr_schedule, o.min_lr),
+        )
         for opt, k in ((self.actor_opt, "actor_lr"), (self.critic_opt, "critic_lr"), (self.wm_opt, "model_lr")):
-            for g in opt.param_groups: g["lr"] = lrs[k]
+            for g in opt.param_groups:
+                g["lr"] = lrs[k]
         return lrs
 
     def norm_obs(self, obs: Tensor) -> Tensor:
@@ -119,24 +152,32 @@ class Agent(nn.Module):
         return self.wm.encode(self.norm_obs(obs.to(self.device)))
 
     def _policy(self, z: Tensor, deterministic: bool = False, count: bool = True) -> Tensor:
-        if count: self.counters["actor_calls"] += 1
+        if count:
+            self.counters["actor_calls"] += 1
         zin = z.detach() if self.cfg.actor.detach else z
         return torch.tanh(self._actor_fn(zin, deterministic=deterministic))
 
     def _wm_step(self, z: Tensor, a: Tensor):
-        self.counters["wm_forward"] += 1; self.counters["velocity_evals"] += self.wm_evals_per_step
+        self.counters["wm_forward"] += 1
+        self.counters["velocity_evals"] += self.wm_evals_per_step
         return self._wm_step_fn(z, a)
 
     @torch.no_grad()
-    def _env_step(self, env, obs: Tensor, a: Tensor, buffer: ReplayBuffer | None, on_step) -> tuple[Tensor, Tensor, Tensor, Tensor]:
-        "Step the real env with `a`, store the transition, update obs_rms, report it. Returns (next obs, done, term, trunc) on device."
+    def _env_step(
+        self, env, obs: Tensor, a: Tensor, buffer: ReplayBuffer | None, on_step
+    ) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+        """Step the real env with `a`, store the transition, update obs_rms.
+        Returns (next obs, done, term, trunc) on device."""
         dev = self.device
         next_obs, r, done, info = env.step(a.to(env.device))
         obs, next_obs, r, done = obs.to(dev), next_obs.to(dev), r.to(dev), done.to(dev)
         term, trunc, real_next = info["terminated"].to(dev), info["truncated"].to(dev), info["obs_before_reset"].to(dev)
-        if buffer is not None: buffer.add(obs, a.to(dev), r, real_next, term, trunc, invalid=info["nan_reset"].to(dev))
-        if self.obs_rms is not None: self.obs_rms.update(obs)
-        if on_step is not None: on_step(EnvStep(obs, a, r, real_next, term, trunc, done), info)
+        if buffer is not None:
+            buffer.add(obs, a.to(dev), r, real_next, term, trunc, invalid=info["nan_reset"].to(dev))
+        if self.obs_rms is not None:
+            self.obs_rms.update(obs)
+        if on_step is not None:
+            on_step(EnvStep(obs, a, r, real_next, term, trunc, done), info)
         return next_obs, done, term, trunc
 
     @torch.no_grad()
@@ -151,7 +192,9 @@ class Agent(nn.Module):
         return self.actor.action_std(z, n=n)
 
     # --- 1. actor ------------------------------------------------------------------------------
-    def imagine(self, env, obs: Tensor, buffer: ReplayBuffer | None = None, on_step=None) -> tuple[Tensor, Tensor, Imagined]:
+    def imagine(
+        self, env, obs: Tensor, buffer: ReplayBuffer | None = None, on_step=None
+    ) -> tuple[Tensor, Tensor, Imagined]:
         """Run the H-step imagined rollout while stepping `env` with the same actions (open loop) or with
         closed-loop actions; store real transitions in `buffer`; call `on_step(EnvStep)` after each env step.
         Returns (loss whose gradient is the actor's, next real obs, data for the critic)."""
@@ -160,8 +203,10 @@ class Agent(nn.Module):
         N = obs.shape[0]
         dev = self.device
         closed = cfg.train.collection == "closed_loop"
-        with torch.no_grad(): z = self.encode(obs)
-        J_acc = torch.zeros(N, device=dev); disc = torch.ones(N, device=dev)
+        with torch.no_grad():
+            z = self.encode(obs)
+        J_acc = torch.zeros(N, device=dev)
+        disc = torch.ones(N, device=dev)
         per_env = torch.zeros(N, device=dev)
         zs, rews, nvals, terms, truncs = [], [], [], [], []
         for i in range(H):
@@ -177,30 +222,40 @@ class Agent(nn.Module):
             per_env = per_env + torch.where(end, ret + gamma * disc * v_next, torch.zeros_like(ret))
             J_acc = torch.where(done, torch.zeros_like(ret), ret)
             disc = torch.where(done, torch.ones_like(disc), disc * gamma)
-            rews.append(r.detach()); nvals.append(v_next.detach()); terms.append(term); truncs.append(trunc)
+            rews.append(r.detach())
+            nvals.append(v_next.detach())
+            terms.append(term)
+            truncs.append(trunc)
             if done.any():
-                with torch.no_grad(): z_reset = self.encode(next_obs)
+                with torch.no_grad():
+                    z_reset = self.encode(next_obs)
                 z = torch.where(done[:, None], z_reset, z_next)
-            else: z = z_next
+            else:
+                z = z_next
             obs = next_obs
         loss = -per_env
         if self.ret_rms is not None:
-            self.ret_rms.update(loss.detach())      # leaves out (and counts) a non-finite env return: never poisoned
+            self.ret_rms.update(loss.detach())  # leaves out (and counts) a non-finite env return: never poisoned
             loss = loss / torch.sqrt(self.ret_rms.var.to(loss.dtype) + 1e-5)
-        else: loss = loss / H
+        else:
+            loss = loss / H
         data = Imagined(torch.stack(zs), torch.stack(rews), torch.stack(nvals), torch.stack(terms), torch.stack(truncs))
         return loss.mean(), obs, data
 
-    def update_actor(self, env, obs: Tensor, buffer: ReplayBuffer | None = None, on_step=None) -> tuple[Tensor, Imagined, dict]:
+    def update_actor(
+        self, env, obs: Tensor, buffer: ReplayBuffer | None = None, on_step=None
+    ) -> tuple[Tensor, Imagined, dict]:
         "One actor update (with its H real env steps). Returns (next obs, critic data, metrics as tensors)."
         self.train()
         loss, obs, data = self.imagine(env, obs, buffer, on_step)
         params = list(self.actor.parameters())
         grads = torch.autograd.grad(loss, params, allow_unused=True) if torch.isfinite(loss) else None
-        if grads is not None: grads = [torch.zeros_like(p) if g is None else g for p, g in zip(params, grads)]
+        if grads is not None:
+            grads = [torch.zeros_like(p) if g is None else g for p, g in zip(params, grads)]
         res = guarded_step(self.actor_opt, params, loss, self.cfg.optim.actor_grad_norm, grads=grads)
-        self.counters["actor_updates"] += 1; self.counters["skipped_actor"] += int(res.skipped)
-        self.counters["wm_backward"] += self.cfg.train.horizon      # macro steps the actor gradient went back through
+        self.counters["actor_updates"] += 1
+        self.counters["skipped_actor"] += int(res.skipped)
+        self.counters["wm_backward"] += self.cfg.train.horizon  # macro steps the actor gradient went back through
         return obs, data, dict(actor_loss=res.loss, actor_grad_norm=res.grad_norm, skipped=int(res.skipped))
 
     @torch.no_grad()
@@ -216,7 +271,7 @@ class Agent(nn.Module):
         t = self.cfg.train
         H, N = data.rew.shape
         with torch.no_grad():
-            values = torch.cat([torch.zeros_like(data.next_values[:1]), data.next_values])   # values[i+1] = V'(z_{i+1})
+            values = torch.cat([torch.zeros_like(data.next_values[:1]), data.next_values])  # values[i+1] = V'(z_{i+1})
             targets = td_lambda(data.rew, values, data.terminated, t.gamma, t.lam, truncated=data.truncated)
         z, y = data.z.reshape(H * N, -1), targets.reshape(H * N)
         bs = (H * N) // t.critic_batches
@@ -225,13 +280,21 @@ class Agent(nn.Module):
         for _ in range(t.critic_iterations):
             perm = torch.randperm(H * N, device=self.device)
             for b in range(t.critic_batches):
-                idx = perm[b * bs:(b + 1) * bs]
-                res = guarded_step(self.critic_opt, params, critic_loss(self.critic, z[idx], y[idx]), self.cfg.optim.critic_grad_norm)
-                self.counters["critic_updates"] += 1; skipped += int(res.skipped)
-                losses.append(res.loss); gns.append(res.grad_norm)
+                idx = perm[b * bs : (b + 1) * bs]
+                res = guarded_step(
+                    self.critic_opt, params, critic_loss(self.critic, z[idx], y[idx]), self.cfg.optim.critic_grad_norm
+                )
+                self.counters["critic_updates"] += 1
+                skipped += int(res.skipped)
+                losses.append(res.loss)
+                gns.append(res.grad_norm)
         self.counters["skipped_critic"] += skipped
-        return dict(critic_loss=torch.stack(losses).mean(), critic_grad_norm=torch.stack(gns).mean(),
-                    target_mean=targets.mean(), skipped=skipped)
+        return dict(
+            critic_loss=torch.stack(losses).mean(),
+            critic_grad_norm=torch.stack(gns).mean(),
+            target_mean=targets.mean(),
+            skipped=skipped,
+        )
 
     # --- 3. world model --------------------------------------------------------------------------
     def wm_loss(self, s: Slices) -> tuple[Tensor, Tensor, Tensor]:
@@ -242,14 +305,15 @@ class Agent(nn.Module):
         gamma = self.cfg.train.gamma
         obs = self.norm_obs(s.obs)
         rew = self.norm_rew(s.rew)
-        with torch.no_grad(): z_tgt = self.wm.encode(obs[1:])                   # [H, B, latent]
+        with torch.no_grad():
+            z_tgt = self.wm.encode(obs[1:])  # [H, B, latent]
         teacher = self.cfg.wm.kind == "flow" and self.cfg.wm.fm_source == "teacher"
         z = self.wm.encode(obs[0])
         dyn, rwd = 0.0, 0.0
         w = s.mask * (gamma ** torch.arange(H, device=s.mask.device, dtype=s.mask.dtype))[:, None]
         z_teacher = self.wm.encode(obs[:-1]) if teacher else None
         for t in range(H):
-            if teacher:       # FM from the encoded data latent; the rollout still runs, for the reward term
+            if teacher:  # FM from the encoded data latent; the rollout still runs, for the reward term
                 d = self.wm.dynamics_loss(z_teacher[t], z_tgt[t], s.act[t])
                 z_next = self._wm_next_fn(z, s.act[t])
             else:
@@ -270,14 +334,25 @@ class Agent(nn.Module):
         tot, dyns, rws, gns, skipped = [], [], [], [], 0
         for _ in range(iters):
             s = buffer.sample(t.wm_batch_size, t.horizon, generator)
-            if self.rew_rms is not None: self.rew_rms.update(s.rew[s.mask.bool()])
+            if self.rew_rms is not None:
+                self.rew_rms.update(s.rew[s.mask.bool()])
             loss, dyn, rwd = self.wm_loss(s)
             res = guarded_step(self.wm_opt, params, loss, self.cfg.optim.wm_grad_norm)
-            self.counters["wm_updates"] += 1; self.counters["wm_backward"] += t.horizon; skipped += int(res.skipped)
-            tot.append(res.loss); dyns.append(dyn.detach()); rws.append(rwd.detach()); gns.append(res.grad_norm)
+            self.counters["wm_updates"] += 1
+            self.counters["wm_backward"] += t.horizon
+            skipped += int(res.skipped)
+            tot.append(res.loss)
+            dyns.append(dyn.detach())
+            rws.append(rwd.detach())
+            gns.append(res.grad_norm)
         self.counters["skipped_wm"] += skipped
-        return dict(wm_loss=torch.stack(tot).mean(), wm_dynamics_loss=torch.stack(dyns).mean(),
-                    wm_reward_loss=torch.stack(rws).mean(), wm_grad_norm=torch.stack(gns).mean(), skipped=skipped)
+        return dict(
+            wm_loss=torch.stack(tot).mean(),
+            wm_dynamics_loss=torch.stack(dyns).mean(),
+            wm_reward_loss=torch.stack(rws).mean(),
+            wm_grad_norm=torch.stack(gns).mean(),
+            skipped=skipped,
+        )
 
     def param_counts(self) -> dict:
         "Trainable parameters of each part (world model: encoder + dynamics/velocity + reward)."
@@ -287,21 +362,45 @@ class Agent(nn.Module):
     # --- checkpoints -----------------------------------------------------------------------------
     def full_state(self) -> dict:
         "Everything needed to continue: parameters, optimisers, normalisers, counters."
-        rms = {k: (getattr(self, k).state_dict() if getattr(self, k) is not None else None) for k in ("obs_rms", "rew_rms", "ret_rms")}
-        return dict(model=self.state_dict(), wm_opt=self.wm_opt.state_dict(), actor_opt=self.actor_opt.state_dict(),
-                    critic_opt=self.critic_opt.state_dict(), rms=rms, counters=dict(self.counters))
+        rms = {
+            k: (getattr(self, k).state_dict() if getattr(self, k) is not None else None)
+            for k in ("obs_rms", "rew_rms", "ret_rms")
+        }
+        return dict(
+            model=self.state_dict(),
+            wm_opt=self.wm_opt.state_dict(),
+            actor_opt=self.actor_opt.state_dict(),
+            critic_opt=self.critic_opt.state_dict(),
+            rms=rms,
+            counters=dict(self.counters),
+        )
 
     def load_full_state(self, d: dict):
         "Inverse of `full_state`; a shape mismatch raises a clear error naming the tensor."
         own = self.state_dict()
-        bad = [f"{k}: checkpoint {tuple(v.shape)} vs model {tuple(own[k].shape)}" for k, v in d["model"].items() if k in own and own[k].shape != v.shape]
-        missing = sorted(set(own) - set(d["model"])); extra = sorted(set(d["model"]) - set(own))
+        bad = [
+            f"{k}: checkpoint {tuple(v.shape)} vs model {tuple(own[k].shape)}"
+            for k, v in d["model"].items()
+            if k in own and own[k].shape != v.shape
+        ]
+        missing = sorted(set(own) - set(d["model"]))
+        extra = sorted(set(d["model"]) - set(own))
         if bad or missing or extra:
-            raise ValueError("checkpoint does not match this configuration:\n  " + "\n  ".join(
-                bad + [f"missing in checkpoint: {k}" for k in missing[:5]] + [f"unexpected in checkpoint: {k}" for k in extra[:5]]))
+            raise ValueError(
+                "checkpoint does not match this configuration:\n  "
+                + "\n  ".join(
+                    bad
+                    + [f"missing in checkpoint: {k}" for k in missing[:5]]
+                    + [f"unexpected in checkpoint: {k}" for k in extra[:5]]
+                )
+            )
         self.load_state_dict(d["model"])
-        self.wm_opt.load_state_dict(d["wm_opt"]); self.actor_opt.load_state_dict(d["actor_opt"]); self.critic_opt.load_state_dict(d["critic_opt"])
+        self.wm_opt.load_state_dict(d["wm_opt"])
+        self.actor_opt.load_state_dict(d["actor_opt"])
+        self.critic_opt.load_state_dict(d["critic_opt"])
         for k, v in d["rms"].items():
-            if (v is None) != (getattr(self, k) is None): raise ValueError(f"checkpoint {k} presence does not match train.{k}")
-            if v is not None: getattr(self, k).load_state_dict(v)
+            if (v is None) != (getattr(self, k) is None):
+                raise ValueError(f"checkpoint {k} presence does not match train.{k}")
+            if v is not None:
+                getattr(self, k).load_state_dict(v)
         self.counters.update(d["counters"])

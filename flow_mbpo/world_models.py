@@ -1,4 +1,4 @@
-"""The `WorldModel` protocol, PWM's MLP world model, the flow-matching world model, reward heads, and parameter parity between them.
+"""The `WorldModel` protocol, PWM's MLP world model, the flow-matching world model, reward heads, parameter parity.
 
 Docs: https://flow-mbpo.github.io/flow_mbpo/world_models.html.md"""
 
@@ -22,43 +22,63 @@ __all__ = ['WorldModel', 'tau_embedding_dim', 'wm_param_counts', 'solve_velocity
 @runtime_checkable
 class WorldModel(Protocol):
     "A latent world model (SPEC §1). `task` is None for single-task models and integer ids for multitask ones."
+
     velocity_evals_per_step: int
+
     def encode(self, obs: Tensor, task: Tensor | int | None = None) -> Tensor: ...
     def next(self, z: Tensor, a: Tensor, task: Tensor | int | None = None) -> Tensor: ...
     def reward(self, z: Tensor, a: Tensor, task: Tensor | int | None = None) -> Tensor: ...
     def step(self, z: Tensor, a: Tensor, task: Tensor | int | None = None) -> tuple[Tensor, Tensor]: ...
     def dynamics_loss(self, z_from: Tensor, z_to: Tensor, a: Tensor, task: Tensor | int | None = None) -> Tensor: ...
     def reward_loss(self, z: Tensor, a: Tensor, r: Tensor, task: Tensor | int | None = None) -> Tensor: ...
-    def next_with_loss(self, z_from: Tensor, z_to: Tensor, a: Tensor, task: Tensor | int | None = None) -> tuple[Tensor, Tensor]: ...
+    def next_with_loss(
+        self, z_from: Tensor, z_to: Tensor, a: Tensor, task: Tensor | int | None = None
+    ) -> tuple[Tensor, Tensor]: ...
 
 # %% ../nbs/03_world_models.ipynb #0e458e70
-_HEAD_OUT = {"twohot": lambda c: c.num_bins, "scalar": lambda c: 1}   # reward head output size
-_LOSS_OUT = {"ce": lambda c: c.num_bins, "mse": lambda c: 1}          # output size the reward loss expects
+_HEAD_OUT = {"twohot": lambda c: c.num_bins, "scalar": lambda c: 1}  # reward head output size
+_LOSS_OUT = {"ce": lambda c: c.num_bins, "mse": lambda c: 1}  # output size the reward loss expects
+
 
 def tau_embedding_dim(cfg: WorldModelConfig) -> int:
     "Inputs the velocity field spends on τ: 1 (`scalar`) or 2·`tau_fourier` (`fourier`)."
     return 1 if cfg.tau_cond == "scalar" else 2 * cfg.tau_fourier
 
-def _check_tasks(cfg: WorldModelConfig, n_tasks: int):
-    if cfg.multitask and n_tasks < 1: raise ValueError(f"a multitask world model needs n_tasks >= 1, got n_tasks={n_tasks}")
-    if not cfg.multitask and n_tasks != 0:
-        raise ValueError(f"n_tasks={n_tasks} given to a single-task world model (set wm.multitask=true and wm.task_dim)")
 
-def wm_param_counts(cfg: WorldModelConfig, obs_dim: int, act_dim: int, n_tasks: int = 0,
-                    kind: str | None = None, velocity_units: list[int] | None = None) -> dict:
+def _check_tasks(cfg: WorldModelConfig, n_tasks: int):
+    if cfg.multitask and n_tasks < 1:
+        raise ValueError(f"a multitask world model needs n_tasks >= 1, got n_tasks={n_tasks}")
+    if not cfg.multitask and n_tasks != 0:
+        raise ValueError(
+            f"n_tasks={n_tasks} given to a single-task world model (set wm.multitask=true and wm.task_dim)"
+        )
+
+
+def wm_param_counts(
+    cfg: WorldModelConfig,
+    obs_dim: int,
+    act_dim: int,
+    n_tasks: int = 0,
+    kind: str | None = None,
+    velocity_units: list[int] | None = None,
+) -> dict:
     "Closed-form parameter counts {encoder, dynamics, reward, task_emb, total} of a `kind` ('mlp'|'flow') world model."
     _check_tasks(cfg, n_tasks)
     kind, td, L = kind or cfg.kind, cfg.task_dim, cfg.latent_dim
     enc = mlp_param_count(obs_dim + td, cfg.encoder_units, L, normed_last=True)
-    if kind == "mlp": dyn = mlp_param_count(L + td + act_dim, cfg.units, L, normed_last=True)
+    if kind == "mlp":
+        dyn = mlp_param_count(L + td + act_dim, cfg.units, L, normed_last=True)
     elif kind == "flow":
         vu = velocity_units if velocity_units is not None else cfg.velocity_units
-        if vu is None: vu = solve_velocity_width(cfg, obs_dim, act_dim, n_tasks)
+        if vu is None:
+            vu = solve_velocity_width(cfg, obs_dim, act_dim, n_tasks)
         dyn = mlp_param_count(L + td + act_dim + tau_embedding_dim(cfg), vu, L)
-    else: raise ValueError(f"kind must be 'mlp' or 'flow', got {kind!r}")
+    else:
+        raise ValueError(f"kind must be 'mlp' or 'flow', got {kind!r}")
     rew = mlp_param_count(L + td + act_dim, cfg.units, _HEAD_OUT[cfg.reward_head](cfg))
     emb = n_tasks * td
     return dict(encoder=enc, dynamics=dyn, reward=rew, task_emb=emb, total=enc + dyn + rew + emb)
+
 
 def solve_velocity_width(cfg: WorldModelConfig, obs_dim: int, act_dim: int, n_tasks: int = 0) -> list[int]:
     "Velocity hidden widths `[u + d for u in cfg.units]` (same depth) with the smallest |P_flow − P_mlp|."
@@ -67,11 +87,14 @@ def solve_velocity_width(cfg: WorldModelConfig, obs_dim: int, act_dim: int, n_ta
     for d in range(1 - min(cfg.units), max(cfg.units) + 1):
         vu = [u + d for u in cfg.units]
         key = (abs(wm_param_counts(cfg, obs_dim, act_dim, n_tasks, "flow", vu)["total"] - p_mlp), abs(d))
-        if best_key is None or key < best_key: best_key, best = key, vu
+        if best_key is None or key < best_key:
+            best_key, best = key, vu
     return best
 
+
 def parity_report(cfg: WorldModelConfig, obs_dim: int, act_dim: int, n_tasks: int = 0) -> dict:
-    "`{P_mlp, P_flow, gap, velocity_units}` for `cfg` (gap = (P_flow − P_mlp)/P_mlp; solved widths if `velocity_units` is None)."
+    """`{P_mlp, P_flow, gap, velocity_units}` for `cfg`: gap = (P_flow − P_mlp)/P_mlp; widths solved if `velocity_units`
+    is None."""
     vu = cfg.velocity_units if cfg.velocity_units is not None else solve_velocity_width(cfg, obs_dim, act_dim, n_tasks)
     p_mlp = wm_param_counts(cfg, obs_dim, act_dim, n_tasks, kind="mlp")["total"]
     p_flow = wm_param_counts(cfg, obs_dim, act_dim, n_tasks, kind="flow", velocity_units=vu)["total"]
@@ -80,9 +103,11 @@ def parity_report(cfg: WorldModelConfig, obs_dim: int, act_dim: int, n_tasks: in
 # %% ../nbs/03_world_models.ipynb #e4dbb2f5
 class _WorldModelBase(nn.Module):
     "Encoder, reward head (with its matching loss) and task embedding shared by every world model."
+
     def __init__(self, cfg: WorldModelConfig, obs_dim: int, act_dim: int, n_tasks: int = 0):
         super().__init__()
-        if not isinstance(cfg, WorldModelConfig): raise TypeError(f"cfg must be a WorldModelConfig, got {type(cfg).__name__}")
+        if not isinstance(cfg, WorldModelConfig):
+            raise TypeError(f"cfg must be a WorldModelConfig, got {type(cfg).__name__}")
         _check_tasks(cfg, n_tasks)
         self.cfg, self.obs_dim, self.act_dim, self.n_tasks = cfg, obs_dim, act_dim, n_tasks
         self.latent_dim, td = cfg.latent_dim, cfg.task_dim
@@ -92,17 +117,21 @@ class _WorldModelBase(nn.Module):
         zero_init_(self._reward[-1])
         out, want = self._reward[-1].out_features, _LOSS_OUT[cfg.reward_loss](cfg)
         if out != want:
-            raise ValueError(f"reward head {cfg.reward_head!r} has {out} outputs but reward_loss {cfg.reward_loss!r} "
-                             f"expects {want}: head and loss must be chosen together (twohot<->ce, scalar<->mse)")
+            raise ValueError(
+                f"reward head {cfg.reward_head!r} has {out} outputs but reward_loss {cfg.reward_loss!r} "
+                f"expects {want}: head and loss must be chosen together (twohot<->ce, scalar<->mse)"
+            )
         self.twohot = TwoHot(cfg.num_bins, cfg.vmin, cfg.vmax) if cfg.reward_loss == "ce" else None
 
     # --- task embedding -------------------------------------------------------------------------------
     def _with_task(self, x: Tensor, task, *rest: Tensor) -> Tensor:
         "cat([x, e(task), *rest], -1), with `e` broadcast to x's batch shape (TD-MPC2 order); no `e` single-task."
         if self.task_emb is None:
-            if task is not None: raise ValueError("single-task world model got a task; pass task=None (or build it with multitask=true)")
+            if task is not None:
+                raise ValueError("single-task world model got a task; pass task=None (or build it with multitask=true)")
             return torch.cat([x, *rest], -1) if rest else x
-        if task is None: raise ValueError(f"multitask world model ({self.n_tasks} tasks) needs a task id")
+        if task is None:
+            raise ValueError(f"multitask world model ({self.n_tasks} tasks) needs a task id")
         task = torch.as_tensor(task, dtype=torch.long, device=x.device)
         e = self.task_emb(task)
         return torch.cat([x, e.expand(*x.shape[:-1], e.shape[-1]), *rest], -1)
@@ -134,24 +163,38 @@ class _WorldModelBase(nn.Module):
         "`(next(z_from, a), dynamics_loss(z_from, z_to, a))`: one step of the training rollout."
         return self.next(z_from, a, task), self.dynamics_loss(z_from, z_to, a, task)
 
-    def next(self, z: Tensor, a: Tensor, task=None) -> Tensor: raise NotImplementedError
-    def dynamics_loss(self, z_from: Tensor, z_to: Tensor, a: Tensor, task=None) -> Tensor: raise NotImplementedError
+    def next(self, z: Tensor, a: Tensor, task=None) -> Tensor:
+        raise NotImplementedError
+
+    def dynamics_loss(self, z_from: Tensor, z_to: Tensor, a: Tensor, task=None) -> Tensor:
+        raise NotImplementedError
 
     def param_counts(self) -> dict:
         "Parameters of the built modules, {encoder, dynamics, reward, task_emb, total} (compare `wm_param_counts`)."
         emb = param_count(self.task_emb) if self.task_emb is not None else 0
-        d = dict(encoder=param_count(self._encoder), dynamics=param_count(self._dynamics_net), reward=param_count(self._reward), task_emb=emb)
+        d = dict(
+            encoder=param_count(self._encoder),
+            dynamics=param_count(self._dynamics_net),
+            reward=param_count(self._reward),
+            task_emb=emb,
+        )
         return {**d, "total": sum(d.values())}
 
 # %% ../nbs/03_world_models.ipynb #83154aa1
 class MLPWorldModel(_WorldModelBase):
     "PWM's world model: `next(z,a)` is one MLP ending in LayerNorm → SimNorm (SPEC §1.1)."
+
     velocity_evals_per_step = 1
+
     def __init__(self, cfg: WorldModelConfig, obs_dim: int, act_dim: int, n_tasks: int = 0):
         super().__init__(cfg, obs_dim, act_dim, n_tasks)
-        self._dynamics = mlp(cfg.latent_dim + cfg.task_dim + act_dim, cfg.units, cfg.latent_dim, last=SimNorm(cfg.simnorm_dim))
+        self._dynamics = mlp(
+            cfg.latent_dim + cfg.task_dim + act_dim, cfg.units, cfg.latent_dim, last=SimNorm(cfg.simnorm_dim)
+        )
+
     @property
-    def _dynamics_net(self) -> nn.Module: return self._dynamics
+    def _dynamics_net(self) -> nn.Module:
+        return self._dynamics
 
     def next(self, z: Tensor, a: Tensor, task=None) -> Tensor:
         "Next latent [..., latent_dim]."
@@ -169,41 +212,54 @@ class MLPWorldModel(_WorldModelBase):
 # %% ../nbs/03_world_models.ipynb #2f4d3602
 class FlowWorldModel(_WorldModelBase):
     "Flow-matching world model: `next(z,a)` integrates a velocity field over τ ∈ [0,1] (SPEC §1.2)."
+
     def __init__(self, cfg: WorldModelConfig, obs_dim: int, act_dim: int, n_tasks: int = 0, target_grad: bool = False):
         super().__init__(cfg, obs_dim, act_dim, n_tasks)
-        self.target_grad = target_grad or cfg.fm_target_grad   # False: the target z_to − z_from is a constant (see below)
+        self.target_grad = (
+            target_grad or cfg.fm_target_grad
+        )  # False: the target z_to − z_from is a constant (see below)
         self.parity = parity_report(cfg, obs_dim, act_dim, n_tasks)
         self.velocity_units = self.parity["velocity_units"]
         if abs(self.parity["gap"]) > cfg.parity_tol:
-            warnings.warn(f"flow world model parameter gap {100 * self.parity['gap']:+.2f}% exceeds "
-                          f"wm.parity_tol={100 * cfg.parity_tol:.1f}% (P_mlp={self.parity['P_mlp']:,}, "
-                          f"P_flow={self.parity['P_flow']:,}, velocity_units={self.velocity_units}); "
-                          "set wm.velocity_units=null to solve for parity", stacklevel=2)
+            warnings.warn(
+                f"flow world model parameter gap {100 * self.parity['gap']:+.2f}% exceeds "
+                f"wm.parity_tol={100 * cfg.parity_tol:.1f}% (P_mlp={self.parity['P_mlp']:,}, "
+                f"P_flow={self.parity['P_flow']:,}, velocity_units={self.velocity_units}); "
+                "set wm.velocity_units=null to solve for parity",
+                stacklevel=2,
+            )
         self.tau_emb = TauEmbedding(cfg.tau_cond, cfg.tau_fourier)
-        self._velocity = mlp(cfg.latent_dim + cfg.task_dim + act_dim + self.tau_emb.dim, self.velocity_units, cfg.latent_dim)
+        self._velocity = mlp(
+            cfg.latent_dim + cfg.task_dim + act_dim + self.tau_emb.dim, self.velocity_units, cfg.latent_dim
+        )
         self.project = SimNorm(cfg.simnorm_dim) if cfg.project == "simnorm" else None
         self.velocity_evals_per_step = velocity_evals(cfg.substeps, cfg.integrator)
+
     @property
-    def _dynamics_net(self) -> nn.Module: return self._velocity
+    def _dynamics_net(self) -> nn.Module:
+        return self._velocity
 
     def _v(self, z: Tensor, tau: Tensor, cond: Tensor) -> Tensor:
         return self._velocity(torch.cat([z, cond, self.tau_emb(tau)], -1))
 
-    def _cond(self, a: Tensor, task) -> Tensor: return self._with_task(a[..., :0], task, a)   # [(e), a]
+    def _cond(self, a: Tensor, task) -> Tensor:
+        return self._with_task(a[..., :0], task, a)  # [(e), a]
 
     def velocity(self, z: Tensor, a: Tensor, tau: Tensor, task=None) -> Tensor:
         "v_θ(z, a, τ) [..., latent_dim]; `tau` is [..., 1] (or broadcastable to it)."
         return self._v(z, tau.expand(*z.shape[:-1], 1), self._cond(a, task))
 
     def next(self, z: Tensor, a: Tensor, task=None) -> Tensor:
-        "One macro step: integrate dz/dτ = v_θ from τ=0 to 1 with `substeps` steps of `integrator` (then SimNorm if `project`)."
+        """One macro step: integrate dz/dτ = v_θ over τ ∈ [0, 1] in `substeps` steps of `integrator` (SimNorm if
+        `project`)."""
         z = integrate(self._v, z, self.cfg.substeps, self.cfg.integrator, cond=self._cond(a, task))
         return self.project(z) if self.project is not None else z
 
     def sample_tau(self, like: Tensor) -> Tensor:
         "Flow-matching times [..., 1]: U[0,1] per sample, or 0.5 (`tau_sampling='midpoint'`)."
         shape = (*like.shape[:-1], 1)
-        if self.cfg.tau_sampling == "midpoint": return like.new_full(shape, 0.5)
+        if self.cfg.tau_sampling == "midpoint":
+            return like.new_full(shape, 0.5)
         return torch.rand(shape, dtype=like.dtype, device=like.device)
 
     def dynamics_loss(self, z_from: Tensor, z_to: Tensor, a: Tensor, task=None) -> Tensor:
@@ -216,14 +272,18 @@ class FlowWorldModel(_WorldModelBase):
 # %% ../nbs/03_world_models.ipynb #adb300fe
 _KINDS = {"mlp": MLPWorldModel, "flow": FlowWorldModel}
 
+
 def make_world_model(cfg: WorldModelConfig, obs_dim: int, act_dim: int, n_tasks: int = 0) -> WorldModel:
-    "The world model `cfg.kind` for a task with `obs_dim` observations and `act_dim` actions (flow: parity-solved width unless given)."
+    """The world model `cfg.kind` for `obs_dim` observations and `act_dim` actions (flow: parity-solved width unless
+    given)."""
     return _KINDS[cfg.kind](cfg, obs_dim, act_dim, n_tasks)
+
 
 def rollout(wm: WorldModel, z: Tensor, actions: Tensor, task=None) -> tuple[Tensor, Tensor]:
     "Open-loop rollout from `z` [B, D] under `actions` [H, B, A]: latents [H+1, B, D] and rewards [H, B]."
     zs, rs = [z], []
     for a in actions:
         z, r = wm.step(z, a, task)
-        zs.append(z); rs.append(r)
+        zs.append(z)
+        rs.append(r)
     return torch.stack(zs), torch.stack(rs)
