@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn, Tensor
 from torch.nn.utils import clip_grad_norm_
+from fastcore.basics import patch
 
 from .config import RunConfig
 from .world_models import make_world_model
@@ -58,7 +59,7 @@ def guarded_step(
     opt.step()
     return UpdateResult(loss.detach(), gn.detach(), False)
 
-# %% ../nbs/08_pwm.ipynb #278d7961
+# %% ../nbs/08_pwm.ipynb #4558f7ab
 @dataclass
 class Imagined:
     "What the actor's imagined rollout leaves for the critic update (time-major, detached)."
@@ -82,7 +83,7 @@ class EnvStep:
     truncated: Tensor
     done: Tensor
 
-
+# %% ../nbs/08_pwm.ipynb #616eadb8
 class Agent(nn.Module):
     "PWM's agent: world model, actor, critic ensemble, their optimisers and normalisers, built from a `RunConfig`."
 
@@ -126,281 +127,314 @@ class Agent(nn.Module):
         self._wm_step_fn, self._wm_next_loss_fn = wrap(self.wm.step), wrap(self.wm.next_with_loss)
         self._wm_next_fn, self._actor_fn = wrap(self.wm.next), wrap(self.actor.forward)
 
-    # --- helpers -------------------------------------------------------------------------------
-    def set_lr(self, epoch: int) -> dict:
-        "Set every optimiser's learning rate for `epoch`; returns them."
-        o = self.cfg.optim
-        E = o.lr_decay_epochs  # the recipe's horizon, independent of train.epochs
-        lrs = dict(
-            actor_lr=scheduled_lr(o.actor_lr, epoch, E, o.lr_schedule, o.min_lr),
-            critic_lr=scheduled_lr(o.critic_lr, epoch, E, o.lr_schedule, o.min_lr),
-            model_lr=scheduled_lr(o.model_lr, epoch, E, o.lr_schedule, o.min_lr),
-        )
-        for opt, k in ((self.actor_opt, "actor_lr"), (self.critic_opt, "critic_lr"), (self.wm_opt, "model_lr")):
-            for g in opt.param_groups:
-                g["lr"] = lrs[k]
-        return lrs
+# %% ../nbs/08_pwm.ipynb #09077e59
+@patch
+def set_lr(self: Agent, epoch: int) -> dict:
+    "Set every optimiser's learning rate for `epoch`; returns them."
+    o = self.cfg.optim
+    E = o.lr_decay_epochs  # the recipe's horizon, independent of train.epochs
+    lrs = dict(
+        actor_lr=scheduled_lr(o.actor_lr, epoch, E, o.lr_schedule, o.min_lr),
+        critic_lr=scheduled_lr(o.critic_lr, epoch, E, o.lr_schedule, o.min_lr),
+        model_lr=scheduled_lr(o.model_lr, epoch, E, o.lr_schedule, o.min_lr),
+    )
+    for opt, k in ((self.actor_opt, "actor_lr"), (self.critic_opt, "critic_lr"), (self.wm_opt, "model_lr")):
+        for g in opt.param_groups:
+            g["lr"] = lrs[k]
+    return lrs
 
-    def norm_obs(self, obs: Tensor) -> Tensor:
-        return self.obs_rms.normalize(obs) if self.obs_rms is not None else obs
 
-    def norm_rew(self, r: Tensor) -> Tensor:
-        "Reward as the world model learns it: `(r − μ)/sqrt(σ² + 1e-5)` clipped to ±5 when `rew_rms` is on."
-        return self.rew_rms.normalize(r, clip=5.0) if self.rew_rms is not None else r
+@patch
+def norm_obs(self: Agent, obs: Tensor) -> Tensor:
+    "Observations as the world model sees them: normalised by `obs_rms` when `train.obs_rms` is on."
+    return self.obs_rms.normalize(obs) if self.obs_rms is not None else obs
 
-    def encode(self, obs: Tensor) -> Tensor:
-        return self.wm.encode(self.norm_obs(obs.to(self.device)))
 
-    def _policy(self, z: Tensor, deterministic: bool = False, count: bool = True) -> Tensor:
-        if count:
-            self.counters["actor_calls"] += 1
-        zin = z.detach() if self.cfg.actor.detach else z
-        return torch.tanh(self._actor_fn(zin, deterministic=deterministic))
+@patch
+def norm_rew(self: Agent, r: Tensor) -> Tensor:
+    "Reward as the world model learns it: `(r − μ)/sqrt(σ² + 1e-5)` clipped to ±5 when `rew_rms` is on."
+    return self.rew_rms.normalize(r, clip=5.0) if self.rew_rms is not None else r
 
-    def _wm_step(self, z: Tensor, a: Tensor):
-        self.counters["wm_forward"] += 1
-        self.counters["velocity_evals"] += self.wm_evals_per_step
-        return self._wm_step_fn(z, a)
 
-    @torch.no_grad()
-    def _env_step(
-        self, env, obs: Tensor, a: Tensor, buffer: ReplayBuffer | None, on_step
-    ) -> tuple[Tensor, Tensor, Tensor, Tensor]:
-        """Step the real env with `a`, store the transition, update obs_rms.
-        Returns (next obs, done, term, trunc) on device."""
-        dev = self.device
-        next_obs, r, done, info = env.step(a.to(env.device))
-        obs, next_obs, r, done = obs.to(dev), next_obs.to(dev), r.to(dev), done.to(dev)
-        term, trunc, real_next = info["terminated"].to(dev), info["truncated"].to(dev), info["obs_before_reset"].to(dev)
-        if buffer is not None:
-            buffer.add(obs, a.to(dev), r, real_next, term, trunc, invalid=info["nan_reset"].to(dev))
-        if self.obs_rms is not None:
-            self.obs_rms.update(obs)
-        if on_step is not None:
-            on_step(EnvStep(obs, a, r, real_next, term, trunc, done), info)
-        return next_obs, done, term, trunc
+@patch
+def encode(self: Agent, obs: Tensor) -> Tensor:
+    "Latents `z` of real observations `obs [N, obs_dim]`: moved to the agent's device, normalised, encoded."
+    return self.wm.encode(self.norm_obs(obs.to(self.device)))
 
-    @torch.no_grad()
-    def act(self, obs: Tensor, deterministic: bool = True, count: bool = False) -> Tensor:
-        """Closed-loop action in [-1, 1] for real observations `obs [N, obs_dim]`. Evaluation's entry point: it adds
-        nothing to `counters` unless `count=True` (training's own data collection, `collect`, counts its calls)."""
-        return self._policy(self.encode(obs), deterministic, count=count)
 
-    @torch.no_grad()
-    def action_std(self, z: Tensor, n: int = 8) -> Tensor:
-        "Per-dimension std `[act_dim]` of the policy's actions (after tanh) at latents `z`, `n` draws each; uncounted."
-        return self.actor.action_std(z, n=n)
+@patch
+def _policy(self: Agent, z: Tensor, deterministic: bool = False, count: bool = True) -> Tensor:
+    if count:
+        self.counters["actor_calls"] += 1
+    zin = z.detach() if self.cfg.actor.detach else z
+    return torch.tanh(self._actor_fn(zin, deterministic=deterministic))
 
-    # --- 1. actor ------------------------------------------------------------------------------
-    def imagine(
-        self, env, obs: Tensor, buffer: ReplayBuffer | None = None, on_step=None
-    ) -> tuple[Tensor, Tensor, Imagined]:
-        """Run the H-step imagined rollout while stepping `env` with the same actions (open loop) or with
-        closed-loop actions; store real transitions in `buffer`; call `on_step(EnvStep)` after each env step.
-        Returns (loss whose gradient is the actor's, next real obs, data for the critic)."""
-        cfg, H = self.cfg, self.cfg.train.horizon
-        gamma = cfg.train.gamma
-        N = obs.shape[0]
-        dev = self.device
-        closed = cfg.train.collection == "closed_loop"
+
+@patch
+def _wm_step(self: Agent, z: Tensor, a: Tensor):
+    self.counters["wm_forward"] += 1
+    self.counters["velocity_evals"] += self.wm_evals_per_step
+    return self._wm_step_fn(z, a)
+
+
+@patch
+@torch.no_grad()
+def _env_step(
+    self: Agent, env, obs: Tensor, a: Tensor, buffer: ReplayBuffer | None, on_step
+) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    """Step the real env with `a`, store the transition, update obs_rms.
+    Returns (next obs, done, term, trunc) on device."""
+    dev = self.device
+    next_obs, r, done, info = env.step(a.to(env.device))
+    obs, next_obs, r, done = obs.to(dev), next_obs.to(dev), r.to(dev), done.to(dev)
+    term, trunc, real_next = info["terminated"].to(dev), info["truncated"].to(dev), info["obs_before_reset"].to(dev)
+    if buffer is not None:
+        buffer.add(obs, a.to(dev), r, real_next, term, trunc, invalid=info["nan_reset"].to(dev))
+    if self.obs_rms is not None:
+        self.obs_rms.update(obs)
+    if on_step is not None:
+        on_step(EnvStep(obs, a, r, real_next, term, trunc, done), info)
+    return next_obs, done, term, trunc
+
+
+@patch
+@torch.no_grad()
+def action_std(self: Agent, z: Tensor, n: int = 8) -> Tensor:
+    "Per-dimension std `[act_dim]` of the policy's actions (after tanh) at latents `z`, `n` draws each; uncounted."
+    return self.actor.action_std(z, n=n)
+
+
+@patch
+def param_counts(self: Agent) -> dict:
+    "Trainable parameters of each part (world model: encoder + dynamics/velocity + reward)."
+    n = lambda m: sum(p.numel() for p in m.parameters() if p.requires_grad)
+    return dict(world_model=n(self.wm), actor=n(self.actor), critic=n(self.critic))
+
+# %% ../nbs/08_pwm.ipynb #21edfb12
+@patch
+def imagine(
+    self: Agent, env, obs: Tensor, buffer: ReplayBuffer | None = None, on_step=None
+) -> tuple[Tensor, Tensor, Imagined]:
+    """Run the H-step imagined rollout while stepping `env` with the same actions (open loop) or with
+    closed-loop actions; store real transitions in `buffer`; call `on_step(EnvStep)` after each env step.
+    Returns (loss whose gradient is the actor's, next real obs, data for the critic)."""
+    cfg, H = self.cfg, self.cfg.train.horizon
+    gamma = cfg.train.gamma
+    N = obs.shape[0]
+    dev = self.device
+    closed = cfg.train.collection == "closed_loop"
+    with torch.no_grad():
+        z = self.encode(obs)
+    J_acc = torch.zeros(N, device=dev)
+    disc = torch.ones(N, device=dev)
+    per_env = torch.zeros(N, device=dev)
+    zs, rews, nvals, terms, truncs = [], [], [], [], []
+    for i in range(H):
+        zs.append(z.detach())
+        a = self._policy(z)
         with torch.no_grad():
-            z = self.encode(obs)
-        J_acc = torch.zeros(N, device=dev)
-        disc = torch.ones(N, device=dev)
-        per_env = torch.zeros(N, device=dev)
-        zs, rews, nvals, terms, truncs = [], [], [], [], []
-        for i in range(H):
-            zs.append(z.detach())
-            a = self._policy(z)
+            a_env = self._policy(self.encode(obs), deterministic=False) if closed else a.detach()
+            next_obs, done, term, trunc = self._env_step(env, obs, a_env, buffer, on_step)
+        z_next, r = self._wm_step(z, a)
+        v_next = self.critic.min_value(z_next) * (~term).to(z_next.dtype)
+        ret = J_acc + disc * r
+        end = done if i < H - 1 else torch.ones_like(done)
+        per_env = per_env + torch.where(end, ret + gamma * disc * v_next, torch.zeros_like(ret))
+        J_acc = torch.where(done, torch.zeros_like(ret), ret)
+        disc = torch.where(done, torch.ones_like(disc), disc * gamma)
+        rews.append(r.detach())
+        nvals.append(v_next.detach())
+        terms.append(term)
+        truncs.append(trunc)
+        if done.any():
             with torch.no_grad():
-                a_env = self._policy(self.encode(obs), deterministic=False) if closed else a.detach()
-                next_obs, done, term, trunc = self._env_step(env, obs, a_env, buffer, on_step)
-            z_next, r = self._wm_step(z, a)
-            v_next = self.critic.min_value(z_next) * (~term).to(z_next.dtype)
-            ret = J_acc + disc * r
-            end = done if i < H - 1 else torch.ones_like(done)
-            per_env = per_env + torch.where(end, ret + gamma * disc * v_next, torch.zeros_like(ret))
-            J_acc = torch.where(done, torch.zeros_like(ret), ret)
-            disc = torch.where(done, torch.ones_like(disc), disc * gamma)
-            rews.append(r.detach())
-            nvals.append(v_next.detach())
-            terms.append(term)
-            truncs.append(trunc)
-            if done.any():
-                with torch.no_grad():
-                    z_reset = self.encode(next_obs)
-                z = torch.where(done[:, None], z_reset, z_next)
-            else:
-                z = z_next
-            obs = next_obs
-        loss = -per_env
-        if self.ret_rms is not None:
-            self.ret_rms.update(loss.detach())  # leaves out (and counts) a non-finite env return: never poisoned
-            loss = loss / torch.sqrt(self.ret_rms.var.to(loss.dtype) + 1e-5)
+                z_reset = self.encode(next_obs)
+            z = torch.where(done[:, None], z_reset, z_next)
         else:
-            loss = loss / H
-        data = Imagined(torch.stack(zs), torch.stack(rews), torch.stack(nvals), torch.stack(terms), torch.stack(truncs))
-        return loss.mean(), obs, data
-
-    def update_actor(
-        self, env, obs: Tensor, buffer: ReplayBuffer | None = None, on_step=None
-    ) -> tuple[Tensor, Imagined, dict]:
-        "One actor update (with its H real env steps). Returns (next obs, critic data, metrics as tensors)."
-        self.train()
-        loss, obs, data = self.imagine(env, obs, buffer, on_step)
-        params = list(self.actor.parameters())
-        grads = torch.autograd.grad(loss, params, allow_unused=True) if torch.isfinite(loss) else None
-        if grads is not None:
-            grads = [torch.zeros_like(p) if g is None else g for p, g in zip(params, grads)]
-        res = guarded_step(self.actor_opt, params, loss, self.cfg.optim.actor_grad_norm, grads=grads)
-        self.counters["actor_updates"] += 1
-        self.counters["skipped_actor"] += int(res.skipped)
-        self.counters["wm_backward"] += self.cfg.train.horizon  # macro steps the actor gradient went back through
-        return obs, data, dict(actor_loss=res.loss, actor_grad_norm=res.grad_norm, skipped=int(res.skipped))
-
-    @torch.no_grad()
-    def collect(self, env, obs: Tensor, buffer: ReplayBuffer, on_step=None) -> Tensor:
-        "Step `env` H times with the current policy (no update): the first epoch's data collection."
-        for _ in range(self.cfg.train.horizon):
-            obs = self._env_step(env, obs, self.act(obs, deterministic=False, count=True), buffer, on_step)[0]
-        return obs
-
-    # --- 2. critic -----------------------------------------------------------------------------
-    def update_critic(self, data: Imagined) -> dict:
-        "TD(λ) targets on the imagined rollout, then `critic_iterations` × `critic_batches` minibatch steps."
-        t = self.cfg.train
-        H, N = data.rew.shape
-        with torch.no_grad():
-            values = torch.cat([torch.zeros_like(data.next_values[:1]), data.next_values])  # values[i+1] = V'(z_{i+1})
-            targets = td_lambda(data.rew, values, data.terminated, t.gamma, t.lam, truncated=data.truncated)
-        z, y = data.z.reshape(H * N, -1), targets.reshape(H * N)
-        bs = (H * N) // t.critic_batches
-        params = list(self.critic.parameters())
-        losses, gns, skipped = [], [], 0
-        for _ in range(t.critic_iterations):
-            perm = torch.randperm(H * N, device=self.device)
-            for b in range(t.critic_batches):
-                idx = perm[b * bs : (b + 1) * bs]
-                res = guarded_step(
-                    self.critic_opt, params, critic_loss(self.critic, z[idx], y[idx]), self.cfg.optim.critic_grad_norm
-                )
-                self.counters["critic_updates"] += 1
-                skipped += int(res.skipped)
-                losses.append(res.loss)
-                gns.append(res.grad_norm)
-        self.counters["skipped_critic"] += skipped
-        return dict(
-            critic_loss=torch.stack(losses).mean(),
-            critic_grad_norm=torch.stack(gns).mean(),
-            target_mean=targets.mean(),
-            skipped=skipped,
-        )
-
-    # --- 3. world model --------------------------------------------------------------------------
-    def wm_loss(self, s: Slices) -> tuple[Tensor, Tensor, Tensor]:
-        """`(1/H) Σ_t γ^t [dyn_t + c·rew_t]` on a batch of slices, masked after episode ends, with `c` =
-        `wm.reward_coef` (PWM's dflex loss: `c = 1/H`). The reward term is always on the model's own rollout
-        `ẑ_t`; `wm.fm_source` only chooses the flow-matching source. Returns (total, dyn, c·rew)."""
-        H = s.act.shape[0]
-        gamma = self.cfg.train.gamma
-        obs = self.norm_obs(s.obs)
-        rew = self.norm_rew(s.rew)
-        with torch.no_grad():
-            z_tgt = self.wm.encode(obs[1:])  # [H, B, latent]
-        teacher = self.cfg.wm.kind == "flow" and self.cfg.wm.fm_source == "teacher"
-        z = self.wm.encode(obs[0])
-        dyn, rwd = 0.0, 0.0
-        w = s.mask * (gamma ** torch.arange(H, device=s.mask.device, dtype=s.mask.dtype))[:, None]
-        z_teacher = self.wm.encode(obs[:-1]) if teacher else None
-        for t in range(H):
-            if teacher:  # FM from the encoded data latent; the rollout still runs, for the reward term
-                d = self.wm.dynamics_loss(z_teacher[t], z_tgt[t], s.act[t])
-                z_next = self._wm_next_fn(z, s.act[t])
-            else:
-                z_next, d = self._wm_next_loss_fn(z, z_tgt[t], s.act[t])
-            self.counters["wm_forward"] += 1
-            self.counters["velocity_evals"] += self.wm_evals_per_step + self.fm_loss_evals
-            dyn = dyn + (w[t] * d).mean()
-            rwd = rwd + (w[t] * self.wm.reward_loss(z, s.act[t], rew[t])).mean()
             z = z_next
-        dyn, rwd = dyn / H, rwd * self.cfg.wm.reward_weight(H) / H
-        return dyn + rwd, dyn, rwd
+        obs = next_obs
+    loss = -per_env
+    if self.ret_rms is not None:
+        self.ret_rms.update(loss.detach())  # leaves out (and counts) a non-finite env return: never poisoned
+        loss = loss / torch.sqrt(self.ret_rms.var.to(loss.dtype) + 1e-5)
+    else:
+        loss = loss / H
+    data = Imagined(torch.stack(zs), torch.stack(rews), torch.stack(nvals), torch.stack(terms), torch.stack(truncs))
+    return loss.mean(), obs, data
 
-    def update_wm(self, buffer: ReplayBuffer, iters: int, generator: torch.Generator | None = None) -> dict:
-        "`iters` world-model updates on fresh slices from `buffer`."
-        self.train()
-        t = self.cfg.train
-        params = list(self.wm.parameters())
-        tot, dyns, rws, gns, skipped = [], [], [], [], 0
-        for _ in range(iters):
-            s = buffer.sample(t.wm_batch_size, t.horizon, generator)
-            if self.rew_rms is not None:
-                self.rew_rms.update(s.rew[s.mask.bool()])
-            loss, dyn, rwd = self.wm_loss(s)
-            res = guarded_step(self.wm_opt, params, loss, self.cfg.optim.wm_grad_norm)
-            self.counters["wm_updates"] += 1
-            self.counters["wm_backward"] += t.horizon
-            skipped += int(res.skipped)
-            tot.append(res.loss)
-            dyns.append(dyn.detach())
-            rws.append(rwd.detach())
-            gns.append(res.grad_norm)
-        self.counters["skipped_wm"] += skipped
-        return dict(
-            wm_loss=torch.stack(tot).mean(),
-            wm_dynamics_loss=torch.stack(dyns).mean(),
-            wm_reward_loss=torch.stack(rws).mean(),
-            wm_grad_norm=torch.stack(gns).mean(),
-            skipped=skipped,
-        )
 
-    def param_counts(self) -> dict:
-        "Trainable parameters of each part (world model: encoder + dynamics/velocity + reward)."
-        n = lambda m: sum(p.numel() for p in m.parameters() if p.requires_grad)
-        return dict(world_model=n(self.wm), actor=n(self.actor), critic=n(self.critic))
+@patch
+def update_actor(
+    self: Agent, env, obs: Tensor, buffer: ReplayBuffer | None = None, on_step=None
+) -> tuple[Tensor, Imagined, dict]:
+    "One actor update (with its H real env steps). Returns (next obs, critic data, metrics as tensors)."
+    self.train()
+    loss, obs, data = self.imagine(env, obs, buffer, on_step)
+    params = list(self.actor.parameters())
+    grads = torch.autograd.grad(loss, params, allow_unused=True) if torch.isfinite(loss) else None
+    if grads is not None:
+        grads = [torch.zeros_like(p) if g is None else g for p, g in zip(params, grads)]
+    res = guarded_step(self.actor_opt, params, loss, self.cfg.optim.actor_grad_norm, grads=grads)
+    self.counters["actor_updates"] += 1
+    self.counters["skipped_actor"] += int(res.skipped)
+    self.counters["wm_backward"] += self.cfg.train.horizon  # macro steps the actor gradient went back through
+    return obs, data, dict(actor_loss=res.loss, actor_grad_norm=res.grad_norm, skipped=int(res.skipped))
 
-    # --- checkpoints -----------------------------------------------------------------------------
-    def full_state(self) -> dict:
-        "Everything needed to continue: parameters, optimisers, normalisers, counters."
-        rms = {
-            k: (getattr(self, k).state_dict() if getattr(self, k) is not None else None)
-            for k in ("obs_rms", "rew_rms", "ret_rms")
-        }
-        return dict(
-            model=self.state_dict(),
-            wm_opt=self.wm_opt.state_dict(),
-            actor_opt=self.actor_opt.state_dict(),
-            critic_opt=self.critic_opt.state_dict(),
-            rms=rms,
-            counters=dict(self.counters),
-        )
 
-    def load_full_state(self, d: dict):
-        "Inverse of `full_state`; a shape mismatch raises a clear error naming the tensor."
-        own = self.state_dict()
-        bad = [
-            f"{k}: checkpoint {tuple(v.shape)} vs model {tuple(own[k].shape)}"
-            for k, v in d["model"].items()
-            if k in own and own[k].shape != v.shape
-        ]
-        missing = sorted(set(own) - set(d["model"]))
-        extra = sorted(set(d["model"]) - set(own))
-        if bad or missing or extra:
-            raise ValueError(
-                "checkpoint does not match this configuration:\n  "
-                + "\n  ".join(
-                    bad
-                    + [f"missing in checkpoint: {k}" for k in missing[:5]]
-                    + [f"unexpected in checkpoint: {k}" for k in extra[:5]]
-                )
+@patch
+@torch.no_grad()
+def collect(self: Agent, env, obs: Tensor, buffer: ReplayBuffer, on_step=None) -> Tensor:
+    "Step `env` H times with the current policy (no update): the first epoch's data collection."
+    for _ in range(self.cfg.train.horizon):
+        obs = self._env_step(env, obs, self.act(obs, deterministic=False, count=True), buffer, on_step)[0]
+    return obs
+
+
+@patch
+@torch.no_grad()
+def act(self: Agent, obs: Tensor, deterministic: bool = True, count: bool = False) -> Tensor:
+    """Closed-loop action in [-1, 1] for real observations `obs [N, obs_dim]`. Evaluation's entry point: it adds
+    nothing to `counters` unless `count=True` (training's own data collection, `collect`, counts its calls)."""
+    return self._policy(self.encode(obs), deterministic, count=count)
+
+# %% ../nbs/08_pwm.ipynb #88f29dcd
+@patch
+def update_critic(self: Agent, data: Imagined) -> dict:
+    "TD(λ) targets on the imagined rollout, then `critic_iterations` × `critic_batches` minibatch steps."
+    t = self.cfg.train
+    H, N = data.rew.shape
+    with torch.no_grad():
+        values = torch.cat([torch.zeros_like(data.next_values[:1]), data.next_values])  # values[i+1] = V'(z_{i+1})
+        targets = td_lambda(data.rew, values, data.terminated, t.gamma, t.lam, truncated=data.truncated)
+    z, y = data.z.reshape(H * N, -1), targets.reshape(H * N)
+    bs = (H * N) // t.critic_batches
+    params = list(self.critic.parameters())
+    losses, gns, skipped = [], [], 0
+    for _ in range(t.critic_iterations):
+        perm = torch.randperm(H * N, device=self.device)
+        for b in range(t.critic_batches):
+            idx = perm[b * bs : (b + 1) * bs]
+            res = guarded_step(
+                self.critic_opt, params, critic_loss(self.critic, z[idx], y[idx]), self.cfg.optim.critic_grad_norm
             )
-        self.load_state_dict(d["model"])
-        self.wm_opt.load_state_dict(d["wm_opt"])
-        self.actor_opt.load_state_dict(d["actor_opt"])
-        self.critic_opt.load_state_dict(d["critic_opt"])
-        for k, v in d["rms"].items():
-            if (v is None) != (getattr(self, k) is None):
-                raise ValueError(f"checkpoint {k} presence does not match train.{k}")
-            if v is not None:
-                getattr(self, k).load_state_dict(v)
-        self.counters.update(d["counters"])
+            self.counters["critic_updates"] += 1
+            skipped += int(res.skipped)
+            losses.append(res.loss)
+            gns.append(res.grad_norm)
+    self.counters["skipped_critic"] += skipped
+    return dict(
+        critic_loss=torch.stack(losses).mean(),
+        critic_grad_norm=torch.stack(gns).mean(),
+        target_mean=targets.mean(),
+        skipped=skipped,
+    )
+
+# %% ../nbs/08_pwm.ipynb #c254d201
+@patch
+def wm_loss(self: Agent, s: Slices) -> tuple[Tensor, Tensor, Tensor]:
+    """`(1/H) Σ_t γ^t [dyn_t + c·rew_t]` on a batch of slices, masked after episode ends, with `c` =
+    `wm.reward_coef` (PWM's dflex loss: `c = 1/H`). The reward term is always on the model's own rollout
+    `ẑ_t`; `wm.fm_source` only chooses the flow-matching source. Returns (total, dyn, c·rew)."""
+    H = s.act.shape[0]
+    gamma = self.cfg.train.gamma
+    obs = self.norm_obs(s.obs)
+    rew = self.norm_rew(s.rew)
+    with torch.no_grad():
+        z_tgt = self.wm.encode(obs[1:])  # [H, B, latent]
+    teacher = self.cfg.wm.kind == "flow" and self.cfg.wm.fm_source == "teacher"
+    z = self.wm.encode(obs[0])
+    dyn, rwd = 0.0, 0.0
+    w = s.mask * (gamma ** torch.arange(H, device=s.mask.device, dtype=s.mask.dtype))[:, None]
+    z_teacher = self.wm.encode(obs[:-1]) if teacher else None
+    for t in range(H):
+        if teacher:  # FM from the encoded data latent; the rollout still runs, for the reward term
+            d = self.wm.dynamics_loss(z_teacher[t], z_tgt[t], s.act[t])
+            z_next = self._wm_next_fn(z, s.act[t])
+        else:
+            z_next, d = self._wm_next_loss_fn(z, z_tgt[t], s.act[t])
+        self.counters["wm_forward"] += 1
+        self.counters["velocity_evals"] += self.wm_evals_per_step + self.fm_loss_evals
+        dyn = dyn + (w[t] * d).mean()
+        rwd = rwd + (w[t] * self.wm.reward_loss(z, s.act[t], rew[t])).mean()
+        z = z_next
+    dyn, rwd = dyn / H, rwd * self.cfg.wm.reward_weight(H) / H
+    return dyn + rwd, dyn, rwd
+
+
+@patch
+def update_wm(self: Agent, buffer: ReplayBuffer, iters: int, generator: torch.Generator | None = None) -> dict:
+    "`iters` world-model updates on fresh slices from `buffer`."
+    self.train()
+    t = self.cfg.train
+    params = list(self.wm.parameters())
+    tot, dyns, rws, gns, skipped = [], [], [], [], 0
+    for _ in range(iters):
+        s = buffer.sample(t.wm_batch_size, t.horizon, generator)
+        if self.rew_rms is not None:
+            self.rew_rms.update(s.rew[s.mask.bool()])
+        loss, dyn, rwd = self.wm_loss(s)
+        res = guarded_step(self.wm_opt, params, loss, self.cfg.optim.wm_grad_norm)
+        self.counters["wm_updates"] += 1
+        self.counters["wm_backward"] += t.horizon
+        skipped += int(res.skipped)
+        tot.append(res.loss)
+        dyns.append(dyn.detach())
+        rws.append(rwd.detach())
+        gns.append(res.grad_norm)
+    self.counters["skipped_wm"] += skipped
+    return dict(
+        wm_loss=torch.stack(tot).mean(),
+        wm_dynamics_loss=torch.stack(dyns).mean(),
+        wm_reward_loss=torch.stack(rws).mean(),
+        wm_grad_norm=torch.stack(gns).mean(),
+        skipped=skipped,
+    )
+
+# %% ../nbs/08_pwm.ipynb #1cdd0773
+@patch
+def full_state(self: Agent) -> dict:
+    "Everything needed to continue: parameters, optimisers, normalisers, counters."
+    rms = {
+        k: (getattr(self, k).state_dict() if getattr(self, k) is not None else None)
+        for k in ("obs_rms", "rew_rms", "ret_rms")
+    }
+    return dict(
+        model=self.state_dict(),
+        wm_opt=self.wm_opt.state_dict(),
+        actor_opt=self.actor_opt.state_dict(),
+        critic_opt=self.critic_opt.state_dict(),
+        rms=rms,
+        counters=dict(self.counters),
+    )
+
+
+@patch
+def load_full_state(self: Agent, d: dict):
+    "Inverse of `full_state`; a shape mismatch raises a clear error naming the tensor."
+    own = self.state_dict()
+    bad = [
+        f"{k}: checkpoint {tuple(v.shape)} vs model {tuple(own[k].shape)}"
+        for k, v in d["model"].items()
+        if k in own and own[k].shape != v.shape
+    ]
+    missing = sorted(set(own) - set(d["model"]))
+    extra = sorted(set(d["model"]) - set(own))
+    if bad or missing or extra:
+        raise ValueError(
+            "checkpoint does not match this configuration:\n  "
+            + "\n  ".join(
+                bad
+                + [f"missing in checkpoint: {k}" for k in missing[:5]]
+                + [f"unexpected in checkpoint: {k}" for k in extra[:5]]
+            )
+        )
+    self.load_state_dict(d["model"])
+    self.wm_opt.load_state_dict(d["wm_opt"])
+    self.actor_opt.load_state_dict(d["actor_opt"])
+    self.critic_opt.load_state_dict(d["critic_opt"])
+    for k, v in d["rms"].items():
+        if (v is None) != (getattr(self, k) is None):
+            raise ValueError(f"checkpoint {k} presence does not match train.{k}")
+        if v is not None:
+            getattr(self, k).load_state_dict(v)
+    self.counters.update(d["counters"])
