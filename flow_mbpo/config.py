@@ -148,7 +148,7 @@ _FLOW_ONLY_ACTOR = ("substeps", "integrator", "base_from_z", "tau_cond", "tau_fo
 
 @dataclass(frozen=True)
 class WorldModelConfig(_Section):
-    "World model: PWM's MLP (`kind='mlp'`) or a flow-matching latent ODE (`kind='flow'`), SPEC §1."
+    "World model: PWM's MLP (`kind='mlp'`) or a flow-matching latent ODE (`kind='flow'`)."
 
     _prefix = "wm."
     kind: Literal["mlp", "flow"] = "mlp"
@@ -232,7 +232,7 @@ class WorldModelConfig(_Section):
 # %% ../nbs/00_config.ipynb #65ac3713
 @dataclass(frozen=True)
 class ActorConfig(_Section):
-    "Policy: PWM's Gaussian MLP (`kind='gaussian'`) or a flow ODE policy (`kind='flow'`), SPEC §2."
+    "Policy: PWM's Gaussian MLP (`kind='gaussian'`) or a flow ODE policy (`kind='flow'`)."
 
     _prefix = "actor."
     kind: Literal["gaussian", "flow"] = "gaussian"
@@ -264,7 +264,7 @@ class ActorConfig(_Section):
 
 @dataclass(frozen=True)
 class CriticConfig(_Section):
-    "Critic ensemble (SPEC §3): 3 MLPs [400, 200] -> 1, no target network."
+    "Critic ensemble as in PWM: 3 MLPs [400, 200] -> 1, no target network."
 
     _prefix = "critic."
     units: list[int] = field(default_factory=lambda: [400, 200])
@@ -309,7 +309,8 @@ class OptimConfig(_Section):
 # %% ../nbs/00_config.ipynb #b5ee23dd
 @dataclass(frozen=True)
 class TrainConfig(_Section):
-    "The online loop (SPEC §4-5): horizon, discounting, iterations, normalisers, evaluation and checkpoints."
+    """The online loop (PWM's actor, critic and world-model updates): horizon, discounting, iterations, normalisers,
+    evaluation and checkpoints."""
 
     _prefix = "train."
     epochs: int = 15_000  # 128 envs x 16 steps x 15000 = 30.72 M env steps
@@ -384,7 +385,7 @@ class LogConfig(_Section):
 # %% ../nbs/00_config.ipynb #d1a90001
 @dataclass(frozen=True)
 class DiagConfig(_Section):
-    "Low-frequency diagnostics (SPEC §7), written to `diagnostics.jsonl` every `every` training epochs."
+    "Low-frequency diagnostics (`flow_mbpo.diagnostics`), written to `diagnostics.jsonl` every `every` training epochs."
 
     _prefix = "diag."
     every: int = 50  # training epochs between diagnostics; 0 = off

@@ -21,7 +21,8 @@ __all__ = ['WorldModel', 'tau_embedding_dim', 'wm_param_counts', 'solve_velocity
 # %% ../nbs/03_world_models.ipynb #06352505
 @runtime_checkable
 class WorldModel(Protocol):
-    "A latent world model (SPEC §1). `task` is None for single-task models and integer ids for multitask ones."
+    """A latent world model: encoder, latent dynamics and reward head. `task` is None for single-task models and integer
+    ids for multitask ones."""
 
     velocity_evals_per_step: int
 
@@ -182,7 +183,7 @@ class _WorldModelBase(nn.Module):
 
 # %% ../nbs/03_world_models.ipynb #83154aa1
 class MLPWorldModel(_WorldModelBase):
-    "PWM's world model: `next(z,a)` is one MLP ending in LayerNorm → SimNorm (SPEC §1.1)."
+    "PWM's world model: `next(z,a)` is one MLP ending in LayerNorm → SimNorm."
 
     velocity_evals_per_step = 1
 
@@ -211,7 +212,7 @@ class MLPWorldModel(_WorldModelBase):
 
 # %% ../nbs/03_world_models.ipynb #2f4d3602
 class FlowWorldModel(_WorldModelBase):
-    "Flow-matching world model: `next(z,a)` integrates a velocity field over τ ∈ [0,1] (SPEC §1.2)."
+    "Flow-matching world model: `next(z,a)` integrates a velocity field over τ ∈ [0,1]."
 
     def __init__(self, cfg: WorldModelConfig, obs_dim: int, act_dim: int, n_tasks: int = 0, target_grad: bool = False):
         super().__init__(cfg, obs_dim, act_dim, n_tasks)
