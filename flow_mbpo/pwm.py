@@ -178,30 +178,30 @@ def _wm_step(self: Agent, z: Tensor, a: Tensor):
 
 
 @patch
-@torch.no_grad()
 def _env_step(
     self: Agent, env, obs: Tensor, a: Tensor, buffer: ReplayBuffer | None, on_step
 ) -> tuple[Tensor, Tensor, Tensor, Tensor]:
     """Step the real env with `a`, store the transition, update obs_rms.
     Returns (next obs, done, term, trunc) on device."""
-    dev = self.device
-    next_obs, r, done, info = env.step(a.to(env.device))
-    obs, next_obs, r, done = obs.to(dev), next_obs.to(dev), r.to(dev), done.to(dev)
-    term, trunc, real_next = info["terminated"].to(dev), info["truncated"].to(dev), info["obs_before_reset"].to(dev)
-    if buffer is not None:
-        buffer.add(obs, a.to(dev), r, real_next, term, trunc, invalid=info["nan_reset"].to(dev))
-    if self.obs_rms is not None:
-        self.obs_rms.update(obs)
-    if on_step is not None:
-        on_step(EnvStep(obs, a, r, real_next, term, trunc, done), info)
-    return next_obs, done, term, trunc
+    with torch.no_grad():
+        dev = self.device
+        next_obs, r, done, info = env.step(a.to(env.device))
+        obs, next_obs, r, done = obs.to(dev), next_obs.to(dev), r.to(dev), done.to(dev)
+        term, trunc, real_next = info["terminated"].to(dev), info["truncated"].to(dev), info["obs_before_reset"].to(dev)
+        if buffer is not None:
+            buffer.add(obs, a.to(dev), r, real_next, term, trunc, invalid=info["nan_reset"].to(dev))
+        if self.obs_rms is not None:
+            self.obs_rms.update(obs)
+        if on_step is not None:
+            on_step(EnvStep(obs, a, r, real_next, term, trunc, done), info)
+        return next_obs, done, term, trunc
 
 
 @patch
-@torch.no_grad()
 def action_std(self: Agent, z: Tensor, n: int = 8) -> Tensor:
     "Per-dimension std `[act_dim]` of the policy's actions (after tanh) at latents `z`, `n` draws each; uncounted."
-    return self.actor.action_std(z, n=n)
+    with torch.no_grad():
+        return self.actor.action_std(z, n=n)
 
 
 @patch
@@ -282,20 +282,20 @@ def update_actor(
 
 
 @patch
-@torch.no_grad()
 def collect(self: Agent, env, obs: Tensor, buffer: ReplayBuffer, on_step=None) -> Tensor:
     "Step `env` H times with the current policy (no update): the first epoch's data collection."
-    for _ in range(self.cfg.train.horizon):
-        obs = self._env_step(env, obs, self.act(obs, deterministic=False, count=True), buffer, on_step)[0]
-    return obs
+    with torch.no_grad():
+        for _ in range(self.cfg.train.horizon):
+            obs = self._env_step(env, obs, self.act(obs, deterministic=False, count=True), buffer, on_step)[0]
+        return obs
 
 
 @patch
-@torch.no_grad()
 def act(self: Agent, obs: Tensor, deterministic: bool = True, count: bool = False) -> Tensor:
     """Closed-loop action in [-1, 1] for real observations `obs [N, obs_dim]`. Evaluation's entry point: it adds
     nothing to `counters` unless `count=True` (training's own data collection, `collect`, counts its calls)."""
-    return self._policy(self.encode(obs), deterministic, count=count)
+    with torch.no_grad():
+        return self._policy(self.encode(obs), deterministic, count=count)
 
 # %% ../nbs/08_pwm.ipynb #88f29dcd
 @patch
