@@ -46,7 +46,8 @@ def _as_device(device) -> torch.device:
 class BatchedEnv:
     "Base class of the package's envs: action checks, auto-reset, time limits, NaN recovery and episode statistics."
     def __init__(self, num_envs: int, num_obs: int, num_actions: int, episode_length: int, seed: int, device="cpu"):
-        _check_counts(num_envs=num_envs, num_obs=num_obs, num_actions=num_actions, episode_length=episode_length, seed=seed)
+        _check_counts(num_envs=num_envs, num_obs=num_obs, num_actions=num_actions, episode_length=episode_length,
+                      seed=seed)
         self.num_envs, self.num_obs, self.num_actions = int(num_envs), int(num_obs), int(num_actions)
         self.episode_length, self.seed, self.device = int(episode_length), int(seed), _as_device(device)
         self.rng = np.random.default_rng(self.seed)
@@ -57,24 +58,28 @@ class BatchedEnv:
 
     # --- what a concrete env implements ---
     def _reset_envs(self, ids: np.ndarray) -> np.ndarray: raise NotImplementedError
-    def _step_envs(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]: raise NotImplementedError
+    def _step_envs(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        raise NotImplementedError
     def close(self) -> None: pass
 
     # --- shared ---
     def _tensor(self, x, dtype=torch.float32) -> torch.Tensor:
-        "A new tensor on `device` from numpy `x` (converted on the numpy side: cheaper than torch's `.to` for small arrays)."
-        t = torch.from_numpy(np.array(x, dtype=_NP_DTYPES[dtype]))   # np.array copies: the tensor never aliases env state
+        "A new tensor on `device` from numpy `x` (converted on the numpy side: cheaper than `.to` for small arrays)."
+        # np.array copies: the tensor never aliases env state
+        t = torch.from_numpy(np.array(x, dtype=_NP_DTYPES[dtype]))
         return t if self.device.type == "cpu" else t.to(self.device)
 
     def check_actions(self, actions) -> np.ndarray:
-        "Validate `actions` (a float tensor `[num_envs, num_actions]`, finite) and return them clipped to [-1, 1] as float64 numpy."
+        """Validate `actions` (a float tensor `[num_envs, num_actions]`, finite) and return them clipped to [-1, 1]
+        as float64 numpy."""
         if not isinstance(actions, torch.Tensor):
             raise TypeError(f"actions: expected a torch.Tensor of shape ({self.num_envs}, {self.num_actions}), "
                             f"got {type(actions).__name__} (wrap it with torch.as_tensor)")
         if not actions.is_floating_point():
             raise TypeError(f"actions: expected a floating-point tensor, got dtype {actions.dtype}")
         if tuple(actions.shape) != (self.num_envs, self.num_actions):
-            raise ValueError(f"actions: expected shape ({self.num_envs}, {self.num_actions}) = (num_envs, num_actions), "
+            raise ValueError(f"actions: expected shape ({self.num_envs}, {self.num_actions}) = "
+                             "(num_envs, num_actions), "
                              f"got {tuple(actions.shape)}")
         a = actions.detach().to("cpu", torch.float64).numpy()
         bad = ~np.isfinite(a).all(1)
@@ -87,7 +92,8 @@ class BatchedEnv:
         "Reset every env; return the first observations `[num_envs, num_obs]`."
         ids = np.arange(self.num_envs)
         self._obs = np.asarray(self._reset_envs(ids), np.float64).reshape(self.num_envs, self.num_obs)
-        self._steps[:] = 0; self._ret[:] = 0.0
+        self._steps[:] = 0
+        self._ret[:] = 0.0
         return self._tensor(self._obs)
 
     def step(self, actions: torch.Tensor):
@@ -101,20 +107,26 @@ class BatchedEnv:
         trunc = np.asarray(trunc, bool).reshape(self.num_envs).copy()
         bad = ~(np.isfinite(obs).all(1) & np.isfinite(rew))
         if bad.any():                                       # never pass a non-finite state on: recover and report
-            obs[bad] = self._obs[bad]; rew[bad] = 0.0; term[bad] = False
+            obs[bad] = self._obs[bad]
+            rew[bad] = 0.0
+            term[bad] = False
             self.nan_resets += int(bad.sum())
-            warnings.warn(f"{type(self).__name__}: non-finite simulator state in env(s) {np.flatnonzero(bad).tolist()}; "
+            warnings.warn(f"{type(self).__name__}: non-finite simulator state in env(s) "
+                          f"{np.flatnonzero(bad).tolist()}; "
                           f"reset (info['nan_reset']; {self.nan_resets} so far)", RuntimeWarning, stacklevel=2)
-        self._steps += 1; self._ret += rew
+        self._steps += 1
+        self._ret += rew
         trunc = (trunc | bad | (self._steps >= self.episode_length)) & ~term
         done = term | trunc
-        ep_ret = np.where(done, self._ret, 0.0); ep_len = np.where(done, self._steps, 0)
+        ep_ret = np.where(done, self._ret, 0.0)
+        ep_len = np.where(done, self._steps, 0)
         final = obs
         if done.any():
             ids = np.flatnonzero(done)
             obs = obs.copy()
             obs[ids] = np.asarray(self._reset_envs(ids), np.float64).reshape(len(ids), self.num_obs)
-            self._steps[ids] = 0; self._ret[ids] = 0.0
+            self._steps[ids] = 0
+            self._ret[ids] = 0.0
         self._obs = obs
         info = {"obs_before_reset": self._tensor(final), "terminated": self._tensor(term, torch.bool),
                 "truncated": self._tensor(trunc, torch.bool), "episode_return": self._tensor(ep_ret),
@@ -124,23 +136,30 @@ class BatchedEnv:
 
     # --- checkpointing: everything a resumed run needs to continue bit for bit ---
     def _sim_state(self) -> dict:
-        raise NotImplementedError(f"{type(self).__name__} cannot save its simulator state; a resumed run restarts its episodes")
+        raise NotImplementedError(f"{type(self).__name__} cannot save its simulator state; "
+                                  "a resumed run restarts its episodes")
     def _set_sim_state(self, d: dict): raise NotImplementedError
 
     def state_dict(self) -> dict:
         "Simulator state, episode counters and the initial-state RNG (raises NotImplementedError where unsupported)."
-        return dict(sim=self._sim_state(), rng=self.rng.bit_generator.state, obs=None if self._obs is None else self._obs.copy(),
+        return dict(sim=self._sim_state(), rng=self.rng.bit_generator.state,
+                    obs=None if self._obs is None else self._obs.copy(),
                     steps=self._steps.copy(), ret=self._ret.copy(), nan_resets=self.nan_resets, cls=type(self).__name__,
                     num_envs=self.num_envs)
 
     def load_state_dict(self, d: dict):
         "Inverse of `state_dict`; the env must have the same class and number of copies."
         if d["cls"] != type(self).__name__ or d["num_envs"] != self.num_envs:
-            raise ValueError(f"env state is for {d['num_envs']} x {d['cls']}, this env is {self.num_envs} x {type(self).__name__}")
-        self._set_sim_state(d["sim"]); self.rng.bit_generator.state = d["rng"]
+            raise ValueError(f"env state is for {d['num_envs']} x {d['cls']}, "
+                             f"this env is {self.num_envs} x {type(self).__name__}")
+        self._set_sim_state(d["sim"])
+        self.rng.bit_generator.state = d["rng"]
         self._obs = None if d["obs"] is None else d["obs"].copy()
-        self._steps[:] = d["steps"]; self._ret[:] = d["ret"]; self.nan_resets = d["nan_resets"]
+        self._steps[:] = d["steps"]
+        self._ret[:] = d["ret"]
+        self.nan_resets = d["nan_resets"]
 
     def __repr__(self):
-        return (f"{type(self).__name__}(num_envs={self.num_envs}, num_obs={self.num_obs}, num_actions={self.num_actions}, "
+        return (f"{type(self).__name__}(num_envs={self.num_envs}, num_obs={self.num_obs}, "
+                f"num_actions={self.num_actions}, "
                 f"episode_length={self.episode_length}, seed={self.seed}, device={str(self.device)!r})")
