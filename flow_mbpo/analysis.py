@@ -17,15 +17,15 @@ from rliable import metrics as rly_metrics
 from fastcore.script import call_parse
 
 from .config import RunConfig
-from .train import read_jsonl
+from .rundir import RunDir, read_jsonl, read_json
 
 # %% auto #0
 __all__ = ['AGGREGATES', 'BOOKKEEPING', 'WM_NAMES', 'POLICY_NAMES', 'DIAG_SUMMARY', 'REPORT_FIGURES', 'LOG_SCALE',
            'median_over_runs', 'stratified_bootstrap', 'interval_estimates', 'probability_of_improvement',
-           'read_records', 'read_json', 'Run', 'load_run', 'find_run_dirs', 'load_runs', 'config_columns', 'config_id',
-           'variant', 'training_flops', 'steps_to_threshold', 'run_row', 'runs_table', 'default_threshold', 'compare',
-           'grid_2x2', 'run_logs', 'curve_bands', 'plot_curve', 'report_figure', 'markdown_table', 'readable',
-           'write_report', 'report_cli']
+           'read_records', 'Run', 'load_run', 'find_run_dirs', 'load_runs', 'config_columns', 'config_id', 'variant',
+           'training_flops', 'steps_to_threshold', 'run_row', 'runs_table', 'default_threshold', 'compare', 'grid_2x2',
+           'run_logs', 'curve_bands', 'plot_curve', 'report_figure', 'markdown_table', 'readable', 'write_report',
+           'report_cli']
 
 # %% ../nbs/14_analysis.ipynb #7bc0cc9c
 def median_over_runs(scores: np.ndarray) -> float:
@@ -70,11 +70,6 @@ def read_records(path) -> list[dict]:
     "Records of a JSON-lines log that may still be being written: no file is no records, a torn line is skipped."
     return read_jsonl(path) if Path(path).exists() else []
 
-def read_json(path) -> dict | None:
-    "A JSON file's content, or None when it does not exist (yet)."
-    try: return json.loads(Path(path).read_text())
-    except FileNotFoundError: return None
-
 def _log_frame(path) -> pd.DataFrame:
     df = pd.DataFrame(read_records(path))
     if "epoch" in df: df = df.drop_duplicates("epoch", keep="last").sort_values("epoch", ignore_index=True)
@@ -100,19 +95,16 @@ class Run:
 
 def load_run(path) -> Run:
     "Read the run directory `path` (see `Run`)."
-    path = Path(path)
-    if not (path / "config.yaml").exists(): raise FileNotFoundError(f"{path} has no config.yaml; is it a run directory?")
-    try: cfg = RunConfig.from_yaml(path / "config.yaml")
-    except ValueError as e: raise ValueError(f"{path / 'config.yaml'}: {e}") from None
-    return Run(path, cfg, _log_frame(path / "metrics.jsonl"), _log_frame(path / "eval.jsonl"),
-               _log_frame(path / "diagnostics.jsonl"), read_json(path / "run_info.json") or {}, read_json(path / "summary.json"))
+    rd = RunDir(path)
+    return Run(rd.path, rd.load_config(), _log_frame(rd.metrics), _log_frame(rd.evals), _log_frame(rd.diagnostics),
+               read_json(rd.run_info) or {}, rd.read_summary())
 
 def find_run_dirs(paths) -> list[Path]:
     "Run directories named in `paths`, or found below them (folders holding a config.yaml, not nested in another run)."
     found = []
     for p in map(Path, [paths] if isinstance(paths, (str, Path)) else paths):
-        if (p / "config.yaml").exists(): found.append(p)
-        elif p.is_dir(): found += sorted(c.parent for c in p.rglob("config.yaml"))
+        if RunDir(p).is_run(): found.append(p)
+        elif p.is_dir(): found += sorted(c.parent for c in p.rglob(RunDir.CONFIG))
         else: raise FileNotFoundError(f"{p} is neither a run directory nor a folder")
     runs = []
     for d in sorted(dict.fromkeys(found), key=lambda d: len(d.parts)):

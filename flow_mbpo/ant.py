@@ -11,7 +11,7 @@ import numpy as np
 import torch
 import mujoco
 from mujoco import rollout
-from .envs import BatchedEnv, EnvError
+from .vecenv import BatchedEnv, EnvError
 
 # %% auto #0
 __all__ = ['ANT_JOINTS', 'ANT_INIT_JOINTS', 'ANT_INIT_HEIGHT', 'ANT_JOINT_RANGES', 'ANT_OBS', 'ant_mjcf', 'ant_model',

@@ -13,6 +13,7 @@ import torch
 from fastcore.script import call_parse
 from .config import load_yaml
 from .envs import make_env, EnvError
+from .rundir import RunDir
 
 # %% auto #0
 __all__ = ['DEFAULT_ENV_TASKS', 'PWM_ANT_GRID', 'PWM_ANT_SEEDS', 'PWM_ANT_REFERENCE', 'LEARN_STEPS', 'parse_task', 'bench_env',
@@ -131,11 +132,11 @@ def bench_learn(presets=("pwm_5M_baseline", "pwm_5M_flow_k4_heun"), env_steps: i
             epochs = max(2, -(-env_steps // (cfg.env.num_envs * cfg.train.horizon)))
             if verbose: print(_recipe_line(cfg) + f"; seed {seed}; {epochs} epochs", flush=True)
             d = out / "runs" / "learn" / f"{preset}-s{seed}"
-            summary = d / "summary.json"
+            summary = RunDir(d).summary
             if summary.exists() and json.loads(summary.read_text())["status"] == "finished":
                 if verbose: print(f"{d} finished already: kept", flush=True)
                 continue
-            if (d / "ckpt" / "latest.pt").exists(): run(resume=d, overrides=[f"train.epochs={epochs}"])
+            if RunDir(d).latest.exists(): run(resume=d, overrides=[f"train.epochs={epochs}"])
             else: run(cfg, {"train.epochs": epochs, "log.root": str(out / "runs"), "log.experiment": "learn",
                             "log.run_name": d.name})
     return learn_report(out_dir, env, verbose)

@@ -14,7 +14,8 @@ from submitit.helpers import Checkpointable
 from fastcore.script import call_parse
 
 from .config import RunConfig, ConfigError, get_config, apply_overrides, list_presets, parse_overrides
-from .train import run, RunResult, read_jsonl
+from .train import run, RunResult
+from .rundir import RunDir, read_jsonl
 
 # %% auto #0
 __all__ = ['CLUSTERS', 'SLURM_PROFILES', 'JOB_ENV', 'REGISTRY_FIELDS', 'FINAL_STATES', 'JOB_COLUMNS', 'slurm_parameters',
@@ -69,23 +70,19 @@ def current_job_id() -> str:
     try: return submitit.JobEnvironment().job_id
     except RuntimeError: return "-"              # not in a submitit job
 
-def latest_checkpoint(run_dir: Path) -> Path: return Path(run_dir) / "ckpt" / "latest.pt"
+def latest_checkpoint(run_dir: Path) -> Path: return RunDir(run_dir).latest
 
-def read_summary(run_dir: Path) -> dict:
-    p = Path(run_dir) / "summary.json"
-    return json.loads(p.read_text()) if p.exists() else {}
+def read_summary(run_dir: Path) -> dict: return RunDir(run_dir).read_summary() or {}
 
 def read_attempts(run_dir: Path) -> list[dict]:
     "The attempts recorded in `<run_dir>/dispatch.jsonl`, first to last."
-    p = Path(run_dir) / "dispatch.jsonl"
-    return [json.loads(l) for l in p.read_text().splitlines() if l.strip()] if p.exists() else []
+    return RunDir(run_dir).read_attempts()
 
-def record_attempt(run_dir: Path, **info):
-    with open(Path(run_dir) / "dispatch.jsonl", "a") as f: f.write(json.dumps(info) + "\n")
+def record_attempt(run_dir: Path, **info): RunDir(run_dir).record_attempt(**info)
 
 class DeferredPreemption:
     """While training runs, submitit's preemption/timeout signal (USR2) only raises SIGTERM, i.e. `run()`'s own stop
-    flag (finish the epoch, save `ckpt/latest.pt`, return). `forward()` then hands the signal to the handler it
+    flag (stop at the next safe point, save `ckpt/latest.pt`, return). `forward()` then hands the signal to the handler it
     replaced -- submitit's, which calls the task's `checkpoint()` and requeues the job."""
     def __init__(self): self.signum, self.caught, self.previous = submitit.JobEnvironment._usr_sig(), False, None
     def __enter__(self):
@@ -94,7 +91,7 @@ class DeferredPreemption:
         return self
     def _stop(self, signum, frame):
         self.caught = True
-        print(f"dispatch: received {signal.Signals(signum).name}: stopping at the end of the epoch, then requeueing", flush=True)
+        print(f"dispatch: received {signal.Signals(signum).name}: stopping at the next safe point, then requeueing", flush=True)
         signal.raise_signal(signal.SIGTERM)
     def __exit__(self, *exc):
         if self.previous is not None: signal.signal(self.signum, self.previous)

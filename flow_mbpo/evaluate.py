@@ -6,7 +6,7 @@ Docs: https://flow-mbpo.github.io/flow_mbpo/evaluate.html.md"""
 
 # %% ../nbs/11_evaluate.ipynb #3d108b08
 from __future__ import annotations
-import json, math, time
+import json, math, sys, time
 from dataclasses import dataclass, asdict, field
 from pathlib import Path
 import numpy as np
@@ -15,9 +15,12 @@ from scipy import stats
 from fastcore.script import call_parse
 
 from .envs import make_env
+from .config import ConfigError
+from .rundir import RunDir, RunDirError, load_checkpoint
 
 # %% auto #0
-__all__ = ['iqm', 'EvalResult', 'rollout_episodes', 'evaluate_agent', 'env_kwargs', 'load_agent', 'evaluate', 'eval_cli']
+__all__ = ['iqm', 'EvalResult', 'EvalInterrupted', 'rollout_episodes', 'evaluate_agent', 'env_kwargs', 'load_agent', 'evaluate',
+           'eval_cli']
 
 # %% ../nbs/11_evaluate.ipynb #d3b3f9d8
 def iqm(x) -> float:
@@ -44,55 +47,63 @@ class EvalResult:
     def to_dict(self) -> dict: return asdict(self)
 
 # %% ../nbs/11_evaluate.ipynb #c8ff7e9e
+class EvalInterrupted(Exception):
+    "An evaluation stopped early because its `callback` asked to (a stop request reached the training run)."
+
 @torch.no_grad()
-def rollout_episodes(policy, env, max_steps: int | None = None) -> tuple[list[float], list[int]]:
-    "First-episode returns and lengths of every env in `env` under `policy(obs) -> actions`."
+def rollout_episodes(policy, env, max_steps: int | None = None, callback=None) -> tuple[list[float], list[int]]:
+    """First-episode returns and lengths of every env in `env` under `policy(obs) -> actions`. `callback(step, limit)`,
+    if given, is called after every step (progress); when it returns True the rollout raises `EvalInterrupted`."""
     N = env.num_envs
     ret, length = np.full(N, np.nan), np.zeros(N, np.int64)
     obs = env.reset()
     limit = max_steps or env.episode_length
-    for _ in range(limit):
+    for step in range(limit):
         obs, _, done, info = env.step(policy(obs))
         d = done.cpu().numpy() & np.isnan(ret)
         if d.any():
-            ret[d] = info["episode_return"].cpu().numpy()[d]; length[d] = info["episode_length"].cpu().numpy()[d]
+            ret[d] = info["episode_return"].cpu().numpy()[d]
+            length[d] = info["episode_length"].cpu().numpy()[d]
         if not np.isnan(ret).any(): break
+        if callback is not None and callback(step + 1, limit):
+            raise EvalInterrupted(f"stopped after {step + 1} of up to {limit} steps")
     if np.isnan(ret).any():
         raise RuntimeError(f"{int(np.isnan(ret).sum())} episodes did not finish within {limit} steps")
     return ret.tolist(), length.tolist()
 
 def evaluate_agent(agent, env_name: str, episodes: int = 16, deterministic: bool = True, seed: int = 10_000,
-                   env_kwargs: dict | None = None) -> EvalResult:
+                   env_kwargs: dict | None = None, callback=None) -> EvalResult:
     "Closed-loop evaluation of `agent` (anything with `act(obs, deterministic)`) on `episodes` fresh envs."
     t0 = time.perf_counter()
     env = make_env(env_name, episodes, seed, device=getattr(agent, "device", "cpu"), **(env_kwargs or {}))
+    was_training = getattr(agent, "training", False)
     try:
-        was_training = getattr(agent, "training", False)
         if hasattr(agent, "eval"): agent.eval()
-        rets, lens = rollout_episodes(lambda o: agent.act(o, deterministic=deterministic), env)
+        rets, lens = rollout_episodes(lambda o: agent.act(o, deterministic=deterministic), env, callback=callback)
+    finally:
+        env.close()
         if was_training: agent.train()
-    finally: env.close()
     return EvalResult(rets, lens, deterministic, env_name, time.perf_counter() - t0)
 
 # %% ../nbs/11_evaluate.ipynb #0255da5b
 def env_kwargs(cfg) -> dict:
     "The env options of a run's config, so evaluation uses the task exactly as training did."
-    return dict(episode_length=cfg.env.episode_length, stochastic_init=cfg.env.stochastic_init, action_repeat=cfg.env.action_repeat)
+    return dict(episode_length=cfg.env.episode_length, stochastic_init=cfg.env.stochastic_init,
+                action_repeat=cfg.env.action_repeat)
 
 def load_agent(run_dir, checkpoint: str = "best", device: str = "cpu"):
     "The `Agent` saved in `run_dir/ckpt/<checkpoint>.pt` (`best` falls back to `latest` if no evaluation ran yet)."
-    from flow_mbpo.config import RunConfig
     from flow_mbpo.pwm import Agent
-    run_dir = Path(run_dir)
-    if not (run_dir / "config.yaml").exists(): raise FileNotFoundError(f"{run_dir} is not a run directory (no config.yaml)")
-    path = run_dir / "ckpt" / f"{checkpoint}.pt"
-    if checkpoint == "best" and not path.exists(): path = run_dir / "ckpt" / "latest.pt"
-    if not path.exists(): raise FileNotFoundError(f"{path} does not exist")
-    cfg = RunConfig.from_yaml(run_dir / "config.yaml")
-    st = torch.load(path, map_location=device, weights_only=False)
+    rd = RunDir(run_dir)
+    cfg = rd.load_config()
+    path = rd.checkpoint(checkpoint)
+    if checkpoint == "best" and not path.exists(): path = rd.latest
+    st = load_checkpoint(path, map_location=device)
     env = make_env(cfg.env.name, 1, cfg.seed)
-    agent = Agent(cfg, env.num_obs, env.num_actions, device); env.close()
-    agent.load_full_state(st["agent"])
+    agent = Agent(cfg, env.num_obs, env.num_actions, device)
+    env.close()
+    try: agent.load_full_state(st["agent"])
+    except ValueError as e: raise RunDirError(f"{path} does not match {rd.config}: {e}") from None
     return agent, cfg, path
 
 def evaluate(run_dir_or_agent, episodes: int = 16, deterministic: bool = True, checkpoint: str = "best",
@@ -101,11 +112,11 @@ def evaluate(run_dir_or_agent, episodes: int = 16, deterministic: bool = True, c
     if isinstance(run_dir_or_agent, (str, Path)):
         agent, cfg, path = load_agent(run_dir_or_agent, checkpoint)
         res = evaluate_agent(agent, env_name or cfg.env.name, episodes, deterministic, seed, env_kwargs=env_kwargs(cfg))
-        out = path.parent / f"eval_{path.stem}_{'det' if deterministic else 'sto'}.json"
-        out.write_text(json.dumps(res.to_dict(), indent=2))
+        RunDir(run_dir_or_agent).eval_result(path, deterministic).write_text(json.dumps(res.to_dict(), indent=2))
         return res
     cfg = run_dir_or_agent.cfg
-    return evaluate_agent(run_dir_or_agent, env_name or cfg.env.name, episodes, deterministic, seed, env_kwargs=env_kwargs(cfg))
+    return evaluate_agent(run_dir_or_agent, env_name or cfg.env.name, episodes, deterministic, seed,
+                          env_kwargs=env_kwargs(cfg))
 
 @call_parse
 def eval_cli(run_dir: str,  # a run directory made by flow-mbpo-train
@@ -114,6 +125,9 @@ def eval_cli(run_dir: str,  # a run directory made by flow-mbpo-train
              ):
     "Evaluate a run's checkpoint closed-loop, deterministic and stochastic; print and save the results."
     for det in (True, False):
-        r = evaluate(run_dir, episodes, det, checkpoint)
+        try: r = evaluate(run_dir, episodes, det, checkpoint)
+        except (FileNotFoundError, ConfigError, ValueError) as e:   # RunDirError is a ValueError
+            print(f"flow-mbpo-eval: error: {' '.join(str(e).split())}", file=sys.stderr)
+            sys.exit(2)
         print(f"{'deterministic' if det else 'stochastic':13s} mean {r.mean:9.2f}  std {r.std:8.2f}  IQM {r.iqm:9.2f}  "
               f"length {r.mean_length:7.1f}  ({len(r.returns)} episodes, {r.seconds:.1f}s)", flush=True)

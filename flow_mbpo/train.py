@@ -6,26 +6,28 @@ Docs: https://flow-mbpo.github.io/flow_mbpo/train.html.md"""
 
 # %% ../nbs/10_train.ipynb #743206cd
 from __future__ import annotations
-import json, math, os, random, secrets, signal, sys, time, warnings
+import os, signal, sys, time, warnings
 from collections import deque
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 import numpy as np
 import torch
+from fastcore.basics import patch
 from fastcore.script import call_parse
 
 from .config import RunConfig, ConfigError, get_config, apply_overrides, parse_overrides, list_presets
 from .envs import make_env_from_config
 from .buffer import ReplayBuffer
 from .pwm import Agent, EnvStep
-from .evaluate import evaluate_agent, EvalResult, env_kwargs
+from .evaluate import evaluate_agent, EvalResult, EvalInterrupted, env_kwargs
 from .diagnostics import DIAG_METRICS, diag_due, epoch_diagnostics, run_info
+from .rundir import (RunDir, RunDirError, CKPT_FORMAT, new_run_dir, atomic_save, write_json, read_json,
+                              JsonlLog, read_jsonl, check_metrics, seed_everything, rng_state, set_rng_state,
+                              save_checkpoint, load_checkpoint, keep_periodic)
 
 # %% auto #0
-__all__ = ['METRICS', 'EVAL_METRICS', 'CKPT_FORMAT', 'check_metrics', 'new_run_dir', 'atomic_save', 'write_json', 'JsonlLog',
-           'read_jsonl', 'Progress', 'EpisodeStats', 'seed_everything', 'rng_state', 'set_rng_state', 'resolve_device',
-           'RunResult', 'run', 'train_cli']
+__all__ = ['METRICS', 'EVAL_METRICS', 'Progress', 'EpisodeStats', 'resolve_device', 'StopRequest', 'Trainer', 'RunResult', 'run',
+           'train_cli']
 
 # %% ../nbs/10_train.ipynb #a93a7719
 METRICS: dict[str, str] = {
@@ -50,7 +52,8 @@ METRICS: dict[str, str] = {
     "action_std": "mean over action dims of the policy's action std (after tanh) on the epoch's start latents",
     "fps": "env steps per second of wall clock in this epoch",
     "time_actor": "seconds in the actor update (incl. env steps)", "time_critic": "seconds in the critic update",
-    "time_wm": "seconds in world-model updates", "time_epoch": "seconds for the whole epoch (diagnostics included when they ran)",
+    "time_wm": "seconds in world-model updates",
+    "time_epoch": "seconds for the whole epoch (diagnostics included when they ran)",
     "wm_forward": "cumulative world-model macro steps", "velocity_evals": "cumulative velocity-field evaluations",
     "actor_calls": "cumulative actor forward calls",
     "skipped_updates": "updates skipped this epoch for non-finite loss or gradient",
@@ -65,89 +68,68 @@ EVAL_METRICS: dict[str, str] = {
     "eval_seconds": "seconds the evaluation took",
 }
 
-def check_metrics(record: dict, schema: dict = METRICS):
-    "Raise `KeyError` naming any key of `record` that `schema` does not declare."
-    bad = [k for k in record if k not in schema]
-    if bad: raise KeyError(f"undeclared metric key(s) {bad}; declare them in flow_mbpo.train.METRICS")
-
-# %% ../nbs/10_train.ipynb #d57c1d9c
-def new_run_dir(cfg: RunConfig) -> Path:
-    "Create and return a fresh, unique run directory for `cfg` (see `log.root`, `log.experiment`, `log.run_name`)."
-    base = Path(cfg.log.root) / cfg.log.experiment
-    base.mkdir(parents=True, exist_ok=True)
-    if cfg.log.run_name is not None:
-        d = base / cfg.log.run_name
-        try: d.mkdir()
-        except FileExistsError: raise FileExistsError(f"run directory {d} exists; choose another log.run_name or resume it") from None
-        return d
-    for _ in range(100):
-        name = f"{cfg.preset}-s{cfg.seed}-{datetime.utcnow():%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
-        try: (base / name).mkdir(); return base / name
-        except FileExistsError: continue
-    raise RuntimeError(f"could not create a unique run directory under {base}")
-
-def atomic_save(obj, path: Path):
-    "torch.save to a temp file in the same directory, fsync, then rename over `path` (never a half-written file)."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as f:
-        torch.save(obj, f); f.flush(); os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-def write_json(path: Path, obj):
-    tmp = Path(path).with_name(f".{Path(path).name}.tmp")
-    tmp.write_text(json.dumps(obj, indent=2, default=float)); os.replace(tmp, path)
-
-# %% ../nbs/10_train.ipynb #51d7f5f1
-class JsonlLog:
-    "Append-only JSON-lines file of records checked against `schema`."
-    def __init__(self, path: Path, schema: dict, resume_epoch: int | None = None):
-        self.path, self.schema = Path(path), schema
-        if resume_epoch is not None and self.path.exists():
-            keep = [l for l in self.path.read_text().splitlines() if l.strip() and json.loads(l)["epoch"] < resume_epoch]
-            self.path.write_text("".join(l + "\n" for l in keep))
-        self.f = open(self.path, "a")
-    def write(self, record: dict):
-        check_metrics(record, self.schema)
-        self.f.write(json.dumps(record, default=float) + "\n"); self.f.flush()
-    def close(self): self.f.close()
-
-def read_jsonl(path) -> list[dict]:
-    "All records of a JSON-lines file (a torn last line, from a kill mid-write, is ignored)."
-    out = []
-    for l in Path(path).read_text().splitlines():
-        try: out.append(json.loads(l))
-        except json.JSONDecodeError: pass
-    return out
-
 # %% ../nbs/10_train.ipynb #fd9494e0
+def _fmt_s(s: float | None) -> str:
+    if s is None: return "?"
+    return f"{s:.0f}s" if s < 120 else f"{s / 60:.1f}min" if s < 7200 else f"{s / 3600:.1f}h"
+
 class Progress:
-    "tqdm bar on a terminal, flushed plain lines elsewhere; `update(epoch, metrics, eval_return)`."
-    def __init__(self, total: int, initial: int = 0, enabled: bool = True, interval: float = 30.0, desc: str = "train"):
+    "What a run says while it works: a tqdm bar on a terminal, flushed plain lines elsewhere."
+    def __init__(self, total: int, initial: int = 0, enabled: bool = True, interval: float = 30.0,
+                 desc: str = "train", window: int = 20):
         self.total, self.enabled, self.interval, self.desc = total, enabled, interval, desc
         self.tty = sys.stdout.isatty() or "ipykernel" in sys.modules
-        self.t0, self.e0, self.last_print = time.perf_counter(), initial, -1e9
+        self.last_print, self.phase_name = -1e9, None
+        self.epoch_times = deque(maxlen=window)       # recent training epochs' seconds (one-off phases left out)
+        self.eval_seconds, self.eval_every = None, 0
         self.bar = None
         if enabled and self.tty:
             from tqdm.auto import tqdm
             self.bar = tqdm(total=total, initial=initial, desc=desc, unit="epoch", dynamic_ncols=True)
 
-    def _fields(self, m: dict, eval_return) -> dict:
-        return {"steps": f"{m['env_steps']:,}", "R": f"{m.get('train_return', float('nan')):.1f}",
-                "eval": "-" if eval_return is None else f"{eval_return:.1f}", "fps": f"{m.get('fps', 0):,.0f}"}
+    def say(self, msg: str):
+        "One line, on a terminal (above the bar) and in a log file alike."
+        if not self.enabled: return
+        if self.bar is not None: self.bar.write(msg)
+        else: print(msg, flush=True)
+
+    def eta(self, epoch: int) -> float | None:
+        "Seconds left after `epoch`: mean of the recent training epochs x epochs left, plus the evaluations left."
+        if not self.epoch_times: return None
+        left = self.total - epoch - 1
+        evals = left // self.eval_every if self.eval_every and self.eval_seconds else 0
+        return float(np.mean(self.epoch_times)) * left + evals * (self.eval_seconds or 0.0)
+
+    def phase(self, name: str, done: int, total: int, **fields):
+        "Progress in a long phase (warm-up updates, evaluation steps): at once when it starts, then every `interval` s."
+        if not self.enabled: return
+        now = time.perf_counter()
+        quiet = name == self.phase_name and now - self.last_print < self.interval and done < total
+        if self.bar is None and quiet: return
+        text = f"{name} {done}/{total}" + "".join(f" {k}={float(v):.4g}" for k, v in fields.items())
+        self.phase_name = name
+        if self.bar is not None:
+            self.bar.set_postfix_str(text)
+            return
+        print(f"[{self.desc}] {text}", flush=True)
+        self.last_print = now
 
     def update(self, epoch: int, m: dict, eval_return=None):
+        "After each epoch: the bar, or a line every `interval` s (and after the last epoch)."
+        if m.get("phase") == "train": self.epoch_times.append(m["time_epoch"])
         if not self.enabled: return
-        f = self._fields(m, eval_return)
+        f = {"phase": m.get("phase", "?"), "steps": f"{m['env_steps']:,}",
+             "R": f"{m.get('train_return', float('nan')):.1f}",
+             "eval": "-" if eval_return is None else f"{eval_return:.1f}", "fps": f"{m.get('fps', 0):,.0f}"}
+        self.phase_name = None
         if self.bar is not None:
-            self.bar.set_postfix(f, refresh=False); self.bar.update(epoch + 1 - self.bar.n)
+            self.bar.set_postfix(f, refresh=False)
+            self.bar.update(epoch + 1 - self.bar.n)
             return
         now = time.perf_counter()
         if now - self.last_print >= self.interval or epoch + 1 == self.total:
-            done = epoch + 1 - self.e0
-            eta = (now - self.t0) / max(done, 1) * (self.total - epoch - 1)
             print(f"[{self.desc}] epoch {epoch + 1}/{self.total} " + " ".join(f"{k}={v}" for k, v in f.items())
-                  + f" eta={eta / 60:.1f}min", flush=True)
+                  + f" eta={_fmt_s(self.eta(epoch))}", flush=True)
             self.last_print = now
 
     def close(self):
@@ -161,26 +143,19 @@ class EpisodeStats:
     def add(self, done: torch.Tensor, ep_ret: torch.Tensor, ep_len: torch.Tensor):
         if done.any():
             d = done.cpu().numpy()
-            self.returns.extend(ep_ret.cpu().numpy()[d].tolist()); self.lengths.extend(ep_len.cpu().numpy()[d].tolist())
+            self.returns.extend(ep_ret.cpu().numpy()[d].tolist())
+            self.lengths.extend(ep_len.cpu().numpy()[d].tolist())
             self.count += int(d.sum())
     def means(self) -> tuple[float, float]:
         if not self.returns: return float("nan"), float("nan")
         return float(np.mean(self.returns)), float(np.mean(self.lengths))
     def state_dict(self): return dict(returns=list(self.returns), lengths=list(self.lengths), count=self.count)
     def load_state_dict(self, d):
-        self.returns.clear(); self.returns.extend(d["returns"]); self.lengths.clear(); self.lengths.extend(d["lengths"]); self.count = d["count"]
-
-def seed_everything(seed: int):
-    "Seed Python, numpy and torch (CPU and CUDA)."
-    random.seed(seed); np.random.seed(seed); torch.manual_seed(seed)
-
-def rng_state() -> dict:
-    return dict(python=random.getstate(), numpy=np.random.get_state(), torch=torch.get_rng_state(),
-                cuda=torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None)
-
-def set_rng_state(d: dict):
-    random.setstate(d["python"]); np.random.set_state(d["numpy"]); torch.set_rng_state(d["torch"])
-    if d.get("cuda") is not None and torch.cuda.is_available(): torch.cuda.set_rng_state_all(d["cuda"])
+        self.returns.clear()
+        self.returns.extend(d["returns"])
+        self.lengths.clear()
+        self.lengths.extend(d["lengths"])
+        self.count = d["count"]
 
 def resolve_device(device: str) -> torch.device:
     "`auto` → cuda when available, else cpu; anything else as given (a missing GPU is a clear error)."
@@ -190,13 +165,331 @@ def resolve_device(device: str) -> torch.device:
         raise ConfigError("device", f"{device!r} requested but no CUDA device is available; use device=auto or cpu")
     return d
 
-# %% ../nbs/10_train.ipynb #7b8ab971
+# %% ../nbs/10_train.ipynb #372b3b01
+class StopRequest:
+    """SIGTERM and SIGINT become a flag that the loop checks between steps: between warm-up updates, between
+    epochs and between evaluation steps. A second SIGINT (Ctrl-C) raises `KeyboardInterrupt` at once."""
+    SIGNALS = (signal.SIGTERM, signal.SIGINT)
+    def __init__(self): self.signal, self.old, self.finishing = None, {}, False
+    def __bool__(self): return self.signal is not None
+    def __enter__(self):
+        for s in self.SIGNALS:
+            try: self.old[s] = signal.signal(s, self._handle)
+            except ValueError: pass                  # not the main thread: no handlers, no flag
+        return self
+    def _handle(self, signum, frame):
+        name = signal.Signals(signum).name
+        if self.signal is not None:
+            if signum == signal.SIGINT and not self.finishing: raise KeyboardInterrupt(f"{name} twice")
+            print(f"received {name} again: already stopping", flush=True)
+            return
+        self.signal = signum
+        print(f"\nreceived {name}: stopping at the next safe point and saving a checkpoint "
+              "(Ctrl-C again quits at once, without one)", flush=True)
+    def __exit__(self, *exc):
+        for s, h in self.old.items(): signal.signal(s, h)
+
+# %% ../nbs/10_train.ipynb #8ed6ee29
+class Trainer:
+    "PWM's online loop for one run, as small named steps (see below); `run()` builds one and calls `fit()`."
+    def __init__(self, cfg: RunConfig, rd: RunDir | None = None, state: dict | None = None):
+        try: sys.stdout.reconfigure(line_buffering=True)
+        except Exception: pass
+        self.cfg, self.t = cfg, cfg.train
+        self.device = resolve_device(cfg.device)
+        seed_everything(cfg.seed)
+        self.env = make_env_from_config(cfg.env, cfg.seed, device="cpu")
+        self.agent = Agent(cfg, self.env.num_obs, self.env.num_actions, self.device)
+        self.buffer = ReplayBuffer(self.env.num_envs, self.env.num_obs, self.env.num_actions, cfg.train.wm_buffer_size,
+                                   self.device, sampling=cfg.buffer.sampling)
+        self.gen = torch.Generator(device=self.device).manual_seed(cfg.seed + 1)
+        self.stats = EpisodeStats()
+        self.N, self.H = self.env.num_envs, cfg.train.horizon
+        self.start_epoch, self.env_steps, self.wall0, self.best, self.nan_streak = 0, 0, 0.0, float("-inf"), 0
+        self.warm, self.pending_eval, self.resumed = None, None, state is not None
+        self.obs = self.env.reset()
+        try:
+            if state is None: self.rd = self._create()
+            else: self.rd = self._restore(rd, state)
+        except BaseException:
+            self.env.close()
+            raise
+        self.needs_warmup = self.start_epoch == 0 or self.agent.counters["wm_updates"] == 0 or self.warm is not None
+        self.records, self.evals, self.stop, self.nan_stop = [], [], StopRequest(), None
+
+    def _create(self) -> RunDir:
+        rd = RunDir(new_run_dir(self.cfg))
+        rd.config.write_text(self.cfg.to_yaml())
+        write_json(rd.run_info, run_info(self.agent))
+        return rd
+
+    def _restore(self, rd: RunDir, state: dict) -> RunDir:
+        try: self.agent.load_full_state(state["agent"])
+        except ValueError as e: raise ValueError(f"resume: {rd.latest} does not match config.yaml: {e}") from None
+        self.buffer.load_state_dict(state["buffer"])
+        self.stats.load_state_dict(state["episodes"])
+        self.gen.set_state(state["buffer_rng"])
+        set_rng_state(state["rng"])
+        if state["env"] is not None:
+            self.env.load_state_dict(state["env"])
+            self.obs = state["obs"]
+        else: warnings.warn(f"{self.cfg.env.name}: the checkpoint holds no simulator state; "
+                            "the resumed run starts fresh episodes")
+        self.start_epoch, self.env_steps, self.wall0, self.best, self.nan_streak = (
+            state[k] for k in ("epoch", "env_steps", "wall_time", "best_eval", "nan_streak"))
+        self.warm, self.pending_eval = state.get("warmup"), state.get("pending_eval")
+        return rd
+
+# %% ../nbs/10_train.ipynb #b1a70296
+@patch
+def collect(self: Trainer, track) -> bool:
+    "Act for `H` steps in every env with the current policy, filling the buffer; True once the warm-up can start."
+    self.obs = self.agent.collect(self.env, self.obs, self.buffer, on_step=track)
+    self.env_steps += self.N * self.H
+    return self.buffer.can_sample(self.H) and (not self.t.collect_until_episode_end or self.stats.count > 0)
+
+_WM_KEYS = ("wm_loss", "wm_dynamics_loss", "wm_reward_loss", "wm_grad_norm")
+
+@patch
+def warmup(self: Trainer, m: dict) -> int | None:
+    """The world model's one-off warm-up, one update at a time so that a stop request is honoured between updates.
+    Returns the skipped updates, or None when stopped (`self.warm` then holds the updates done so far)."""
+    total = max(self.t.wm_warmup_iters, 1)
+    w = self.warm or dict(done=0, skipped=0, parts={k: [] for k in _WM_KEYS}, seconds=0.0)
+    self.warm, t0 = w, time.perf_counter()
+    if w["done"] == 0:
+        self.prog.say(f"[{self.cfg.preset}] world-model warm-up: {total:,} updates on {len(self.buffer):,} "
+                      "transitions (one-off)")
+    while w["done"] < total:
+        if self.stop:
+            w["seconds"] += time.perf_counter() - t0
+            return None
+        r = self.agent.update_wm(self.buffer, 1, self.gen)
+        w["skipped"] += int(r.pop("skipped"))
+        for k in _WM_KEYS: w["parts"][k].append(r[k])
+        w["done"] += 1
+        self.prog.phase("warm-up", w["done"], total, wm_loss=r["wm_loss"])
+    m.update({k: float(torch.stack(v).mean()) for k, v in w["parts"].items()})
+    m["time_wm"] = w["seconds"] + time.perf_counter() - t0
+    self.warm, self.needs_warmup = None, False
+    return w["skipped"]
+
+# %% ../nbs/10_train.ipynb #f3795a59
+@patch
+def train_epoch(self: Trainer, m: dict, track) -> int:
+    "PWM's epoch: actor (through the world model, `H` real env steps), critic, world model; the skipped updates."
+    ta = time.perf_counter()
+    self.obs, data, am = self.agent.update_actor(self.env, self.obs, self.buffer, on_step=track)
+    self.env_steps += self.N * self.H
+    dg = self.diagnostics(m["epoch"])
+    tc = time.perf_counter()
+    cm = self.agent.update_critic(data)
+    tw = time.perf_counter()
+    wm = self.agent.update_wm(self.buffer, self.t.wm_iterations, self.gen)
+    tend = time.perf_counter()
+    skipped = sum(int(x.pop("skipped")) for x in (am, cm, wm))
+    m.update({k: float(v) for k, v in {**am, **cm, **wm}.items()})
+    with torch.no_grad(): astd = float(self.agent.actor.action_std(data.z[0], n=8).mean())
+    m.update(time_actor=tc - ta - (dg["time_diag"] if dg else 0.0), time_critic=tw - tc, time_wm=tend - tw,
+             action_std=astd)
+    return skipped
+
+@patch
+def diagnostics(self: Trainer, epoch: int) -> dict | None:
+    "The low-frequency diagnostics when due (`diag.every`), logged."
+    if not diag_due(self.cfg.diag, epoch): return None
+    dg = epoch_diagnostics(self.agent, self.buffer, epoch, self.env_steps)
+    if dg: self.log("diag", dg)
+    return dg
+
+# %% ../nbs/10_train.ipynb #27eaff47
+@patch
+def run_epoch(self: Trainer, epoch: int) -> dict | None:
+    "One epoch: collect (and warm up) until the world model is warm, PWM's update after. None when stopped mid-warm-up."
+    te = time.perf_counter()
+    m, track, skipped = dict(epoch=epoch, **self.agent.set_lr(epoch)), _Tracker(self.stats), 0
+    if self.warm is not None:                        # resuming a stopped warm-up: its collection is done
+        m, track.rewards, track.nan_resets = self.warm["m"], self.warm["rewards"], self.warm["nan_resets"]
+    if self.needs_warmup:
+        if self.warm is not None or self.collect(track):
+            m["phase"] = "warmup"
+            skipped = self.warmup(m)
+            if skipped is None:                      # stopped: keep what the epoch's metrics need so far
+                self.warm.update(m=m, rewards=track.rewards, nan_resets=track.nan_resets)
+                return None
+        else: m["phase"] = "collect"
+    else:
+        m["phase"] = "train"
+        skipped = self.train_epoch(m, track)
+    self.nan_streak = self.nan_streak + 1 if skipped else 0
+    tr, tl = self.stats.means()
+    dt = time.perf_counter() - te
+    m.update(env_steps=self.env_steps, wall_time=self.wall_time(), train_return=tr, train_episode_length=tl,
+             episodes=self.stats.count, fps=self.N * self.H / dt, time_epoch=dt, skipped_updates=skipped,
+             nan_streak=self.nan_streak, nan_resets=track.nan_resets, step_reward=track.step_reward(),
+             **{k: self.agent.counters[k] for k in ("wm_forward", "velocity_evals", "actor_calls")})
+    return m
+
+@patch
+def wall_time(self: Trainer) -> float: return self.wall0 + time.perf_counter() - self.t_start
+
+# %% ../nbs/10_train.ipynb #78d197d0
+@patch
+def evaluate(self: Trainer, epoch: int, env_steps: int) -> bool:
+    "Closed-loop evaluation after `epoch`, logged, `best.pt` updated; False (`pending_eval` set) if a stop cut it."
+    def tick(mode, step, limit):
+        self.prog.phase(f"eval {mode}", step, limit)
+        return bool(self.stop)
+    try: e = _evaluate(self.agent, self.cfg, epoch, env_steps, tick)
+    except EvalInterrupted:
+        self.pending_eval = dict(epoch=epoch, env_steps=env_steps)
+        return False
+    self.pending_eval, self.last_eval, self.prog.eval_seconds = None, e["det_mean"], e["eval_seconds"]
+    self.log("eval", e)
+    self.evals.append(e)
+    if e["det_mean"] > self.best:
+        self.best = e["det_mean"]
+        save_checkpoint(self.rd.best, config=self.cfg.to_dict(), epoch=epoch + 1, agent=self.agent.full_state(), eval=e)
+    return True
+
+@patch
+def checkpoint(self: Trainer, path: Path, epoch_done: int):
+    "Everything the loop needs to continue exactly (a stopped warm-up or evaluation included), written atomically."
+    save_checkpoint(path, config=self.cfg.to_dict(), epoch=epoch_done, env_steps=self.env_steps,
+                    wall_time=self.wall_time(), best_eval=self.best, nan_streak=self.nan_streak,
+                    agent=self.agent.full_state(),
+                    buffer=self.buffer.state_dict(), env=_env_state(self.env), episodes=self.stats.state_dict(),
+                    rng=rng_state(), buffer_rng=self.gen.get_state(), obs=self.obs, warmup=self.warm,
+                    pending_eval=self.pending_eval)
+
+@patch
+def after_epoch(self: Trainer, epoch: int, m: dict) -> str | None:
+    "Log the epoch, evaluate and checkpoint when due; the run's status when it ends here (else None)."
+    t, last = self.t, epoch + 1 == self.t.epochs
+    if self.nan_streak >= t.max_nan_streak:
+        self.log("metrics", m)
+        self.nan_stop = (f"{self.nan_streak} consecutive epochs with non-finite losses/gradients (train.max_nan_streak="
+                         f"{t.max_nan_streak}); stopped at epoch {epoch}. The last good checkpoint is {self.rd.latest}")
+        return "nan_stopped"
+    if epoch % self.cfg.log.log_every == 0 or last: self.log("metrics", m)
+    if t.eval_every and (epoch + 1) % t.eval_every == 0 and not self.needs_warmup: self.evaluate(epoch, self.env_steps)
+    self.prog.update(epoch, m, self.last_eval)
+    # never checkpoint a NaN streak
+    periodic = t.ckpt_every and (epoch + 1) % t.ckpt_every == 0 and self.nan_streak == 0
+    if self.stop or last or periodic:
+        self.checkpoint(self.rd.latest, epoch + 1)
+        if t.keep_ckpts and not last and not self.stop: keep_periodic(self.rd, epoch + 1, t.keep_ckpts)
+    return "interrupted" if self.stop else None
+
+# %% ../nbs/10_train.ipynb #8d78f0da
+@patch
+def open(self: Trainer):
+    "Open the logs (dropping lines written after the checkpoint on resume), wandb and progress; say what runs where."
+    rd, resume = self.rd, self.start_epoch if self.resumed else None
+    rd.ckpt_dir.mkdir(exist_ok=True)
+    self._closed = False
+    self.logs = dict(metrics=JsonlLog(rd.metrics, METRICS, resume), eval=JsonlLog(rd.evals, EVAL_METRICS, resume),
+                     diag=JsonlLog(rd.diagnostics, DIAG_METRICS, resume))
+    self.evals = read_jsonl(rd.evals)
+    self.last_eval = self.evals[-1]["det_mean"] if self.evals else None
+    self.wb = _wandb_init(self.cfg, rd.path)
+    self.prog = Progress(self.t.epochs, self.start_epoch, enabled=self.cfg.log.progress, desc=self.cfg.preset)
+    self.prog.eval_every = self.t.eval_every
+    self.t_start = time.perf_counter()
+    for line in self.header(): self.prog.say(line)
+
+@patch
+def header(self: Trainer) -> list[str]:
+    "The lines a run starts with: where it writes, what it runs, how big it is."
+    c, t, p = self.cfg, self.t, self.agent.param_counts()
+    wm = c.wm.kind + (f" ({c.wm.integrator}, K={c.wm.substeps})" if c.wm.kind == "flow" else "")
+    at = "new run" if not self.resumed else f"resuming at epoch {self.start_epoch}" + (
+        f" (warm-up {self.warm['done']}/{max(t.wm_warmup_iters, 1)} done)" if self.warm else "")
+    return [f"run directory: {self.rd.path}",
+            f"preset {c.preset} (config {c.hash()}), {at}, seed {c.seed}, device {self.device}",
+            f"env {c.env.name}: {self.N} envs x horizon {self.H} = {self.N * self.H:,} env steps per epoch; "
+            f"{t.epochs:,} epochs = {t.epochs * self.N * self.H:,} env steps",
+            f"world model {wm}, actor {c.actor.kind}; warm-up {t.wm_warmup_iters:,} updates, then {t.wm_iterations} "
+            f"per epoch; eval every {t.eval_every} epochs ({t.eval_episodes} episodes); "
+            f"checkpoint every {t.ckpt_every}",
+            "parameters: " + ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in p.items())]
+
+@patch
+def log(self: Trainer, kind: str, record: dict):
+    "Every sink behind one call: the JSON-lines file of `kind` (metrics, eval, diag), wandb, and the progress output."
+    self.logs[kind].write(record)
+    if self.wb: self.wb.log(_wandb_diag(record) if kind == "diag" else record, step=record["env_steps"])
+    if kind == "metrics": self.records.append(record)
+    if kind == "eval":
+        r = record
+        self.prog.say(f"[{self.cfg.preset}] eval after epoch {r['epoch'] + 1}: deterministic {r['det_mean']:.1f} "
+                      f"(IQM {r['det_iqm']:.1f}), stochastic {r['sto_mean']:.1f}; {r['eval_seconds']:.1f}s")
+
+@patch
+def close(self: Trainer, status: str):
+    "Close the logs, the env, wandb and the progress output (once)."
+    if getattr(self, "_closed", True): return
+    self._closed = True
+    self.prog.close()
+    for f in self.logs.values(): f.close()
+    self.env.close()
+    if self.wb: self.wb.finish(exit_code=0 if status in ("finished", "interrupted") else 1)
+
+# %% ../nbs/10_train.ipynb #d245a6b5
+@patch
+def fit(self: Trainer) -> RunResult:
+    "Run the loop from `start_epoch` to `train.epochs`; write `summary.json`; return the `RunResult`."
+    self.open()
+    status = "interrupted"
+    with self.stop:
+        try: status = self.loop()
+        except KeyboardInterrupt:                    # a second Ctrl-C: no checkpoint, but the summary says so
+            self.close(status)
+            self.write_summary(status)
+            raise
+        finally: self.close(status)
+        self.stop.finishing = True                   # the checkpoint is written: a second Ctrl-C changes nothing now
+        self.write_summary(status)
+    if status == "interrupted":
+        kept = f" (with {self.warm['done']:,} warm-up updates)" if self.warm else ""
+        self.prog.say(f"stopped: checkpoint {self.rd.latest} written{kept}; continue with "
+                      f"`flow-mbpo-train --resume {self.rd.path}`")
+    if self.nan_stop: raise FloatingPointError(self.nan_stop)
+    done = (self.records[-1]["epoch"] + 1) if self.records else self.start_epoch
+    return RunResult(self.rd.path, self.cfg, status, done, self.env_steps, read_jsonl(self.rd.metrics), self.evals,
+                     self.best)
+
+@patch
+def loop(self: Trainer) -> str:
+    "The epochs; returns the status (`finished`, `interrupted`, `nan_stopped`)."
+    if self.pending_eval is not None and not self.evaluate(**self.pending_eval):   # an evaluation a stop cut short
+        self.checkpoint(self.rd.latest, self.start_epoch)
+        return "interrupted"
+    for epoch in range(self.start_epoch, self.t.epochs):
+        m = self.run_epoch(epoch)
+        if m is None:                                # stopped inside the warm-up
+            self.checkpoint(self.rd.latest, epoch)
+            return "interrupted"
+        status = self.after_epoch(epoch, m)
+        if status: return status
+    return "finished"
+
+@patch
+def write_summary(self: Trainer, status: str):
+    "summary.json: how the run ended, its best and last evaluation, timings, sizes and compute counters."
+    done = (self.records[-1]["epoch"] + 1) if self.records else self.start_epoch
+    write_json(self.rd.summary, dict(
+        status=status, epochs=done, env_steps=self.env_steps, preset=self.cfg.preset, config_hash=self.cfg.hash(),
+        best_eval_return=self.best, last_eval=self.evals[-1] if self.evals else None, wall_time=self.wall_time(),
+        device=str(self.device), params=self.agent.param_counts(), counters=self.agent.counters))
+
+# %% ../nbs/10_train.ipynb #6a75b934
 @dataclass
 class RunResult:
     "What `run` returns: where everything is, how it ended, and the evaluations."
     run_dir: Path
     config: RunConfig
-    status: str                                  # finished | interrupted
+    status: str                                  # finished | interrupted | nan_stopped
     epochs: int                                  # epochs completed
     env_steps: int
     metrics: list[dict] = field(default_factory=list)
@@ -206,178 +499,34 @@ class RunResult:
         return (f"RunResult(status={self.status!r}, epochs={self.epochs}, env_steps={self.env_steps:,}, "
                 f"best_eval_return={self.best_eval_return:.2f}, run_dir='{self.run_dir}')")
 
-def _resolve_config(cfg_or_preset, overrides, kw) -> RunConfig:
-    flat = dict(overrides) if isinstance(overrides, dict) else None
-    cfg = get_config(cfg_or_preset) if isinstance(cfg_or_preset, str) else cfg_or_preset
-    if not isinstance(cfg, RunConfig): raise TypeError(f"run: expected a RunConfig or preset name, got {type(cfg_or_preset).__name__}")
-    cfg = apply_overrides(cfg, overrides if flat is None else flat)
-    return apply_overrides(cfg, {k.replace("__", "."): v for k, v in kw.items()})
-
-_RESUMABLE_OVERRIDES = {"train.epochs", "train.eval_every", "train.eval_episodes", "train.ckpt_every", "log.wandb", "log.progress", "device"}
-
-def _load_for_resume(resume, overrides, kw) -> tuple[RunConfig, Path, dict]:
-    run_dir = Path(resume)
-    if not run_dir.is_dir(): raise FileNotFoundError(f"resume: run directory {run_dir} does not exist")
-    if not (run_dir / "config.yaml").exists(): raise FileNotFoundError(f"resume: {run_dir} has no config.yaml; is it a run directory?")
-    ck = run_dir / "ckpt" / "latest.pt"
-    if not ck.exists(): raise FileNotFoundError(f"resume: {ck} does not exist (the run saved no checkpoint yet)")
-    cfg = RunConfig.from_yaml(run_dir / "config.yaml")
-    flat = {**parse_overrides(overrides or []),
-            **{k.replace("__", "."): v for k, v in kw.items()}}
-    bad = sorted(set(flat) - _RESUMABLE_OVERRIDES)
-    if bad: raise ConfigError(bad[0], f"cannot be changed on resume (only {sorted(_RESUMABLE_OVERRIDES)})")
-    cfg = apply_overrides(cfg, flat)
-    try: state = torch.load(ck, map_location="cpu", weights_only=False)
-    except Exception as e: raise ValueError(f"resume: {ck} is not a readable checkpoint ({type(e).__name__}: {e})") from None
-    if not isinstance(state, dict) or state.get("format") != CKPT_FORMAT:
-        raise ValueError(f"resume: {ck} is not a flow_mbpo checkpoint of format {CKPT_FORMAT}")
-    return cfg, run_dir, state
-
-CKPT_FORMAT = "flow_mbpo/1"
-
-class _StopFlag:
-    "Turns SIGTERM/SIGINT into a flag checked between epochs (restored on exit)."
-    def __init__(self): self.signal, self.old = None, {}
-    def __enter__(self):
-        for s in (signal.SIGTERM, signal.SIGINT):
-            try: self.old[s] = signal.signal(s, self._handle)
-            except ValueError: pass                  # not the main thread: no handlers, no flag
-        return self
-    def _handle(self, signum, frame):
-        if self.signal is not None and signum == signal.SIGINT: raise KeyboardInterrupt
-        self.signal = signum
-        print(f"\nreceived {signal.Signals(signum).name}: finishing the epoch and saving a checkpoint", flush=True)
-    def __exit__(self, *a):
-        for s, h in self.old.items(): signal.signal(s, h)
-
-# %% ../nbs/10_train.ipynb #334a7ad7
 def run(cfg_or_preset: RunConfig | str = "pwm_5M_flow_k4_heun", overrides: list[str] | dict = (),
         resume: str | Path | None = None, **kw) -> RunResult:
     """Train one agent. Overrides as `['train.epochs=10']`, a dict, or keywords (`seed=1`, `train__epochs=10`,
     or `**{'train.epochs': 10}`). `resume=RUN_DIR` continues that run from its `ckpt/latest.pt`."""
-    if resume is not None: cfg, run_dir, state = _load_for_resume(resume, overrides, kw)
-    else:
-        cfg = _resolve_config(cfg_or_preset, overrides, kw); state = None
-    try: sys.stdout.reconfigure(line_buffering=True)
-    except Exception: pass
-    device = resolve_device(cfg.device)
-    seed_everything(cfg.seed)
-    env = make_env_from_config(cfg.env, cfg.seed, device="cpu")
-    agent = Agent(cfg, env.num_obs, env.num_actions, device)
-    buffer = ReplayBuffer(env.num_envs, env.num_obs, env.num_actions, cfg.train.wm_buffer_size, device,
-                          sampling=cfg.buffer.sampling)
-    gen = torch.Generator(device=device).manual_seed(cfg.seed + 1)
-    stats = EpisodeStats()
-    t = cfg.train
-    start_epoch, env_steps, wall0, best, nan_streak, evals = 0, 0, 0.0, float("-inf"), 0, []
-    obs = env.reset()
-    if state is None:
-        run_dir = new_run_dir(cfg)
-        (run_dir / "config.yaml").write_text(cfg.to_yaml())
-        write_json(run_dir / "run_info.json", run_info(agent))
-    else:
-        try: agent.load_full_state(state["agent"])
-        except ValueError as e: raise ValueError(f"resume: {run_dir}/ckpt/latest.pt does not match config.yaml: {e}") from None
-        buffer.load_state_dict(state["buffer"]); stats.load_state_dict(state["episodes"])
-        gen.set_state(state["buffer_rng"]); set_rng_state(state["rng"])
-        if state["env"] is not None: env.load_state_dict(state["env"]); obs = state["obs"]
-        else: warnings.warn(f"{cfg.env.name}: the checkpoint holds no simulator state; the resumed run starts fresh episodes")
-        start_epoch, env_steps, wall0, best, nan_streak = (state[k] for k in ("epoch", "env_steps", "wall_time", "best_eval", "nan_streak"))
-    (run_dir / "ckpt").mkdir(exist_ok=True)
-    mlog = JsonlLog(run_dir / "metrics.jsonl", METRICS, start_epoch if state else None)
-    elog = JsonlLog(run_dir / "eval.jsonl", EVAL_METRICS, start_epoch if state else None)
-    dlog = JsonlLog(run_dir / "diagnostics.jsonl", DIAG_METRICS, start_epoch if state else None)
-    evals = read_jsonl(run_dir / "eval.jsonl")
-    wb = _wandb_init(cfg, run_dir)
-    prog = Progress(t.epochs, start_epoch, enabled=cfg.log.progress, desc=cfg.preset)
-    records, status, t_start, last_eval = [], "finished", time.perf_counter(), (evals[-1]["det_mean"] if evals else None)
-    nan_stop = None
-    N, H = env.num_envs, t.horizon
-    needs_warmup = start_epoch == 0 or agent.counters["wm_updates"] == 0
+    if resume is not None: return Trainer(*_load_for_resume(resume, overrides, kw)).fit()
+    return Trainer(_resolve_config(cfg_or_preset, overrides, kw)).fit()
 
-    def save(path, epoch_done):
-        atomic_save(dict(format=CKPT_FORMAT, config=cfg.to_dict(), epoch=epoch_done, env_steps=env_steps,
-                         wall_time=wall0 + time.perf_counter() - t_start, best_eval=best, nan_streak=nan_streak,
-                         agent=agent.full_state(), buffer=buffer.state_dict(), env=_env_state(env),
-                         episodes=stats.state_dict(), rng=rng_state(), buffer_rng=gen.get_state(), obs=obs), path)
+def _resolve_config(cfg_or_preset, overrides, kw) -> RunConfig:
+    flat = dict(overrides) if isinstance(overrides, dict) else None
+    cfg = get_config(cfg_or_preset) if isinstance(cfg_or_preset, str) else cfg_or_preset
+    if not isinstance(cfg, RunConfig):
+        raise TypeError(f"run: expected a RunConfig or preset name, got {type(cfg_or_preset).__name__}")
+    cfg = apply_overrides(cfg, overrides if flat is None else flat)
+    return apply_overrides(cfg, {k.replace("__", "."): v for k, v in kw.items()})
 
-    try:
-        with _StopFlag() as stop:
-            for epoch in range(start_epoch, t.epochs):
-                te = time.perf_counter()
-                lrs = agent.set_lr(epoch)
-                m = dict(epoch=epoch, **lrs)
-                skipped = 0
-                track = _Tracker(stats)
-                if needs_warmup:
-                    obs = agent.collect(env, obs, buffer, on_step=track)
-                    env_steps += N * H
-                    ready = buffer.can_sample(H) and (not t.collect_until_episode_end or stats.count > 0)
-                    m["phase"] = "collect"
-                    if ready:
-                        tw = time.perf_counter()
-                        wm = agent.update_wm(buffer, max(t.wm_warmup_iters, 1), gen)
-                        skipped = int(wm.pop("skipped"))
-                        m.update({k: float(v) for k, v in wm.items()})
-                        m["time_wm"] = time.perf_counter() - tw
-                        m["phase"], needs_warmup = "warmup", False
-                else:
-                    m["phase"] = "train"
-                    ta = time.perf_counter()
-                    obs, data, am = agent.update_actor(env, obs, buffer, on_step=track)
-                    env_steps += N * H
-                    dg = epoch_diagnostics(agent, buffer, epoch, env_steps) if diag_due(cfg.diag, epoch) else None
-                    if dg: dlog.write(dg); wb and wb.log(_wandb_diag(dg), step=env_steps)
-                    tc = time.perf_counter()
-                    cm = agent.update_critic(data)
-                    tw = time.perf_counter()
-                    wm = agent.update_wm(buffer, t.wm_iterations, gen)
-                    tend = time.perf_counter()
-                    skipped = sum(int(x.pop("skipped")) for x in (am, cm, wm))
-                    m.update({k: float(v) for k, v in {**am, **cm, **wm}.items()})
-                    with torch.no_grad(): astd = float(agent.actor.action_std(data.z[0], n=8).mean())
-                    m.update(time_actor=tc - ta - (dg["time_diag"] if dg else 0.0), time_critic=tw - tc, time_wm=tend - tw, action_std=astd)
-                nan_streak = nan_streak + 1 if skipped else 0
-                tr, tl = stats.means()
-                dt = time.perf_counter() - te
-                m.update(env_steps=env_steps, wall_time=wall0 + time.perf_counter() - t_start, train_return=tr,
-                         train_episode_length=tl, episodes=stats.count, fps=N * H / dt, time_epoch=dt,
-                         skipped_updates=skipped, nan_streak=nan_streak, nan_resets=track.nan_resets, step_reward=track.step_reward(),
-                         **{k: agent.counters[k] for k in ("wm_forward", "velocity_evals", "actor_calls")})
-                if nan_streak >= t.max_nan_streak:
-                    mlog.write(m); records.append(m); wb and wb.log(m, step=env_steps)
-                    nan_stop = (f"{nan_streak} consecutive epochs with non-finite losses/gradients (train.max_nan_streak="
-                                f"{t.max_nan_streak}); stopped at epoch {epoch}. The last good checkpoint is {run_dir}/ckpt/latest.pt")
-                    status = "nan_stopped"; break
-                if epoch % cfg.log.log_every == 0 or epoch + 1 == t.epochs:
-                    mlog.write(m); records.append(m); wb and wb.log(m, step=env_steps)
-                if t.eval_every and (epoch + 1) % t.eval_every == 0 and not needs_warmup:
-                    e = _evaluate(agent, cfg, epoch, env_steps); elog.write(e); evals.append(e); wb and wb.log(e, step=env_steps)
-                    last_eval = e["det_mean"]
-                    if e["det_mean"] > best:
-                        best = e["det_mean"]; atomic_save(dict(format=CKPT_FORMAT, config=cfg.to_dict(), epoch=epoch + 1,
-                                                               agent=agent.full_state(), eval=e), run_dir / "ckpt" / "best.pt")
-                prog.update(epoch, m, last_eval)
-                last = epoch + 1 == t.epochs
-                periodic = t.ckpt_every and (epoch + 1) % t.ckpt_every == 0 and nan_streak == 0   # never checkpoint a NaN streak
-                if stop.signal is not None or last or periodic:
-                    save(run_dir / "ckpt" / "latest.pt", epoch + 1)
-                    if t.keep_ckpts and not last and stop.signal is None: _periodic(run_dir, epoch + 1, t.keep_ckpts)
-                if stop.signal is not None:
-                    status = "interrupted"; break
-    finally:
-        prog.close(); mlog.close(); elog.close(); dlog.close(); env.close()
-        if wb: wb.finish(exit_code=0 if status in ("finished", "interrupted") else 1)
-    done_epochs = (records[-1]["epoch"] + 1) if records else start_epoch
-    summary = dict(status=status, epochs=done_epochs, env_steps=env_steps, preset=cfg.preset, config_hash=cfg.hash(),
-                   best_eval_return=best, last_eval=evals[-1] if evals else None,
-                   wall_time=wall0 + time.perf_counter() - t_start, device=str(device),
-                   params=agent.param_counts(), counters=agent.counters)
-    write_json(run_dir / "summary.json", summary)
-    if nan_stop: raise FloatingPointError(nan_stop)
-    return RunResult(run_dir, cfg, status, done_epochs, env_steps, read_jsonl(run_dir / "metrics.jsonl"), evals, best)
+_RESUMABLE_OVERRIDES = {"train.epochs", "train.eval_every", "train.eval_episodes", "train.ckpt_every", "log.wandb",
+                        "log.progress", "device"}
 
-# %% ../nbs/10_train.ipynb #70a8876c
+def _load_for_resume(resume, overrides, kw) -> tuple[RunConfig, RunDir, dict]:
+    "The config (with the overrides a resume may change), run directory and checkpoint of the run to continue."
+    rd = RunDir(resume)
+    cfg = rd.load_config()
+    flat = {**parse_overrides(overrides or []), **{k.replace("__", "."): v for k, v in kw.items()}}
+    bad = sorted(set(flat) - _RESUMABLE_OVERRIDES)
+    if bad: raise ConfigError(bad[0], f"cannot be changed on resume (only {sorted(_RESUMABLE_OVERRIDES)})")
+    return apply_overrides(cfg, flat), rd, load_checkpoint(rd.latest)
+
+# %% ../nbs/10_train.ipynb #e3ad0b19
 def _env_state(env):
     try: return env.state_dict()
     except NotImplementedError: return None
@@ -386,33 +535,32 @@ class _Tracker:
     "`on_step` callback: feeds finished episodes to `EpisodeStats`, counts simulator NaN recoveries."
     def __init__(self, stats: EpisodeStats): self.stats, self.nan_resets, self.rewards = stats, 0, []
     def __call__(self, s: EnvStep, info: dict):
-        self.stats.add(s.done, info["episode_return"], info["episode_length"]); self.nan_resets = int(info.get("nan_resets", 0))
+        self.stats.add(s.done, info["episode_return"], info["episode_length"])
+        self.nan_resets = int(info.get("nan_resets", 0))
         self.rewards.append(s.reward.float().mean())
     def step_reward(self) -> float: return float(torch.stack(self.rewards).mean()) if self.rewards else float("nan")
 
-def _periodic(run_dir: Path, epoch: int, keep: int):
-    "Copy latest.pt to ckpt/epoch_XXXXXX.pt and delete all but the newest `keep` of those."
-    import shutil
-    src, dst = run_dir / "ckpt" / "latest.pt", run_dir / "ckpt" / f"epoch_{epoch:06d}.pt"
-    shutil.copyfile(src, dst)
-    for old in sorted((run_dir / "ckpt").glob("epoch_*.pt"))[:-keep]: old.unlink()
-
 @torch.no_grad()
-def _evaluate(agent, cfg: RunConfig, epoch: int, env_steps: int) -> dict:
-    "Deterministic and stochastic closed-loop evaluation, without touching the training RNG."
+def _evaluate(agent, cfg: RunConfig, epoch: int, env_steps: int, tick=None) -> dict:
+    """Deterministic and stochastic closed-loop evaluation, without touching the training RNG. `tick(mode, step, limit)`
+    is called every env step; when it returns True the evaluation stops (`EvalInterrupted`)."""
     t0 = time.perf_counter()
     with torch.random.fork_rng(devices=[agent.device] if agent.device.type == "cuda" else []):
         torch.manual_seed(cfg.seed + 12345 + epoch)
         kw = env_kwargs(cfg)
         out = dict(epoch=epoch, env_steps=env_steps)
         for tag, det in (("det", True), ("sto", False)):
-            r = evaluate_agent(agent, cfg.env.name, cfg.train.eval_episodes, det, seed=cfg.seed + 10_000 + epoch, env_kwargs=kw)
-            out.update({f"{tag}_mean": r.mean, f"{tag}_std": r.std, f"{tag}_iqm": r.iqm, f"{tag}_length": r.mean_length})
+            cb = None if tick is None else (lambda step, limit, tag=tag: tick(tag, step, limit))
+            r = evaluate_agent(agent, cfg.env.name, cfg.train.eval_episodes, det, seed=cfg.seed + 10_000 + epoch,
+                               env_kwargs=kw, callback=cb)
+            out.update({f"{tag}_mean": r.mean, f"{tag}_std": r.std, f"{tag}_iqm": r.iqm,
+                        f"{tag}_length": r.mean_length})
     out["eval_seconds"] = time.perf_counter() - t0
     return out
 
 def _wandb_diag(d: dict) -> dict:
-    "A `diagnostics.jsonl` record for wandb: under `diag/` (its cumulative counters would clash with the epoch's), per-step list left out."
+    """A `diagnostics.jsonl` record for wandb: under `diag/` (its cumulative counters would clash with the epoch's),
+    the per-step list left out."""
     return {(k if k in ("epoch", "env_steps") else f"diag/{k}"): v for k, v in d.items() if k != "rollout_error"}
 
 def _wandb_init(cfg: RunConfig, run_dir: Path):
@@ -420,25 +568,37 @@ def _wandb_init(cfg: RunConfig, run_dir: Path):
     mode = os.environ.get("WANDB_MODE") if os.environ.get("WANDB_MODE") == "disabled" else cfg.log.wandb
     if mode == "disabled": return None
     try: import wandb
-    except ImportError: raise ImportError(f"log.wandb={cfg.log.wandb!r} needs wandb: pip install wandb (or set log.wandb=disabled)") from None
-    return wandb.init(project=cfg.log.wandb_project, name=run_dir.name, id=run_dir.name, resume="allow", dir=str(run_dir),
-                      mode=mode, config=cfg.to_dict(), group=cfg.log.experiment)
+    except ImportError:
+        raise ImportError(f"log.wandb={cfg.log.wandb!r} needs wandb: pip install wandb "
+                          "(or set log.wandb=disabled)") from None
+    return wandb.init(project=cfg.log.wandb_project, name=run_dir.name, id=run_dir.name, resume="allow",
+                      dir=str(run_dir), mode=mode, config=cfg.to_dict(), group=cfg.log.experiment)
 
 # %% ../nbs/10_train.ipynb #d3ed504c
+def _one_line(e: BaseException) -> str: return " ".join(str(e).split())
+
 @call_parse
 def train_cli(*args: str,  # an optional preset name, then section.key=value overrides
               resume: str = None,  # a run directory to continue from its ckpt/latest.pt
               presets: bool = False,  # print the preset names and exit
               ):
     "Train a PWM agent (flow_mbpo.train.run) and print where the results went."
-    if presets: print("\n".join(list_presets())); return
+    if presets:
+        print("\n".join(list_presets()))
+        return
     args = list(args)
     preset = args.pop(0) if args and "=" not in args[0] else "pwm_5M_flow_k4_heun"
     try:
         res = run(preset if resume is None else None, args, resume=resume)
-    except (ConfigError, FileNotFoundError, ValueError) as e:
-        print(f"flow-mbpo-train: error: {e}", file=sys.stderr); sys.exit(2)
+        for s in (signal.SIGINT, signal.SIGTERM): signal.signal(s, signal.SIG_IGN)   # done: only the exit is left
+    except (ConfigError, FileNotFoundError, FileExistsError, ValueError) as e:
+        print(f"flow-mbpo-train: error: {_one_line(e)}", file=sys.stderr)
+        sys.exit(2)
     except FloatingPointError as e:                     # the NaN policy stopped the run; summary.json says so too
-        print(f"flow-mbpo-train: stopped: {e}", file=sys.stderr); sys.exit(4)
+        print(f"flow-mbpo-train: stopped: {_one_line(e)}", file=sys.stderr)
+        sys.exit(4)
+    except KeyboardInterrupt:                           # Ctrl-C twice (or once before the run started)
+        print("flow-mbpo-train: interrupted: stopped at once, without a checkpoint", file=sys.stderr)
+        sys.exit(130)
     print(res, flush=True)
     sys.exit(0 if res.status == "finished" else 3)
