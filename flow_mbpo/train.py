@@ -50,6 +50,7 @@ METRICS: dict[str, str] = {
     "wm_grad_norm": "world-model gradient norm before clipping, mean over iterations",
     "actor_lr": "actor learning rate", "critic_lr": "critic learning rate", "model_lr": "world-model learning rate",
     "action_std": "mean over action dims of the policy's action std (after tanh) on the epoch's start latents",
+    "action_std_dims": "per-dimension std of the policy's actions (after tanh) on the epoch's start latents, [act_dim]",
     "fps": "env steps per second of wall clock in this epoch",
     "time_actor": "seconds in the actor update (incl. env steps)", "time_critic": "seconds in the critic update",
     "time_wm": "seconds in world-model updates",
@@ -289,9 +290,9 @@ def train_epoch(self: Trainer, m: dict, track) -> int:
     tend = time.perf_counter()
     skipped = sum(int(x.pop("skipped")) for x in (am, cm, wm))
     m.update({k: float(v) for k, v in {**am, **cm, **wm}.items()})
-    with torch.no_grad(): astd = float(self.agent.actor.action_std(data.z[0], n=8).mean())
+    astd = self.agent.action_std(data.z[0], n=8)                     # [act_dim], uncounted
     m.update(time_actor=tc - ta - (dg["time_diag"] if dg else 0.0), time_critic=tw - tc, time_wm=tend - tw,
-             action_std=astd)
+             action_std=float(astd.mean()), action_std_dims=astd.tolist())
     return skipped
 
 @patch
@@ -418,7 +419,7 @@ def header(self: Trainer) -> list[str]:
 def log(self: Trainer, kind: str, record: dict):
     "Every sink behind one call: the JSON-lines file of `kind` (metrics, eval, diag), wandb, and the progress output."
     self.logs[kind].write(record)
-    if self.wb: self.wb.log(_wandb_diag(record) if kind == "diag" else record, step=record["env_steps"])
+    if self.wb: self.wb.log(_wandb_diag(record) if kind == "diag" else _wandb_scalars(record), step=record["env_steps"])
     if kind == "metrics": self.records.append(record)
     if kind == "eval":
         r = record
@@ -556,6 +557,14 @@ def _evaluate(agent, cfg: RunConfig, epoch: int, env_steps: int, tick=None) -> d
             out.update({f"{tag}_mean": r.mean, f"{tag}_std": r.std, f"{tag}_iqm": r.iqm,
                         f"{tag}_length": r.mean_length})
     out["eval_seconds"] = time.perf_counter() - t0
+    return out
+
+def _wandb_scalars(d: dict) -> dict:
+    "A record for wandb, whose history wants scalars: a list value `k` becomes `k/0`, `k/1`, …"
+    out = {}
+    for k, v in d.items():
+        if isinstance(v, list): out.update({f"{k}/{j}": x for j, x in enumerate(v)})
+        else: out[k] = v
     return out
 
 def _wandb_diag(d: dict) -> dict:
