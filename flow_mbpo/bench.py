@@ -1,4 +1,4 @@
-"""Throughput benchmarks behind one command, `flow-mbpo-bench`, with their results printed and optionally written to a file.
+"""Throughput and learning benchmarks behind one command, `flow-mbpo-bench`, printed and written to files.
 
 Docs: https://flow-mbpo.github.io/flow_mbpo/bench.html.md"""
 
@@ -22,76 +22,117 @@ __all__ = ['DEFAULT_ENV_TASKS', 'PWM_ANT_GRID', 'PWM_ANT_SEEDS', 'PWM_ANT_REFERE
 # %% ../nbs/16_bench.ipynb #02f243a2
 DEFAULT_ENV_TASKS = ("ant", "ant[substeps=1]", "dmc:walker-walk", "dmc:cheetah-run", "gym:Ant-v5")
 
+
 def parse_task(spec: str) -> tuple[str, dict]:
     "`'ant[substeps=1, nthread=2]'` -> `('ant', {'substeps': 1, 'nthread': 2})`; plain names have no options."
     m = re.fullmatch(r"\s*([^\[\]\s]+)\s*(?:\[(.*)\])?\s*", spec)
-    if not m: raise EnvError(f"task {spec!r}: expected NAME or NAME[key=value, ...]")
+    if not m:
+        raise EnvError(f"task {spec!r}: expected NAME or NAME[key=value, ...]")
     kw = {}
     for item in filter(None, (s.strip() for s in (m.group(2) or "").split(","))):
-        if "=" not in item: raise EnvError(f"task {spec!r}: option {item!r} is not key=value")
+        if "=" not in item:
+            raise EnvError(f"task {spec!r}: option {item!r} is not key=value")
         k, v = item.split("=", 1)
         kw[k.strip()] = load_yaml(v)
     return m.group(1), kw
 
+
 def _busy_cpu_seconds() -> float | None:
     "CPU seconds all processes have spent busy since boot (Linux `/proc/stat`), or None where unavailable."
     try:
-        with open("/proc/stat") as f: fields = [float(x) for x in f.readline().split()[1:]]
-        return (sum(fields[:8]) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")    # all but idle and iowait
-    except (OSError, ValueError, IndexError, AttributeError): return None
+        with open("/proc/stat") as f:
+            fields = [float(x) for x in f.readline().split()[1:]]
+        return (sum(fields[:8]) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")  # all but idle and iowait
+    except (OSError, ValueError, IndexError, AttributeError):
+        return None
 
-def bench_env(task: str, num_envs: int, seconds: float = 3.0, repeats: int = 3, warmup: int = 20, seed: int = 0) -> dict:
+
+def bench_env(
+    task: str, num_envs: int, seconds: float = 3.0, repeats: int = 3, warmup: int = 20, seed: int = 0
+) -> dict:
     "Env-steps/s of `task` (a `make_env` name, with optional `[key=value]` options) with `num_envs` copies."
     name, kw = parse_task(task)
     env = make_env(name, num_envs, seed, **kw)
     g = torch.Generator().manual_seed(seed)
     acts = [torch.rand(num_envs, env.num_actions, generator=g) * 2 - 1 for _ in range(64)]
     env.reset()
-    for i in range(warmup): env.step(acts[i % 64])
+    for i in range(warmup):
+        env.step(acts[i % 64])
     rates, busy0, own0, wall0 = [], _busy_cpu_seconds(), time.process_time(), time.perf_counter()
     for _ in range(repeats):
         n, t0 = 0, time.perf_counter()
         while True:
-            env.step(acts[n % 64]); n += 1
+            env.step(acts[n % 64])
+            n += 1
             elapsed = time.perf_counter() - t0
-            if elapsed >= seconds: break
+            if elapsed >= seconds:
+                break
         rates.append(n * num_envs / elapsed)
     busy1, own1, wall1 = _busy_cpu_seconds(), time.process_time(), time.perf_counter()
     env.close()
     # CPU used by *other* processes during the measurement, in cores: 0 on a quiet machine, 1 if another job
     # kept one core busy (the benchmark's own threads are excluded)
     other = None if busy0 is None or busy1 is None else max(0.0, (busy1 - busy0 - (own1 - own0)) / (wall1 - wall0))
-    return dict(task=task, num_envs=num_envs, env_steps_per_s=float(np.mean(rates)), std=float(np.std(rates)),
-                repeats=repeats, seconds=seconds, cpus=os.cpu_count(), own_cpu=round((own1 - own0) / (wall1 - wall0), 2),
-                other_cpu=None if other is None else round(other, 2), machine=platform.processor() or platform.machine())
+    return dict(
+        task=task,
+        num_envs=num_envs,
+        env_steps_per_s=float(np.mean(rates)),
+        std=float(np.std(rates)),
+        repeats=repeats,
+        seconds=seconds,
+        cpus=os.cpu_count(),
+        own_cpu=round((own1 - own0) / (wall1 - wall0), 2),
+        other_cpu=None if other is None else round(other, 2),
+        machine=platform.processor() or platform.machine(),
+    )
+
 
 def format_table(rows: list[dict]) -> str:
     "A markdown table of `bench_env` rows."
     f = lambda x: "n/a" if x is None else f"{x:.2f}"
-    lines = ["| task | envs | env-steps/s | ± std | own CPU (cores) | other CPU (cores) |", "|---|---:|---:|---:|---:|---:|"]
-    lines += [f"| `{r['task']}` | {r['num_envs']} | {r['env_steps_per_s']:,.0f} | {r['std']:,.0f} | {f(r['own_cpu'])} | {f(r['other_cpu'])} |"
-              for r in rows]
+    lines = [
+        "| task | envs | env-steps/s | ± std | own CPU (cores) | other CPU (cores) |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    lines += [
+        f"| `{r['task']}` | {r['num_envs']} | {r['env_steps_per_s']:,.0f} | {r['std']:,.0f} "
+        f"| {f(r['own_cpu'])} | {f(r['other_cpu'])} |"
+        for r in rows
+    ]
     return "\n".join(lines)
 
-def bench_envs(tasks=DEFAULT_ENV_TASKS, num_envs=(1, 128), seconds: float = 3.0, repeats: int = 3, verbose: bool = True) -> list[dict]:
+
+def bench_envs(
+    tasks=DEFAULT_ENV_TASKS, num_envs=(1, 128), seconds: float = 3.0, repeats: int = 3, verbose: bool = True
+) -> list[dict]:
     "`bench_env` for every task and batch size; prints each row as it is measured when `verbose`."
     rows = []
     for t in tasks:
         for n in num_envs:
-            try: rows.append(bench_env(t, n, seconds, repeats))
-            except ImportError as e:                        # an optional extra (gymnasium) or dflex is not installed
-                print(f"{t:24s} skipped: {e}", flush=True); break
-            if verbose: print(f"{t:24s} {n:4d} envs: {rows[-1]['env_steps_per_s']:10,.0f} ± {rows[-1]['std']:,.0f} env-steps/s "
-                              f"(other processes used {rows[-1]['other_cpu']} cores meanwhile)", flush=True)
+            try:
+                rows.append(bench_env(t, n, seconds, repeats))
+            except ImportError as e:  # an optional extra (gymnasium) or dflex is not installed
+                print(f"{t:24s} skipped: {e}", flush=True)
+                break
+            if verbose:
+                print(
+                    f"{t:24s} {n:4d} envs: {rows[-1]['env_steps_per_s']:10,.0f} ± {rows[-1]['std']:,.0f} env-steps/s "
+                    f"(other processes used {rows[-1]['other_cpu']} cores meanwhile)",
+                    flush=True,
+                )
     return rows
 
 # %% ../nbs/16_bench.ipynb #d83e0320
 def _bench_envs_cli(tasks: str, num_envs: str, seconds: float, repeats: int) -> list[dict]:
-    ts = [t for t in re.split(r",(?![^\[]*\])", tasks) if t.strip()]   # commas inside [...] belong to the options
+    ts = [t for t in re.split(r",(?![^\[]*\])", tasks) if t.strip()]  # commas inside [...] belong to the options
     ns = [int(n) for n in num_envs.split(",") if n.strip()]
-    print(f"env throughput on {os.cpu_count()} cpu(s), torch {torch.__version__}; mean ± std of {repeats} windows of >= {seconds} s",
-          flush=True)
+    print(
+        f"env throughput on {os.cpu_count()} cpu(s), torch {torch.__version__}; "
+        f"mean ± std of {repeats} windows of >= {seconds} s",
+        flush=True,
+    )
     return bench_envs(ts, ns, seconds, repeats)
+
 
 _BENCHES = {"envs": _bench_envs_cli, "learn": None, "learn-report": None}
 
@@ -101,98 +142,199 @@ _BENCHES = {"envs": _bench_envs_cli, "learn": None, "learn-report": None}
 PWM_ANT_GRID = tuple(range(250_000, 5_000_001, 250_000))
 PWM_ANT_SEEDS = (
     (750, 239, 961, 200, 240, 237, 391, 634, 925, 884, 1403, 1591, 1950, 1810, 1809, 1934, 1816, 2256, 2285, 2434),
-    (402, 143, 275, 428, 1097, 1106, 1601, 2316, 2061, 1537, 2006, 1913, 1526, 1809, 2375, 2773, 2995, 3572, 3795, 3602),
+    (
+        402,
+        143,
+        275,
+        428,
+        1097,
+        1106,
+        1601,
+        2316,
+        2061,
+        1537,
+        2006,
+        1913,
+        1526,
+        1809,
+        2375,
+        2773,
+        2995,
+        3572,
+        3795,
+        3602,
+    ),
     (151, 219, 334, 345, 556, 623, 838, 991, 1125, 1680, 2429, 3740, 4390, 4824, 4943, 5222, 5272, 5378, 4925, 5327),
     (85, 236, 284, 389, 530, 851, 951, 936, 1663, 1466, 1948, 1801, 2236, 2406, 2647, 2691, 2912, 3164, 3618, 3694),
-    (196, 145, 180, 401, 431, 625, 670, 893, 1026, 1634, 1850, 1915, 2019, 2300, 2214, 2621, 2991, 3366, 3288, 3622))
-PWM_ANT_REFERENCE = {1_000_000: 353, 2_000_000: 1154, 5_000_000: 3743, 10_000_000: 7396, 20_000_000: 9155, 30_000_000: 9546}
+    (196, 145, 180, 401, 431, 625, 670, 893, 1026, 1634, 1850, 1915, 2019, 2300, 2214, 2621, 2991, 3366, 3288, 3622),
+)
+PWM_ANT_REFERENCE = {
+    1_000_000: 353,
+    2_000_000: 1154,
+    5_000_000: 3743,
+    10_000_000: 7396,
+    20_000_000: 9155,
+    30_000_000: 9546,
+}
 
-LEARN_STEPS = (500_000, 1_000_000, 2_000_000, 5_000_000)   # where the learning report reads each curve
+LEARN_STEPS = (500_000, 1_000_000, 2_000_000, 5_000_000)  # where the learning report reads each curve
+
 
 def _recipe_line(cfg) -> str:
     "The settings a learning curve depends on, printed with every benchmark so its protocol is never in doubt."
     o, t, w = cfg.optim, cfg.train, cfg.wm
-    return (f"{cfg.preset} on {cfg.env.name}: {cfg.env.num_envs} envs x H={t.horizon}; lr {o.lr_schedule} decay over "
-            f"{o.lr_decay_epochs} epochs (actor {o.actor_lr:g}, critic {o.critic_lr:g}, model {o.model_lr:g}); reward "
-            f"{w.reward_head}/{w.reward_loss} coef {w.reward_coef}; replay {cfg.buffer.sampling}; warm-up "
-            f"{t.wm_warmup_iters} iters; collection {t.collection}; rew_rms {t.rew_rms}, ret_rms {t.ret_rms}, "
-            f"obs_rms {t.obs_rms}; protocol: from scratch")
+    return (
+        f"{cfg.preset} on {cfg.env.name}: {cfg.env.num_envs} envs x H={t.horizon}; lr {o.lr_schedule} decay over "
+        f"{o.lr_decay_epochs} epochs (actor {o.actor_lr:g}, critic {o.critic_lr:g}, model {o.model_lr:g}); reward "
+        f"{w.reward_head}/{w.reward_loss} coef {w.reward_coef}; replay {cfg.buffer.sampling}; warm-up "
+        f"{t.wm_warmup_iters} iters; collection {t.collection}; rew_rms {t.rew_rms}, ret_rms {t.ret_rms}, "
+        f"obs_rms {t.obs_rms}; protocol: from scratch"
+    )
 
-def bench_learn(presets=("pwm_5M_baseline", "pwm_5M_flow_k4_heun"), env_steps: int = 1_000_000, env: str = "ant",
-                out_dir: str = "bench_learn", overrides=(), seeds=(0,), verbose: bool = True) -> list[dict]:
+
+def bench_learn(
+    presets=("pwm_5M_baseline", "pwm_5M_flow_k4_heun"),
+    env_steps: int = 1_000_000,
+    env: str = "ant",
+    out_dir: str = "bench_learn",
+    overrides=(),
+    seeds=(0,),
+    verbose: bool = True,
+) -> list[dict]:
     """Train each preset with each seed on `env` for `env_steps` env steps, into `out_dir/runs/<preset>-s<seed>`,
     then write the report (`learn_report`). A run that already finished is kept; an interrupted one is resumed,
     so several processes (one per seed) can share `out_dir` and the command can be repeated after a preemption."""
     from flow_mbpo.config import get_config
     from flow_mbpo.train import run
-    out = Path(out_dir); (out / "runs").mkdir(parents=True, exist_ok=True)
+
+    out = Path(out_dir)
+    (out / "runs").mkdir(parents=True, exist_ok=True)
     for preset in presets:
         for seed in seeds:
             cfg = get_config(preset, [f"env.name={env}", f"seed={seed}", *overrides])
             epochs = max(2, -(-env_steps // (cfg.env.num_envs * cfg.train.horizon)))
-            if verbose: print(_recipe_line(cfg) + f"; seed {seed}; {epochs} epochs", flush=True)
+            if verbose:
+                print(_recipe_line(cfg) + f"; seed {seed}; {epochs} epochs", flush=True)
             d = out / "runs" / "learn" / f"{preset}-s{seed}"
             summary = RunDir(d).summary
             if summary.exists() and json.loads(summary.read_text())["status"] == "finished":
-                if verbose: print(f"{d} finished already: kept", flush=True)
+                if verbose:
+                    print(f"{d} finished already: kept", flush=True)
                 continue
-            if RunDir(d).latest.exists(): run(resume=d, overrides=[f"train.epochs={epochs}"])
-            else: run(cfg, {"train.epochs": epochs, "log.root": str(out / "runs"), "log.experiment": "learn",
-                            "log.run_name": d.name})
+            if RunDir(d).latest.exists():
+                run(resume=d, overrides=[f"train.epochs={epochs}"])
+            else:
+                run(
+                    cfg,
+                    {
+                        "train.epochs": epochs,
+                        "log.root": str(out / "runs"),
+                        "log.experiment": "learn",
+                        "log.run_name": d.name,
+                    },
+                )
     return learn_report(out_dir, env, verbose)
+
 
 def _return_at(df, steps: int, per_epoch: int) -> float:
     "Training return at `steps` env steps: the last logged value at or before it, NaN if the run stopped short."
-    if df.empty or df["env_steps"].max() < steps - per_epoch: return float("nan")
+    if df.empty or df["env_steps"].max() < steps - per_epoch:
+        return float("nan")
     return float(df.loc[df["env_steps"] <= steps, "train_return"].iloc[-1])
+
 
 def learn_report(out_dir: str, env: str = "ant", verbose: bool = True) -> list[dict]:
     """Read every run under `out_dir/runs` (finished or not) and write `curves.csv` (per seed), `summary.csv` /
     `summary.md` (IQM and 95 % stratified-bootstrap CI over seeds at 0.5 M / 1 M / 2 M / 5 M steps where reached,
     with the mean seconds per epoch phase) and `curves.png` (seeds, IQM and PWM's published Ant curve)."""
-    import matplotlib; matplotlib.use("Agg")
+    import matplotlib
+
+    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     import pandas as pd
     from flow_mbpo.analysis import load_runs, interval_estimates
+
     out = Path(out_dir)
     runs = load_runs([out / "runs"])
-    curves = pd.concat([r.metrics.assign(preset=r.config.preset, seed=r.config.seed)[
-        ["preset", "seed", "epoch", "phase", "env_steps", "train_return", "train_episode_length"]] for r in runs if len(r.metrics)])
+    curves = pd.concat(
+        [
+            r.metrics.assign(preset=r.config.preset, seed=r.config.seed)[
+                ["preset", "seed", "epoch", "phase", "env_steps", "train_return", "train_episode_length"]
+            ]
+            for r in runs
+            if len(r.metrics)
+        ]
+    )
     curves.to_csv(out / "curves.csv", index=False)
     rows = []
     for preset, group in curves.groupby("preset", sort=False):
         rs = [r for r in runs if r.config.preset == preset]
         per_epoch = rs[0].config.env.num_envs * rs[0].config.train.horizon
         tr = pd.concat([r.metrics[r.metrics["phase"] == "train"] for r in rs])
-        row = dict(preset=preset, env=env, seeds=len(rs), recipe=_recipe_line(rs[0].config),
-                   max_env_steps=int(group["env_steps"].max()), devices=",".join(sorted({(r.summary or {}).get("device", "?")
-                                                                                          for r in rs})),
-                   **{k: float(tr[k].mean()) for k in ("time_actor", "time_critic", "time_wm", "time_epoch")})
+        row = dict(
+            preset=preset,
+            env=env,
+            seeds=len(rs),
+            recipe=_recipe_line(rs[0].config),
+            max_env_steps=int(group["env_steps"].max()),
+            devices=",".join(sorted({(r.summary or {}).get("device", "?") for r in rs})),
+            **{k: float(tr[k].mean()) for k in ("time_actor", "time_critic", "time_wm", "time_epoch")},
+        )
         for s in LEARN_STEPS:
             vals = np.array([_return_at(r.metrics, s, per_epoch) for r in rs])
             vals = vals[np.isfinite(vals)]
             row[f"n@{s}"] = len(vals)
             iqm = interval_estimates(vals)["iqm"] if len(vals) else (np.nan,) * 3
-            row.update({f"iqm@{s}": iqm[0], f"ci_low@{s}": iqm[1], f"ci_high@{s}": iqm[2],
-                        f"per_seed@{s}": " ".join(f"{v:.0f}" for v in vals)})
+            row.update(
+                {
+                    f"iqm@{s}": iqm[0],
+                    f"ci_low@{s}": iqm[1],
+                    f"ci_high@{s}": iqm[2],
+                    f"per_seed@{s}": " ".join(f"{v:.0f}" for v in vals),
+                }
+            )
         rows.append(row)
-    if env == "ant":                                  # PWM's five seeds at the same steps, for the same table
+    if env == "ant":  # PWM's five seeds at the same steps, for the same table
         pwm = np.array(PWM_ANT_SEEDS)
-        row = dict(preset="PWM (published, pre-trained WM)", env="dflex_ant", seeds=5, recipe="PWM's released runs",
-                   max_env_steps=PWM_ANT_GRID[-1], devices="GPU")
+        row = dict(
+            preset="PWM (published, pre-trained WM)",
+            env="dflex_ant",
+            seeds=5,
+            recipe="PWM's released runs",
+            max_env_steps=PWM_ANT_GRID[-1],
+            devices="GPU",
+        )
         for s in LEARN_STEPS:
             vals = pwm[:, PWM_ANT_GRID.index(s)] if s in PWM_ANT_GRID else np.array([])
             iqm = interval_estimates(vals)["iqm"] if len(vals) else (np.nan,) * 3
-            row.update({f"n@{s}": len(vals), f"iqm@{s}": iqm[0], f"ci_low@{s}": iqm[1], f"ci_high@{s}": iqm[2],
-                        f"per_seed@{s}": " ".join(f"{v:.0f}" for v in vals)})
+            row.update(
+                {
+                    f"n@{s}": len(vals),
+                    f"iqm@{s}": iqm[0],
+                    f"ci_low@{s}": iqm[1],
+                    f"ci_high@{s}": iqm[2],
+                    f"per_seed@{s}": " ".join(f"{v:.0f}" for v in vals),
+                }
+            )
         rows.append(row)
     pd.DataFrame(rows).to_csv(out / "summary.csv", index=False)
-    md = ["| preset | seeds | steps reached | " + " | ".join(f"IQM [95 % CI] @ {s / 1e6:g} M (per seed)" for s in LEARN_STEPS)
-          + " |", "|---|---:|---:|" + "---|" * len(LEARN_STEPS)]
-    cell = lambda r, s: (f"{r[f'iqm@{s}']:.0f} [{r[f'ci_low@{s}']:.0f}, {r[f'ci_high@{s}']:.0f}] ({r[f'per_seed@{s}']})"
-                         if r[f"n@{s}"] else "–")
-    md += [f"| {r['preset']} | {r['seeds']} | {r['max_env_steps']:,} | " + " | ".join(cell(r, s) for s in LEARN_STEPS) + " |"
-           for r in rows]
+    md = [
+        "| preset | seeds | steps reached | "
+        + " | ".join(f"IQM [95 % CI] @ {s / 1e6:g} M (per seed)" for s in LEARN_STEPS)
+        + " |",
+        "|---|---:|---:|" + "---|" * len(LEARN_STEPS),
+    ]
+    cell = lambda r, s: (
+        f"{r[f'iqm@{s}']:.0f} [{r[f'ci_low@{s}']:.0f}, {r[f'ci_high@{s}']:.0f}] ({r[f'per_seed@{s}']})"
+        if r[f"n@{s}"]
+        else "–"
+    )
+    md += [
+        f"| {r['preset']} | {r['seeds']} | {r['max_env_steps']:,} | "
+        + " | ".join(cell(r, s) for s in LEARN_STEPS)
+        + " |"
+        for r in rows
+    ]
     (out / "summary.md").write_text("\n".join(md + [""] + [f"- {r['recipe']}" for r in rows]) + "\n")
     fig, ax = plt.subplots(figsize=(6.5, 4))
     for k, (preset, group) in enumerate(curves.groupby("preset", sort=False)):
@@ -204,35 +346,62 @@ def learn_report(out_dir: str, env: str = "ant", verbose: bool = True) -> list[d
         top = curves["env_steps"].max()
         k = sum(g <= max(top * 1.05, 1_000_000) for g in PWM_ANT_GRID)
         pwm = np.array(PWM_ANT_SEEDS)[:, :k]
-        ax.fill_between(PWM_ANT_GRID[:k], pwm.min(0), pwm.max(0), color="k", alpha=0.12, lw=0,
-                        label="PWM, dflex Ant: 5 seeds (range), pre-trained WM")
+        ax.fill_between(
+            PWM_ANT_GRID[:k],
+            pwm.min(0),
+            pwm.max(0),
+            color="k",
+            alpha=0.12,
+            lw=0,
+            label="PWM, dflex Ant: 5 seeds (range), pre-trained WM",
+        )
         ax.plot(PWM_ANT_GRID[:k], pwm.mean(0), "k--", lw=1, label="PWM: mean of 5 seeds")
-    ax.set_xlabel("env steps"); ax.set_ylabel("training return (last 100 episodes)"); ax.set_title(f"learning on {env}")
-    ax.legend(fontsize=7); fig.tight_layout(); fig.savefig(out / "curves.png", dpi=120); plt.close(fig)
-    if verbose: print((out / "summary.md").read_text(), flush=True)
+    ax.set_xlabel("env steps")
+    ax.set_ylabel("training return (last 100 episodes)")
+    ax.set_title(f"learning on {env}")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(out / "curves.png", dpi=120)
+    plt.close(fig)
+    if verbose:
+        print((out / "summary.md").read_text(), flush=True)
     return rows
+
 
 # `flow-mbpo-bench envs`: WHAT is positional (fastcore >= 1.8.x's `pos`; older fastcore falls back to `--what envs`)
 _cli = call_parse(pos=["what"]) if "pos" in inspect.signature(call_parse).parameters else call_parse
 
+
 @_cli
-def bench_cli(what: str = "envs",                       # which benchmark: envs or learn
-              tasks: str = ",".join(DEFAULT_ENV_TASKS),  # envs: comma-separated make_env names, options in brackets: ant[substeps=1]
-              num_envs: str = "1,128",                   # envs: comma-separated batch sizes
-              seconds: float = 3.0,                      # envs: minimum length of each timed window
-              repeats: int = 3,                          # envs: timed windows per measurement
-              out: str = "",                             # envs: write the rows as JSON here; learn: output folder
-              presets: str = "pwm_5M_baseline,pwm_5M_flow_k4_heun",  # learn: comma-separated presets
-              env_steps: int = 1_000_000,                # learn: env steps per preset
-              env: str = "ant",                          # learn: the task
-              seeds: str = "0",                          # learn: comma-separated seeds
-              overrides: str = ""):                      # learn: extra key=value overrides, separated by spaces
+def bench_cli(
+    what: str = "envs",  # which benchmark: envs or learn
+    tasks: str = ",".join(
+        DEFAULT_ENV_TASKS
+    ),  # envs: comma-separated make_env names, options in brackets: ant[substeps=1]
+    num_envs: str = "1,128",  # envs: comma-separated batch sizes
+    seconds: float = 3.0,  # envs: minimum length of each timed window
+    repeats: int = 3,  # envs: timed windows per measurement
+    out: str = "",  # envs: write the rows as JSON here; learn: output folder
+    presets: str = "pwm_5M_baseline,pwm_5M_flow_k4_heun",  # learn: comma-separated presets
+    env_steps: int = 1_000_000,  # learn: env steps per preset
+    env: str = "ant",  # learn: the task
+    seeds: str = "0",  # learn: comma-separated seeds
+    overrides: str = "",
+):  # learn: extra key=value overrides, separated by spaces
     "Run benchmark `what`, print its table, and optionally write the results to `out`."
-    if what not in _BENCHES: raise EnvError(f"what: unknown benchmark {what!r}; choose one of {', '.join(_BENCHES)}")
+    if what not in _BENCHES:
+        raise EnvError(f"what: unknown benchmark {what!r}; choose one of {', '.join(_BENCHES)}")
     if what == "learn":
-        return bench_learn(presets.split(","), env_steps, env, out or "bench_learn", overrides.split(),
-                           [int(x) for x in seeds.split(",") if x.strip()])
-    if what == "learn-report": return learn_report(out or "bench_learn", env)
+        return bench_learn(
+            presets.split(","),
+            env_steps,
+            env,
+            out or "bench_learn",
+            overrides.split(),
+            [int(x) for x in seeds.split(",") if x.strip()],
+        )
+    if what == "learn-report":
+        return learn_report(out or "bench_learn", env)
     rows = _BENCHES[what](tasks, num_envs, seconds, repeats)
     print(format_table(rows))
     if out:

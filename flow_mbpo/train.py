@@ -1,4 +1,4 @@
-"""`run()`: PWM's online loop with a run directory, metrics, evaluation, checkpoints, resume, progress and the NaN policy; and the `flow-mbpo-train` command.
+"""`run()`: PWM's online loop as a `Trainer` that talks, stops and resumes; and the `flow-mbpo-train` command.
 
 Docs: https://flow-mbpo.github.io/flow_mbpo/train.html.md"""
 
@@ -19,11 +19,12 @@ from .config import RunConfig, ConfigError, get_config, apply_overrides, parse_o
 from .envs import make_env_from_config
 from .buffer import ReplayBuffer
 from .pwm import Agent, EnvStep
-from .evaluate import evaluate_agent, EvalResult, EvalInterrupted, env_kwargs
+from .evaluate import evaluate_agent, EvalInterrupted, env_kwargs
 from .diagnostics import DIAG_METRICS, diag_due, epoch_diagnostics, run_info
-from .rundir import (RunDir, RunDirError, CKPT_FORMAT, new_run_dir, atomic_save, write_json, read_json,
-                              JsonlLog, read_jsonl, check_metrics, seed_everything, rng_state, set_rng_state,
-                              save_checkpoint, load_checkpoint, keep_periodic)
+from .rundir import (RunDir, new_run_dir, write_json, JsonlLog, read_jsonl, seed_everything, rng_state,
+                              set_rng_state, save_checkpoint, load_checkpoint, keep_periodic)
+# names that lived here before `flow_mbpo.rundir` existed, still importable from `flow_mbpo.train`
+from .rundir import RunDirError, CKPT_FORMAT, atomic_save, read_json, check_metrics  # noqa: F401
 
 # %% auto #0
 __all__ = ['METRICS', 'EVAL_METRICS', 'Progress', 'EpisodeStats', 'resolve_device', 'StopRequest', 'Trainer', 'RunResult', 'run',
