@@ -270,6 +270,7 @@ class TrainConfig(_Section):
     keep_ckpts: int = 3               # periodic checkpoints kept besides latest/best
     max_nan_streak: int = 20          # consecutive skipped updates before the run stops
     compile: bool = False             # torch.compile the hot paths (GPU)
+    init_wm: str | None = None        # a pretrain run dir or checkpoint: start from its world model + data (10b_pretrain)
     def _validate(self):
         for n in ("epochs", "horizon", "wm_batch_size", "wm_iterations", "critic_iterations", "critic_batches",
                   "eval_episodes", "max_nan_streak"):
@@ -277,6 +278,7 @@ class TrainConfig(_Section):
         for n in ("wm_warmup_iters", "eval_every", "ckpt_every", "keep_ckpts"):
             self._need(getattr(self, n) >= 0, n, "must be >= 0")
         self._need(0 < self.gamma <= 1, "gamma", "must be in (0, 1]")
+        self._need(self.init_wm is None or bool(self.init_wm.strip()), "init_wm", "must be a path or null")
         self._need(0 <= self.lam < 1, "lam", "must be in [0, 1)")
         self._need(self.wm_buffer_size >= self.horizon + 1, "wm_buffer_size", f"must hold one slice of horizon+1={self.horizon + 1}")
 
