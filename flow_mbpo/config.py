@@ -15,7 +15,8 @@ import yaml
 # %% auto #0
 __all__ = ['Integrator', 'ConfigError', 'check_value', 'EnvConfig', 'WorldModelConfig', 'ActorConfig', 'CriticConfig',
            'OptimConfig', 'TrainConfig', 'BufferConfig', 'LogConfig', 'DiagConfig', 'RunConfig', 'load_yaml',
-           'valid_keys', 'parse_overrides', 'apply_overrides', 'list_presets', 'get_config']
+           'valid_keys', 'parse_overrides', 'apply_overrides', 'list_presets', 'get_config', 'resolve_config',
+           'resolve_device']
 
 # %% ../nbs/00_config.ipynb #830162a0
 class ConfigError(ValueError):
@@ -334,6 +335,7 @@ class TrainConfig(_Section):
     keep_ckpts: int = 3  # periodic checkpoints kept besides latest/best
     max_nan_streak: int = 20  # consecutive skipped updates before the run stops
     compile: bool = False  # torch.compile the hot paths (GPU)
+    init_wm: str | None = None  # a pretrain run dir or checkpoint: start from its world model and data
 
     def _validate(self):
         for n in (
@@ -350,6 +352,7 @@ class TrainConfig(_Section):
         for n in ("wm_warmup_iters", "eval_every", "ckpt_every", "keep_ckpts"):
             self._need(getattr(self, n) >= 0, n, "must be >= 0")
         self._need(0 < self.gamma <= 1, "gamma", "must be in (0, 1]")
+        self._need(self.init_wm is None or bool(self.init_wm.strip()), "init_wm", "must be a path or null")
         self._need(0 <= self.lam < 1, "lam", "must be in [0, 1)")
         self._need(
             self.wm_buffer_size >= self.horizon + 1,
@@ -610,3 +613,23 @@ def get_config(preset: str = "pwm_5M_flow_k4_heun", overrides: list[str] | dict 
         raise ConfigError("preset", f"unknown preset {preset!r}{hint}. Valid: {', '.join(list_presets())}")
     cfg = apply_overrides(RunConfig(preset=preset), _preset_overrides(preset))
     return apply_overrides(cfg, overrides)
+
+# %% ../nbs/00_config.ipynb #cd70ecfb
+def resolve_config(cfg_or_preset, overrides=(), kw: dict | None = None) -> RunConfig:
+    "A preset name or `RunConfig`, with overrides (list or dict) and `section__key=value` keywords applied."
+    kw = kw or {}
+    flat = dict(overrides) if isinstance(overrides, dict) else None
+    cfg = get_config(cfg_or_preset) if isinstance(cfg_or_preset, str) else cfg_or_preset
+    if not isinstance(cfg, RunConfig):
+        raise TypeError(f"run: expected a RunConfig or preset name, got {type(cfg_or_preset).__name__}")
+    cfg = apply_overrides(cfg, overrides if flat is None else flat)
+    return apply_overrides(cfg, {k.replace("__", "."): v for k, v in kw.items()})
+
+def resolve_device(device: str):
+    "`auto` → cuda when available, else cpu; anything else as given (a missing GPU is a clear error)."
+    import torch                                    # the config itself does not need torch
+    if device == "auto": return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    d = torch.device(device)
+    if d.type == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("device", f"{device!r} requested but no CUDA device is available; use device=auto or cpu")
+    return d

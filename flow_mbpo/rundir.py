@@ -6,7 +6,7 @@ Docs: https://flow-mbpo.github.io/flow_mbpo/rundir.html.md"""
 
 # %% ../nbs/09a_rundir.ipynb #ecfd189c
 from __future__ import annotations
-import json, os, random, secrets, shutil
+import json, os, random, secrets, shutil, signal
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from pathlib import Path
@@ -18,7 +18,7 @@ from .config import RunConfig, ConfigError
 # %% auto #0
 __all__ = ['CKPT_FORMAT', 'RunDirError', 'RunDir', 'new_run_dir', 'atomic_save', 'write_json', 'read_json', 'check_metrics',
            'JsonlLog', 'read_jsonl', 'seed_everything', 'rng_state', 'set_rng_state', 'save_checkpoint',
-           'load_checkpoint', 'keep_periodic']
+           'load_checkpoint', 'keep_periodic', 'StopRequest']
 
 # %% ../nbs/09a_rundir.ipynb #6f7d31b1
 CKPT_FORMAT = "flow_mbpo/1"   # the checkpoint format version; a checkpoint of another format is refused
@@ -188,3 +188,27 @@ def keep_periodic(rd: RunDir, epoch: int, keep: int):
     "Copy latest.pt to ckpt/epoch_XXXXXX.pt and delete all but the newest `keep` of those."
     shutil.copyfile(rd.latest, rd.epoch_ckpt(epoch))
     for old in rd.epoch_ckpts()[:-keep]: old.unlink()
+
+# %% ../nbs/09a_rundir.ipynb #3b8eb118
+class StopRequest:
+    """SIGTERM and SIGINT become a flag that the loop checks between steps: between warm-up updates, between
+    epochs and between evaluation steps. A second SIGINT (Ctrl-C) raises `KeyboardInterrupt` at once."""
+    SIGNALS = (signal.SIGTERM, signal.SIGINT)
+    def __init__(self): self.signal, self.old, self.finishing = None, {}, False
+    def __bool__(self): return self.signal is not None
+    def __enter__(self):
+        for s in self.SIGNALS:
+            try: self.old[s] = signal.signal(s, self._handle)
+            except ValueError: pass                  # not the main thread: no handlers, no flag
+        return self
+    def _handle(self, signum, frame):
+        name = signal.Signals(signum).name
+        if self.signal is not None:
+            if signum == signal.SIGINT and not self.finishing: raise KeyboardInterrupt(f"{name} twice")
+            print(f"received {name} again: already stopping", flush=True)
+            return
+        self.signal = signum
+        print(f"\nreceived {name}: stopping at the next safe point and saving a checkpoint "
+              "(Ctrl-C again quits at once, without one)", flush=True)
+    def __exit__(self, *exc):
+        for s, h in self.old.items(): signal.signal(s, h)

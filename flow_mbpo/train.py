@@ -15,7 +15,8 @@ import torch
 from fastcore.basics import patch
 from fastcore.script import call_parse
 
-from .config import RunConfig, ConfigError, get_config, apply_overrides, parse_overrides, list_presets
+from .config import RunConfig, ConfigError, apply_overrides, parse_overrides, list_presets, resolve_config
+from .config import resolve_device  # noqa: F401  (importable from here as before)
 from .envs import make_env_from_config
 from .buffer import ReplayBuffer
 from .pwm import Agent, EnvStep
@@ -25,10 +26,11 @@ from .rundir import (RunDir, new_run_dir, write_json, JsonlLog, read_jsonl, seed
                               set_rng_state, save_checkpoint, load_checkpoint, keep_periodic)
 # names that lived here before `flow_mbpo.rundir` existed, still importable from `flow_mbpo.train`
 from .rundir import RunDirError, CKPT_FORMAT, atomic_save, read_json, check_metrics  # noqa: F401
+from .rundir import StopRequest
+from .pretrain import init_from_pretrained
 
 # %% auto #0
-__all__ = ['METRICS', 'EVAL_METRICS', 'Progress', 'EpisodeStats', 'resolve_device', 'StopRequest', 'Trainer', 'RunResult', 'run',
-           'train_cli']
+__all__ = ['METRICS', 'EVAL_METRICS', 'Progress', 'EpisodeStats', 'Trainer', 'RunResult', 'run', 'train_cli']
 
 # %% ../nbs/10_train.ipynb #a93a7719
 METRICS: dict[str, str] = {
@@ -159,38 +161,6 @@ class EpisodeStats:
         self.lengths.extend(d["lengths"])
         self.count = d["count"]
 
-def resolve_device(device: str) -> torch.device:
-    "`auto` → cuda when available, else cpu; anything else as given (a missing GPU is a clear error)."
-    if device == "auto": return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    d = torch.device(device)
-    if d.type == "cuda" and not torch.cuda.is_available():
-        raise ConfigError("device", f"{device!r} requested but no CUDA device is available; use device=auto or cpu")
-    return d
-
-# %% ../nbs/10_train.ipynb #372b3b01
-class StopRequest:
-    """SIGTERM and SIGINT become a flag that the loop checks between steps: between warm-up updates, between
-    epochs and between evaluation steps. A second SIGINT (Ctrl-C) raises `KeyboardInterrupt` at once."""
-    SIGNALS = (signal.SIGTERM, signal.SIGINT)
-    def __init__(self): self.signal, self.old, self.finishing = None, {}, False
-    def __bool__(self): return self.signal is not None
-    def __enter__(self):
-        for s in self.SIGNALS:
-            try: self.old[s] = signal.signal(s, self._handle)
-            except ValueError: pass                  # not the main thread: no handlers, no flag
-        return self
-    def _handle(self, signum, frame):
-        name = signal.Signals(signum).name
-        if self.signal is not None:
-            if signum == signal.SIGINT and not self.finishing: raise KeyboardInterrupt(f"{name} twice")
-            print(f"received {name} again: already stopping", flush=True)
-            return
-        self.signal = signum
-        print(f"\nreceived {name}: stopping at the next safe point and saving a checkpoint "
-              "(Ctrl-C again quits at once, without one)", flush=True)
-    def __exit__(self, *exc):
-        for s, h in self.old.items(): signal.signal(s, h)
-
 # %% ../nbs/10_train.ipynb #8ed6ee29
 class Trainer:
     "PWM's online loop for one run, as small named steps (see below); `run()` builds one and calls `fit()`."
@@ -216,13 +186,17 @@ class Trainer:
         except BaseException:
             self.env.close()
             raise
-        self.needs_warmup = self.start_epoch == 0 or self.agent.counters["wm_updates"] == 0 or self.warm is not None
+        fresh = self.start_epoch == 0 or self.agent.counters["wm_updates"] == 0 or self.warm is not None
+        self.needs_warmup = fresh and self.t.init_wm is None     # a pre-trained world model skips collect + warm-up
         self.records, self.evals, self.stop, self.nan_stop = [], [], StopRequest(), None
 
     def _create(self) -> RunDir:
+        info = run_info(self.agent)
+        if self.t.init_wm is not None:   # PWM's protocol: a pre-trained world model and its data, before any files
+            info["init_wm"] = init_from_pretrained(self.agent, self.buffer, self.t.init_wm)
         rd = RunDir(new_run_dir(self.cfg))
         rd.config.write_text(self.cfg.to_yaml())
-        write_json(rd.run_info, run_info(self.agent))
+        write_json(rd.run_info, info)
         return rd
 
     def _restore(self, rd: RunDir, state: dict) -> RunDir:
@@ -506,15 +480,7 @@ def run(cfg_or_preset: RunConfig | str = "pwm_5M_flow_k4_heun", overrides: list[
     """Train one agent. Overrides as `['train.epochs=10']`, a dict, or keywords (`seed=1`, `train__epochs=10`,
     or `**{'train.epochs': 10}`). `resume=RUN_DIR` continues that run from its `ckpt/latest.pt`."""
     if resume is not None: return Trainer(*_load_for_resume(resume, overrides, kw)).fit()
-    return Trainer(_resolve_config(cfg_or_preset, overrides, kw)).fit()
-
-def _resolve_config(cfg_or_preset, overrides, kw) -> RunConfig:
-    flat = dict(overrides) if isinstance(overrides, dict) else None
-    cfg = get_config(cfg_or_preset) if isinstance(cfg_or_preset, str) else cfg_or_preset
-    if not isinstance(cfg, RunConfig):
-        raise TypeError(f"run: expected a RunConfig or preset name, got {type(cfg_or_preset).__name__}")
-    cfg = apply_overrides(cfg, overrides if flat is None else flat)
-    return apply_overrides(cfg, {k.replace("__", "."): v for k, v in kw.items()})
+    return Trainer(resolve_config(cfg_or_preset, overrides, kw)).fit()
 
 _RESUMABLE_OVERRIDES = {"train.epochs", "train.eval_every", "train.eval_episodes", "train.ckpt_every", "log.wandb",
                         "log.progress", "device"}
