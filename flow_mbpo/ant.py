@@ -190,7 +190,7 @@ def ant_reward(
 
 # %% ../nbs/06a_ant.ipynb #0248db27
 class AntEnv(BatchedEnv):
-    "DiffRL/PWM's dflex Ant (SPEC §8) on MuJoCo: `num_envs` copies stepped by MuJoCo's threaded rollout."
+    "DiffRL/PWM's dflex Ant on MuJoCo: `num_envs` copies stepped by MuJoCo's threaded rollout."
 
     def __init__(
         self,
