@@ -1,4 +1,4 @@
-"""Many run directories in, one table out: scores aggregated over seeds (IQM, mean, median, probability of improvement) with stratified-bootstrap CIs, learning/diagnostic/compute curves, the 2×2 {MLP, Flow} world model × {Gaussian, Flow ODE} policy table, and `flow-mbpo-report`.
+"""Run directories in, tables out: seed aggregates with bootstrap CIs, curves, the 2×2 model × policy table, a report.
 
 Docs: https://flow-mbpo.github.io/flow_mbpo/analysis.html.md"""
 
@@ -32,34 +32,56 @@ def median_over_runs(scores: np.ndarray) -> float:
     "Median over runs of each run's mean score over tasks."
     return float(np.median(np.mean(scores, axis=1)))
 
+
 AGGREGATES = {"iqm": rly_metrics.aggregate_iqm, "mean": rly_metrics.aggregate_mean, "median": median_over_runs}
+
 
 def _score_matrix(scores) -> np.ndarray:
     s = np.asarray(scores, dtype=np.float64)
     s = s[:, None] if s.ndim == 1 else s
-    if s.ndim != 2 or s.shape[0] == 0: raise ValueError(f"scores must be [runs] or [runs, tasks] with >= 1 run, got shape {s.shape}")
-    if not np.isfinite(s).all(): raise ValueError("scores must be finite (drop runs without a score first)")
+    if s.ndim != 2 or s.shape[0] == 0:
+        raise ValueError(f"scores must be [runs] or [runs, tasks] with >= 1 run, got shape {s.shape}")
+    if not np.isfinite(s).all():
+        raise ValueError("scores must be finite (drop runs without a score first)")
     return s
 
-def stratified_bootstrap(samples: tuple, statistic, reps: int = 2000, confidence: float = 0.95, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+
+def stratified_bootstrap(
+    samples: tuple, statistic, reps: int = 2000, confidence: float = 0.95, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
     "Percentile CI `(low, high)` of `statistic(*samples)`, each 1-D sample resampled with replacement independently."
-    if min(len(s) for s in samples) < 2:                 # one run has no spread to resample
-        n = np.size(statistic(*samples)); return np.full(n, np.nan), np.full(n, np.nan)
-    ci = stats.bootstrap(samples, statistic, n_resamples=reps, confidence_level=confidence, method="percentile",
-                         vectorized=False, rng=np.random.default_rng(seed)).confidence_interval
+    if min(len(s) for s in samples) < 2:  # one run has no spread to resample
+        n = np.size(statistic(*samples))
+        return np.full(n, np.nan), np.full(n, np.nan)
+    ci = stats.bootstrap(
+        samples,
+        statistic,
+        n_resamples=reps,
+        confidence_level=confidence,
+        method="percentile",
+        vectorized=False,
+        rng=np.random.default_rng(seed),
+    ).confidence_interval
     return np.atleast_1d(ci.low), np.atleast_1d(ci.high)
 
-def interval_estimates(scores, reps: int = 2000, confidence: float = 0.95, seed: int = 0) -> dict[str, tuple[float, float, float]]:
-    "`{iqm|mean|median: (point, low, high)}` of a `[runs]` or `[runs, tasks]` score matrix, with a stratified-bootstrap CI."
+
+def interval_estimates(
+    scores, reps: int = 2000, confidence: float = 0.95, seed: int = 0
+) -> dict[str, tuple[float, float, float]]:
+    "`{iqm|mean|median: (point, low, high)}` of a `[runs]` or `[runs, tasks]` score matrix, stratified-bootstrap CIs."
     s = _score_matrix(scores)
     stat = lambda *cols: np.array([f(np.stack(cols, 1)) for f in AGGREGATES.values()])
     low, high = stratified_bootstrap(tuple(s.T), stat, reps, confidence, seed)
     return {k: (float(p), float(l), float(h)) for k, p, l, h in zip(AGGREGATES, stat(*s.T), low, high)}
 
-def probability_of_improvement(x, y, reps: int = 2000, confidence: float = 0.95, seed: int = 0) -> tuple[float, float, float]:
-    "`(P(X > Y), low, high)`: chance that a run of X beats a run of Y on the same task (ties count half), with a bootstrap CI."
+
+def probability_of_improvement(
+    x, y, reps: int = 2000, confidence: float = 0.95, seed: int = 0
+) -> tuple[float, float, float]:
+    "`(P(X > Y), low, high)`: chance that a run of X beats a run of Y on the same task (ties count half), bootstrap CI."
     x, y = _score_matrix(x), _score_matrix(y)
-    if x.shape[1] != y.shape[1]: raise ValueError(f"x and y need the same tasks, got {x.shape[1]} and {y.shape[1]} columns")
+    if x.shape[1] != y.shape[1]:
+        raise ValueError(f"x and y need the same tasks, got {x.shape[1]} and {y.shape[1]} columns")
     m = x.shape[1]
     stat = lambda *cols: rly_metrics.probability_of_improvement(np.stack(cols[:m], 1), np.stack(cols[m:], 1))
     low, high = stratified_bootstrap((*x.T, *y.T), stat, reps, confidence, seed)
@@ -70,14 +92,18 @@ def read_records(path) -> list[dict]:
     "Records of a JSON-lines log that may still be being written: no file is no records, a torn line is skipped."
     return read_jsonl(path) if Path(path).exists() else []
 
+
 def _log_frame(path) -> pd.DataFrame:
     df = pd.DataFrame(read_records(path))
-    if "epoch" in df: df = df.drop_duplicates("epoch", keep="last").sort_values("epoch", ignore_index=True)
+    if "epoch" in df:
+        df = df.drop_duplicates("epoch", keep="last").sort_values("epoch", ignore_index=True)
     return df
+
 
 @dataclass
 class Run:
-    "One run directory read back: config, logs as DataFrames, `run_info.json`, and `summary.json` (None while incomplete)."
+    "One run directory read back: config, logs as DataFrames, `run_info.json`, `summary.json` (None while incomplete)."
+
     path: Path
     config: RunConfig
     metrics: pd.DataFrame
@@ -85,52 +111,83 @@ class Run:
     diagnostics: pd.DataFrame
     info: dict
     summary: dict | None
+
     @property
     def status(self) -> str:
-        "The status in summary.json (`finished`, `interrupted`, `nan_stopped`), else `incomplete` (still running, or killed)."
+        "The status in summary.json (`finished`, `interrupted`, `nan_stopped`), else `incomplete` (running, or killed)."
         return self.summary["status"] if self.summary else "incomplete"
+
     def __repr__(self):
-        return (f"Run({self.path.name!r}, {self.status}, epochs={len(self.metrics)}, evals={len(self.evals)}, "
-                f"diagnostics={len(self.diagnostics)})")
+        return (
+            f"Run({self.path.name!r}, {self.status}, epochs={len(self.metrics)}, evals={len(self.evals)}, "
+            f"diagnostics={len(self.diagnostics)})"
+        )
+
 
 def load_run(path) -> Run:
     "Read the run directory `path` (see `Run`)."
     rd = RunDir(path)
-    return Run(rd.path, rd.load_config(), _log_frame(rd.metrics), _log_frame(rd.evals), _log_frame(rd.diagnostics),
-               read_json(rd.run_info) or {}, rd.read_summary())
+    return Run(
+        rd.path,
+        rd.load_config(),
+        _log_frame(rd.metrics),
+        _log_frame(rd.evals),
+        _log_frame(rd.diagnostics),
+        read_json(rd.run_info) or {},
+        rd.read_summary(),
+    )
+
 
 def find_run_dirs(paths) -> list[Path]:
     "Run directories named in `paths`, or found below them (folders holding a config.yaml, not nested in another run)."
     found = []
     for p in map(Path, [paths] if isinstance(paths, (str, Path)) else paths):
-        if RunDir(p).is_run(): found.append(p)
-        elif p.is_dir(): found += sorted(c.parent for c in p.rglob(RunDir.CONFIG))
-        else: raise FileNotFoundError(f"{p} is neither a run directory nor a folder")
+        if RunDir(p).is_run():
+            found.append(p)
+        elif p.is_dir():
+            found += sorted(c.parent for c in p.rglob(RunDir.CONFIG))
+        else:
+            raise FileNotFoundError(f"{p} is neither a run directory nor a folder")
     runs = []
     for d in sorted(dict.fromkeys(found), key=lambda d: len(d.parts)):
-        if not any(r in d.parents for r in runs): runs.append(d)
+        if not any(r in d.parents for r in runs):
+            runs.append(d)
     return sorted(runs)
+
 
 def load_runs(paths) -> list[Run]:
     "`load_run` of every run directory `find_run_dirs(paths)` finds (an error if there is none)."
     dirs = find_run_dirs(paths)
-    if not dirs: raise FileNotFoundError(f"no run directories (folders with a config.yaml) in {[str(p) for p in paths]}")
+    if not dirs:
+        raise FileNotFoundError(f"no run directories (folders with a config.yaml) in {[str(p) for p in paths]}")
     return [load_run(d) for d in dirs]
 
 # %% ../nbs/14_analysis.ipynb #e66f2e60
-BOOKKEEPING = ("seed", "device", "log.", "diag.", "train.eval_every", "train.eval_episodes", "train.ckpt_every",
-               "train.keep_ckpts", "train.compile")
+BOOKKEEPING = (
+    "seed",
+    "device",
+    "log.",
+    "diag.",
+    "train.eval_every",
+    "train.eval_episodes",
+    "train.ckpt_every",
+    "train.keep_ckpts",
+    "train.compile",
+)
 WM_NAMES = {"mlp": "MLP", "flow": "Flow"}
 POLICY_NAMES = {"gaussian": "Gaussian", "flow": "Flow ODE"}
+
 
 def config_columns(cfg: RunConfig) -> dict:
     "The config as flat `section.key` columns (lists as JSON strings, so cells stay hashable)."
     flat = pd.json_normalize(cfg.to_dict(), sep=".").iloc[0].to_dict()
     return {k: json.dumps(v) if isinstance(v, list) else v for k, v in flat.items()}
 
+
 def config_id(cfg: RunConfig) -> str:
     "Hash of the config without seed and bookkeeping keys: runs with equal ids are seeds of one configuration."
     return cfg.hash(exclude=tuple(k for k in config_columns(cfg) if k.startswith(BOOKKEEPING)))
+
 
 def variant(cfg: RunConfig) -> dict:
     "The 2×2 grid coordinates of `cfg`: world model and policy family."
@@ -139,56 +196,84 @@ def variant(cfg: RunConfig) -> dict:
 
 # %% ../nbs/14_analysis.ipynb #7535b055
 def training_flops(run: Run) -> pd.Series:
-    "Cumulative training FLOPs after each logged epoch (warm-up once, then `flops.train_epoch` per training epoch; NaN without run_info FLOPs)."
+    """Cumulative training FLOPs after each logged epoch (warm-up once, then `flops.train_epoch` per training epoch;
+    NaN without run_info FLOPs)."""
     m, f = run.metrics, run.info.get("flops", {})
-    if m.empty: return pd.Series(dtype=float)
-    pre = m.loc[m.phase != "train", "epoch"].max() + 1 if (m.phase != "train").any() else 0   # collect + warm-up epochs
+    if m.empty:
+        return pd.Series(dtype=float)
+    pre = m.loc[m.phase != "train", "epoch"].max() + 1 if (m.phase != "train").any() else 0  # collect + warm-up epochs
     train_epochs = (m.epoch + 1 - pre).clip(lower=0)
     warm = m.phase.ne("collect").astype(float) * f.get("warmup", np.nan)
     return warm + train_epochs * f.get("train_epoch", np.nan)
 
+
 def _last(df: pd.DataFrame, col: str) -> float:
     return float(df[col].iloc[-1]) if col in df and len(df) else math.nan
+
 
 def _finite_mean(df: pd.DataFrame, col: str) -> float:
     v = df[col].to_numpy(float) if col in df else np.array([])
     v = v[np.isfinite(v)]
     return float(v.mean()) if v.size else math.nan
 
+
 def steps_to_threshold(evals: pd.DataFrame, threshold: float, score: str = "det_mean") -> float:
-    "Env steps at the first evaluation whose `score` reaches `threshold`: inf if none has (yet), NaN without evaluations."
-    if evals.empty or score not in evals or threshold is None or not np.isfinite(threshold): return math.nan
+    "Env steps at the first evaluation whose `score` reaches `threshold`: inf if none has (yet), NaN if no evaluations."
+    if evals.empty or score not in evals or threshold is None or not np.isfinite(threshold):
+        return math.nan
     hit = evals.loc[evals[score] >= threshold, "env_steps"]
     return float(hit.iloc[0]) if len(hit) else math.inf
 
+
 DIAG_SUMMARY = ("actor_esnr_db", "wm_esnr_db", "jac_dz", "jac_da", "rollout_error_10", "return_gap")
+
 
 def run_row(run: Run, score: str = "det_mean") -> dict:
     "One table row: identity, variant, status, final/best return, mean diagnostics, compute, then every config key."
     cfg, m, ev, d = run.config, run.metrics, run.evals, run.diagnostics
     flops = training_flops(run)
     params = run.info.get("params", {})
-    return dict(run=run.path.name, path=str(run.path), status=run.status, env=cfg.env.name, seed=cfg.seed,
-                preset=cfg.preset, **variant(cfg), config_id=config_id(cfg),
-                epochs=int(m.epoch.iloc[-1]) + 1 if len(m) else 0, env_steps=_last(m, "env_steps"),
-                final_return=_last(ev, score), best_return=float(ev[score].max()) if score in ev else math.nan,
-                final_env_steps=_last(ev, "env_steps"), train_return=_last(m, "train_return"),
-                **{k: _finite_mean(d, k) for k in DIAG_SUMMARY},
-                wm_params=params.get("world_model", math.nan), actor_params=params.get("actor", math.nan),
-                gflops_per_epoch=run.info.get("flops", {}).get("train_epoch", math.nan) / 1e9,
-                train_gflops=float(flops.iloc[-1]) / 1e9 if len(flops) else math.nan,
-                wall_hours=_last(m, "wall_time") / 3600, velocity_evals=_last(m, "velocity_evals"),
-                compute_index=_last(d, "compute_index"),
-                **{f"cfg.{k}": v for k, v in config_columns(cfg).items()})
+    return dict(
+        run=run.path.name,
+        path=str(run.path),
+        status=run.status,
+        env=cfg.env.name,
+        seed=cfg.seed,
+        preset=cfg.preset,
+        **variant(cfg),
+        config_id=config_id(cfg),
+        epochs=int(m.epoch.iloc[-1]) + 1 if len(m) else 0,
+        env_steps=_last(m, "env_steps"),
+        final_return=_last(ev, score),
+        best_return=float(ev[score].max()) if score in ev else math.nan,
+        final_env_steps=_last(ev, "env_steps"),
+        train_return=_last(m, "train_return"),
+        **{k: _finite_mean(d, k) for k in DIAG_SUMMARY},
+        wm_params=params.get("world_model", math.nan),
+        actor_params=params.get("actor", math.nan),
+        gflops_per_epoch=run.info.get("flops", {}).get("train_epoch", math.nan) / 1e9,
+        train_gflops=float(flops.iloc[-1]) / 1e9 if len(flops) else math.nan,
+        wall_hours=_last(m, "wall_time") / 3600,
+        velocity_evals=_last(m, "velocity_evals"),
+        compute_index=_last(d, "compute_index"),
+        **{f"cfg.{k}": v for k, v in config_columns(cfg).items()},
+    )
+
 
 def runs_table(runs, score: str = "det_mean") -> pd.DataFrame:
-    "One row per run (`run_row`), with a `label` per configuration: the variant, plus preset and id where a variant has several configs."
+    """One row per run (`run_row`), with a `label` per configuration: the variant, plus preset and id where a variant
+    has several configs."""
     df = pd.DataFrame([run_row(r, score) for r in runs])
     ids = df.groupby(["env", "variant"]).config_id.transform("nunique")
-    df.insert(0, "label", np.where(ids > 1, df.variant + " [" + df.preset + " " + df.config_id.str[:6] + "]", df.variant))
+    df.insert(
+        0, "label", np.where(ids > 1, df.variant + " [" + df.preset + " " + df.config_id.str[:6] + "]", df.variant)
+    )
     order = {**{v: i for i, v in enumerate(WM_NAMES.values())}, **{v: i for i, v in enumerate(POLICY_NAMES.values())}}
-    return df.sort_values(["env", "world_model", "policy", "label", "seed"], ignore_index=True,
-                          key=lambda c: c.map(order) if c.name in ("world_model", "policy") else c)
+    return df.sort_values(
+        ["env", "world_model", "policy", "label", "seed"],
+        ignore_index=True,
+        key=lambda c: c.map(order) if c.name in ("world_model", "policy") else c,
+    )
 
 # %% ../nbs/14_analysis.ipynb #59436ac2
 def default_threshold(table: pd.DataFrame, frac: float = 0.9) -> dict[str, float]:
@@ -197,47 +282,84 @@ def default_threshold(table: pd.DataFrame, frac: float = 0.9) -> dict[str, float
     iqm = ok.groupby(["env", "label"]).final_return.agg(lambda s: rly_metrics.aggregate_iqm(s.to_numpy()[:, None]))
     return {env: frac * float(v.max()) for env, v in iqm.groupby(level="env")}
 
+
 def _baseline_label(g: pd.DataFrame) -> str | None:
     b = g.loc[(g.world_model == "MLP") & (g.policy == "Gaussian"), "label"].unique()
     return b[0] if len(b) == 1 else None
 
-def compare(table: pd.DataFrame, runs=None, threshold: float | dict | None = None, score: str = "det_mean",
-            reps: int = 2000, seed: int = 0) -> pd.DataFrame:
-    "One row per (env, configuration) with seed statistics, steps to threshold (needs `runs`), diagnostics, compute and P(> baseline)."
+
+def compare(
+    table: pd.DataFrame,
+    runs=None,
+    threshold: float | dict | None = None,
+    score: str = "det_mean",
+    reps: int = 2000,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """One row per (env, configuration) with seed statistics, steps to threshold (needs `runs`), diagnostics, compute
+    and P(> baseline)."""
     table = table.copy()
     if runs is not None:
         thr = default_threshold(table) if threshold is None else threshold
         thr = thr if isinstance(thr, dict) else {e: float(thr) for e in table.env.unique()}
         evals = {str(r.path): r.evals for r in runs}
         table["threshold"] = table.env.map(thr)
-        table["steps_to_threshold"] = [steps_to_threshold(evals[p], t, score) for p, t in zip(table.path, table.threshold)]
+        table["steps_to_threshold"] = [
+            steps_to_threshold(evals[p], t, score) for p, t in zip(table.path, table.threshold)
+        ]
     rows = []
     for (env, label), g in table.groupby(["env", "label"], sort=False):
         ok = g[np.isfinite(g.final_return)]
-        row = dict(env=env, world_model=g.world_model.iloc[0], policy=g.policy.iloc[0], label=label, preset=g.preset.iloc[0],
-                   config_id=g.config_id.iloc[0], runs=len(g), scored=len(ok),
-                   scored_at_min=ok.final_env_steps.min(), scored_at_max=ok.final_env_steps.max())   # unequal while runs are going
-        est = interval_estimates(ok.final_return, reps, seed=seed) if len(ok) else {k: (math.nan,) * 3 for k in AGGREGATES}
-        for k, (p, lo, hi) in est.items(): row.update({k: p, f"{k}_lo": lo, f"{k}_hi": hi})
+        row = dict(
+            env=env,
+            world_model=g.world_model.iloc[0],
+            policy=g.policy.iloc[0],
+            label=label,
+            preset=g.preset.iloc[0],
+            config_id=g.config_id.iloc[0],
+            runs=len(g),
+            scored=len(ok),
+            scored_at_min=ok.final_env_steps.min(),
+            scored_at_max=ok.final_env_steps.max(),
+        )  # unequal while runs are going
+        est = (
+            interval_estimates(ok.final_return, reps, seed=seed)
+            if len(ok)
+            else {k: (math.nan,) * 3 for k in AGGREGATES}
+        )
+        for k, (p, lo, hi) in est.items():
+            row.update({k: p, f"{k}_lo": lo, f"{k}_hi": hi})
         if "steps_to_threshold" in g:
             st = g.steps_to_threshold.dropna()
-            row.update(threshold=g.threshold.iloc[0], steps_to_threshold=float(st.median()) if len(st) else math.nan,
-                       reached=int(np.isfinite(st).sum()))
+            row.update(
+                threshold=g.threshold.iloc[0],
+                steps_to_threshold=float(st.median()) if len(st) else math.nan,
+                reached=int(np.isfinite(st).sum()),
+            )
         row.update({k: float(g[k].mean()) for k in DIAG_SUMMARY})
-        row.update({k: float(g[k].median()) for k in ("wm_params", "actor_params", "gflops_per_epoch", "train_gflops", "wall_hours")})
+        row.update(
+            {
+                k: float(g[k].median())
+                for k in ("wm_params", "actor_params", "gflops_per_epoch", "train_gflops", "wall_hours")
+            }
+        )
         row.update(iqm_per_gflop=row["iqm"] / row["train_gflops"], iqm_per_hour=row["iqm"] / row["wall_hours"])
         rows.append(row)
     out = pd.DataFrame(rows)
     out[["p_improve", "p_improve_lo", "p_improve_hi"]] = np.nan
     for env, g in out.groupby("env"):
         base = _baseline_label(table[table.env == env])
-        if base is None: continue
+        if base is None:
+            continue
         yb = table[(table.env == env) & (table.label == base)].final_return.dropna().to_numpy()
         for i in g.index:
             x = table[(table.env == env) & (table.label == out.label[i])].final_return.dropna().to_numpy()
             if len(x) and len(yb) and out.label[i] != base:
-                out.loc[i, ["p_improve", "p_improve_lo", "p_improve_hi"]] = probability_of_improvement(x, yb, reps, seed=seed)
+                out.loc[i, ["p_improve", "p_improve_lo", "p_improve_hi"]] = probability_of_improvement(
+                    x, yb, reps, seed=seed
+                )
     return out
+
 
 def grid_2x2(comparison: pd.DataFrame, value: str = "iqm") -> pd.DataFrame:
     "The {MLP, Flow} WM × {Gaussian, Flow ODE} policy grid of one column (rows env × WM, columns policy)."
@@ -247,26 +369,48 @@ def grid_2x2(comparison: pd.DataFrame, value: str = "iqm") -> pd.DataFrame:
 
 # %% ../nbs/14_analysis.ipynb #7a062138
 def run_logs(runs, table: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
-    "`metrics`, `evals` and `diagnostics` of the runs in `table` stacked, tagged with run, label, env, seed; evals and metrics also get `gflops` and `wall_hours`."
+    """`metrics`, `evals` and `diagnostics` of the runs in `table` stacked, tagged with run, label, env, seed; evals and
+    metrics also get `gflops` and `wall_hours`."""
     table = runs_table(runs) if table is None else table
     by_path, out = {str(r.path): r for r in runs}, {k: [] for k in ("metrics", "evals", "diagnostics")}
-    for tag in table[["path", "run", "label", "env", "seed"]].to_dict("records"):   # in table order; rows not in `table` are left out
+    for tag in table[["path", "run", "label", "env", "seed"]].to_dict(
+        "records"
+    ):  # in table order; rows not in `table` are left out
         r = by_path[tag.pop("path")]
-        m = r.metrics.assign(gflops=training_flops(r) / 1e9, wall_hours=r.metrics.get("wall_time", np.nan) / 3600) if len(r.metrics) else r.metrics
+        m = (
+            r.metrics.assign(gflops=training_flops(r) / 1e9, wall_hours=r.metrics.get("wall_time", np.nan) / 3600)
+            if len(r.metrics)
+            else r.metrics
+        )
         ev = r.evals
         if len(ev) and len(m):
-            ev = pd.merge_asof(ev.sort_values("epoch"), m[["epoch", "gflops", "wall_hours"]], on="epoch", direction="backward")
+            ev = pd.merge_asof(
+                ev.sort_values("epoch"), m[["epoch", "gflops", "wall_hours"]], on="epoch", direction="backward"
+            )
         for k, df in (("metrics", m), ("evals", ev), ("diagnostics", r.diagnostics)):
-            if len(df): out[k].append(df.assign(**tag))
+            if len(df):
+                out[k].append(df.assign(**tag))
     return {k: pd.concat(v, ignore_index=True) if v else pd.DataFrame() for k, v in out.items()}
 
-def _iqm_axis(x, axis=-1): return stats.trim_mean(x, 0.25, axis=axis)
 
-def curve_bands(df: pd.DataFrame, y: str, x: str = "env_steps", by: str = "label", max_points: int = 200,
-                reps: int = 1000, confidence: float = 0.95, seed: int = 0) -> pd.DataFrame:
-    "Per group and epoch (bin): median `x`, IQM of `y` over runs, its bootstrap CI (`lo`, `hi`) and the number of runs `n`."
+def _iqm_axis(x, axis=-1):
+    return stats.trim_mean(x, 0.25, axis=axis)
+
+
+def curve_bands(
+    df: pd.DataFrame,
+    y: str,
+    x: str = "env_steps",
+    by: str = "label",
+    max_points: int = 200,
+    reps: int = 1000,
+    confidence: float = 0.95,
+    seed: int = 0,
+) -> pd.DataFrame:
+    "Per group and epoch (bin): median `x`, IQM of `y` over runs, its bootstrap CI (`lo`, `hi`), number of runs `n`."
     d = df[[by, "run", "epoch", x, y]].replace([np.inf, -np.inf], np.nan).dropna()
-    if d.empty: return pd.DataFrame(columns=[by, "bin", x, "iqm", "lo", "hi", "n"])
+    if d.empty:
+        return pd.DataFrame(columns=[by, "bin", x, "iqm", "lo", "hi", "n"])
     step = max(1, math.ceil((d.epoch.max() + 1) / max_points))
     d = d.assign(bin=d.epoch // step).groupby([by, "bin", "run"], as_index=False)[[x, y]].mean()
     rng, rows = np.random.default_rng(seed), []
@@ -274,65 +418,114 @@ def curve_bands(df: pd.DataFrame, y: str, x: str = "env_steps", by: str = "label
         v = p[y].to_numpy(float)
         lo = hi = math.nan
         if len(v) >= 2 and np.ptp(v) > 0:
-            ci = stats.bootstrap((v,), _iqm_axis, n_resamples=reps, confidence_level=confidence, method="percentile",
-                                 vectorized=True, rng=rng).confidence_interval
+            ci = stats.bootstrap(
+                (v,),
+                _iqm_axis,
+                n_resamples=reps,
+                confidence_level=confidence,
+                method="percentile",
+                vectorized=True,
+                rng=rng,
+            ).confidence_interval
             lo, hi = float(ci.low), float(ci.high)
-        elif len(v) >= 2: lo = hi = float(v[0])
-        rows.append({by: g, "bin": b, x: float(p[x].median()), "iqm": float(_iqm_axis(v)), "lo": lo, "hi": hi, "n": len(v)})
+        elif len(v) >= 2:
+            lo = hi = float(v[0])
+        rows.append(
+            {by: g, "bin": b, x: float(p[x].median()), "iqm": float(_iqm_axis(v)), "lo": lo, "hi": hi, "n": len(v)}
+        )
     return pd.DataFrame(rows)
 
 # %% ../nbs/14_analysis.ipynb #2c4af924
 REPORT_FIGURES = {
-    "learning_curves": [("evals", "det_mean", "env_steps", "eval return (deterministic)"),
-                        ("evals", "sto_mean", "env_steps", "eval return (stochastic)"),
-                        ("metrics", "train_return", "env_steps", "training return (last 100 episodes)")],
-    "world_model": [("metrics", "wm_loss", "env_steps", "WM loss"), ("metrics", "wm_dynamics_loss", "env_steps", "WM dynamics loss"),
-                    ("metrics", "wm_reward_loss", "env_steps", "WM reward loss"),
-                    ("diagnostics", "rollout_error_10", "env_steps", "latent rollout error, 10 steps"),
-                    ("diagnostics", "return_gap", "env_steps", "model − env return")],
-    "gradients": [("metrics", "actor_grad_norm", "env_steps", "actor grad norm"), ("metrics", "critic_grad_norm", "env_steps", "critic grad norm"),
-                  ("metrics", "wm_grad_norm", "env_steps", "WM grad norm"), ("diagnostics", "actor_esnr_db", "env_steps", "actor ESNR (dB)"),
-                  ("diagnostics", "wm_esnr_db", "env_steps", "WM ESNR (dB)")],
-    "jacobians": [("diagnostics", "jac_dz", "env_steps", "‖∂F/∂z‖_F"), ("diagnostics", "jac_da", "env_steps", "‖∂F/∂a‖_F")],
-    "compute": [("evals", "det_mean", "gflops", "eval return vs training GFLOPs"),
-                ("evals", "det_mean", "wall_hours", "eval return vs wall-clock hours"),
-                ("metrics", "velocity_evals", "env_steps", "WM velocity evaluations (cumulative)")],
+    "learning_curves": [
+        ("evals", "det_mean", "env_steps", "eval return (deterministic)"),
+        ("evals", "sto_mean", "env_steps", "eval return (stochastic)"),
+        ("metrics", "train_return", "env_steps", "training return (last 100 episodes)"),
+    ],
+    "world_model": [
+        ("metrics", "wm_loss", "env_steps", "WM loss"),
+        ("metrics", "wm_dynamics_loss", "env_steps", "WM dynamics loss"),
+        ("metrics", "wm_reward_loss", "env_steps", "WM reward loss"),
+        ("diagnostics", "rollout_error_10", "env_steps", "latent rollout error, 10 steps"),
+        ("diagnostics", "return_gap", "env_steps", "model − env return"),
+    ],
+    "gradients": [
+        ("metrics", "actor_grad_norm", "env_steps", "actor grad norm"),
+        ("metrics", "critic_grad_norm", "env_steps", "critic grad norm"),
+        ("metrics", "wm_grad_norm", "env_steps", "WM grad norm"),
+        ("diagnostics", "actor_esnr_db", "env_steps", "actor ESNR (dB)"),
+        ("diagnostics", "wm_esnr_db", "env_steps", "WM ESNR (dB)"),
+    ],
+    "jacobians": [
+        ("diagnostics", "jac_dz", "env_steps", "‖∂F/∂z‖_F"),
+        ("diagnostics", "jac_da", "env_steps", "‖∂F/∂a‖_F"),
+    ],
+    "compute": [
+        ("evals", "det_mean", "gflops", "eval return vs training GFLOPs"),
+        ("evals", "det_mean", "wall_hours", "eval return vs wall-clock hours"),
+        ("metrics", "velocity_evals", "env_steps", "WM velocity evaluations (cumulative)"),
+    ],
 }
-LOG_SCALE = {"wm_loss", "wm_dynamics_loss", "wm_reward_loss", "rollout_error_10", "actor_grad_norm", "critic_grad_norm", "wm_grad_norm"}
+LOG_SCALE = {
+    "wm_loss",
+    "wm_dynamics_loss",
+    "wm_reward_loss",
+    "rollout_error_10",
+    "actor_grad_norm",
+    "critic_grad_norm",
+    "wm_grad_norm",
+}
+
 
 def plot_curve(ax, df: pd.DataFrame, y: str, x: str = "env_steps", by: str = "label", title: str | None = None, **kw):
     "IQM over runs of `y` against `x`, one line and 95 % band per group (`curve_bands`), on `ax`."
     if y not in df or x not in df:
-        ax.text(0.5, 0.5, f"{y} not logged", ha="center", va="center", transform=ax.transAxes); ax.set_title(title or y, fontsize=9); return ax
+        ax.text(0.5, 0.5, f"{y} not logged", ha="center", va="center", transform=ax.transAxes)
+        ax.set_title(title or y, fontsize=9)
+        return ax
     bands, labels = curve_bands(df, y, x, by, **kw), list(dict.fromkeys(df[by]))
     for label in labels:
         b = bands[bands[by] == label]
-        if b.empty: continue
-        color = f"C{labels.index(label) % 10}"                    # one colour per group in every panel, in table order
+        if b.empty:
+            continue
+        color = f"C{labels.index(label) % 10}"  # one colour per group in every panel, in table order
         ax.plot(b[x], b.iqm, marker="o" if len(b) < 30 else None, ms=3, lw=1.3, color=color, label=label)
         ax.fill_between(b[x], b.lo, b.hi, color=color, alpha=0.2, lw=0)
-    if y in LOG_SCALE and (bands.iqm > 0).all() and bands.iqm.max() > 10 * bands.iqm.min(): ax.set_yscale("log")
-    ax.set_title(title or y, fontsize=9); ax.set_xlabel(x, fontsize=8); ax.tick_params(which="both", labelsize=7); ax.grid(alpha=0.3)
+    if y in LOG_SCALE and (bands.iqm > 0).all() and bands.iqm.max() > 10 * bands.iqm.min():
+        ax.set_yscale("log")
+    ax.set_title(title or y, fontsize=9)
+    ax.set_xlabel(x, fontsize=8)
+    ax.tick_params(which="both", labelsize=7)
+    ax.grid(alpha=0.3)
     return ax
+
 
 def report_figure(logs: dict[str, pd.DataFrame], panels: list[tuple], ncols: int = 3, **kw):
     "A figure of `plot_curve` panels `(log, y, x, title)` with one shared legend."
     rows = math.ceil(len(panels) / ncols)
-    fig, axes = plt.subplots(rows, min(ncols, len(panels)), figsize=(4.2 * min(ncols, len(panels)), 3.1 * rows + 0.5), squeeze=False)
-    for ax, (log, y, x, title) in zip(axes.flat, panels): plot_curve(ax, logs[log], y, x, title=title, **kw)
-    for ax in axes.flat[len(panels):]: ax.set_visible(False)
+    fig, axes = plt.subplots(
+        rows, min(ncols, len(panels)), figsize=(4.2 * min(ncols, len(panels)), 3.1 * rows + 0.5), squeeze=False
+    )
+    for ax, (log, y, x, title) in zip(axes.flat, panels):
+        plot_curve(ax, logs[log], y, x, title=title, **kw)
+    for ax in axes.flat[len(panels) :]:
+        ax.set_visible(False)
     h, l = axes.flat[0].get_legend_handles_labels()
-    if h: fig.legend(h, l, loc="lower center", ncol=min(4, len(l)), fontsize=8, frameon=False)
+    if h:
+        fig.legend(h, l, loc="lower center", ncol=min(4, len(l)), fontsize=8, frameon=False)
     fig.tight_layout(rect=(0, 0.08 if h else 0, 1, 1))
     return fig
 
 # %% ../nbs/14_analysis.ipynb #bb48e37b
 def _fmt(v, digits: int = 3) -> str:
     if isinstance(v, (float, np.floating)):
-        if math.isnan(v): return "–"
-        if math.isinf(v): return "never" if v > 0 else "-inf"
+        if math.isnan(v):
+            return "–"
+        if math.isinf(v):
+            return "never" if v > 0 else "-inf"
         return f"{v:.{digits}g}" if abs(v) < 1e4 else f"{v:,.0f}"
     return str(v)
+
 
 def markdown_table(df: pd.DataFrame, index: bool = True) -> str:
     "A GitHub-markdown table of `df` (3 significant digits; NaN as –, +inf as never)."
@@ -342,61 +535,111 @@ def markdown_table(df: pd.DataFrame, index: bool = True) -> str:
     lines += ["| " + " | ".join(_fmt(v) for v in row) + " |" for row in d.itertuples(index=False)]
     return "\n".join(lines)
 
-def _ci(p, lo, hi) -> str: return f"{_fmt(p)} [{_fmt(lo)}, {_fmt(hi)}]"
+
+def _ci(p, lo, hi) -> str:
+    return f"{_fmt(p)} [{_fmt(lo)}, {_fmt(hi)}]"
+
 
 def readable(comparison: pd.DataFrame) -> pd.DataFrame:
     "The comparison with estimates and CIs as `point [low, high]` strings, in report column order."
     c = comparison
-    out = pd.DataFrame({"env": c.env, "world model": c.world_model, "policy": c.policy, "config": c.label, "seeds": c.scored,
-                        "scored at env steps": [_fmt(a) if a == b or math.isnan(a) else f"{_fmt(a)}–{_fmt(b)}"
-                                                for a, b in zip(c.scored_at_min, c.scored_at_max)]})
-    for k in AGGREGATES: out[f"final {k} [95% CI]"] = [_ci(*t) for t in zip(c[k], c[f"{k}_lo"], c[f"{k}_hi"])]
+    out = pd.DataFrame(
+        {
+            "env": c.env,
+            "world model": c.world_model,
+            "policy": c.policy,
+            "config": c.label,
+            "seeds": c.scored,
+            "scored at env steps": [
+                _fmt(a) if a == b or math.isnan(a) else f"{_fmt(a)}–{_fmt(b)}"
+                for a, b in zip(c.scored_at_min, c.scored_at_max)
+            ],
+        }
+    )
+    for k in AGGREGATES:
+        out[f"final {k} [95% CI]"] = [_ci(*t) for t in zip(c[k], c[f"{k}_lo"], c[f"{k}_hi"])]
     if "steps_to_threshold" in c:
-        out["steps to threshold (median)"] = [f"{_fmt(s)} ({r}/{n})" for s, r, n in zip(c.steps_to_threshold, c.reached, c.scored)]
+        out["steps to threshold (median)"] = [
+            f"{_fmt(s)} ({r}/{n})" for s, r, n in zip(c.steps_to_threshold, c.reached, c.scored)
+        ]
     if "p_improve" in c:
         out["P(> baseline)"] = [_ci(*t) for t in zip(c.p_improve, c.p_improve_lo, c.p_improve_hi)]
-    for k, name in (("wm_params", "WM params"), ("actor_esnr_db", "actor ESNR dB"), ("wm_esnr_db", "WM ESNR dB"), ("jac_dz", "‖∂F/∂z‖"),
-                    ("gflops_per_epoch", "GFLOP/epoch"), ("train_gflops", "train GFLOP"), ("wall_hours", "hours"),
-                    ("iqm_per_gflop", "IQM/GFLOP"), ("iqm_per_hour", "IQM/hour")):
+    for k, name in (
+        ("wm_params", "WM params"),
+        ("actor_esnr_db", "actor ESNR dB"),
+        ("wm_esnr_db", "WM ESNR dB"),
+        ("jac_dz", "‖∂F/∂z‖"),
+        ("gflops_per_epoch", "GFLOP/epoch"),
+        ("train_gflops", "train GFLOP"),
+        ("wall_hours", "hours"),
+        ("iqm_per_gflop", "IQM/GFLOP"),
+        ("iqm_per_hour", "IQM/hour"),
+    ):
         out[name] = c[k].map(_fmt)
     return out
 
-def write_report(paths, out, threshold: float | None = None, score: str = "det_mean", reps: int = 2000, seed: int = 0) -> dict:
-    "Load the runs in `paths`, write runs.csv, comparison.csv, report.md and figures/*.png to `out`; return the tables and paths."
-    out = Path(out); (out / "figures").mkdir(parents=True, exist_ok=True)
+
+def write_report(
+    paths, out, threshold: float | None = None, score: str = "det_mean", reps: int = 2000, seed: int = 0
+) -> dict:
+    "Load the runs in `paths`; write runs.csv, comparison.csv, report.md, figures/*.png to `out`; return tables, paths."
+    out = Path(out)
+    (out / "figures").mkdir(parents=True, exist_ok=True)
     runs = load_runs(paths)
     table = runs_table(runs, score)
     cmp = compare(table, runs, threshold, score, reps, seed)
-    table.to_csv(out / "runs.csv", index=False); cmp.to_csv(out / "comparison.csv", index=False)
-    thr = ", ".join(f"{e}: {_fmt(t)}" for e, t in cmp.groupby("env").threshold.first().items()) if "threshold" in cmp else "–"
+    table.to_csv(out / "runs.csv", index=False)
+    cmp.to_csv(out / "comparison.csv", index=False)
+    thr = (
+        ", ".join(f"{e}: {_fmt(t)}" for e, t in cmp.groupby("env").threshold.first().items())
+        if "threshold" in cmp
+        else "–"
+    )
     status = table.status.value_counts().to_dict()
     grid = grid_2x2(cmp).apply(lambda col: col.map(_fmt))
-    md = [f"# flow_mbpo report\n\n{len(runs)} runs ({', '.join(f'{v} {k}' for k, v in status.items())}); score: final `{score}` "
-          f"(last closed-loop evaluation); {reps} bootstrap resamples; threshold {thr}.\n",
-          "## IQM final return: world model × policy\n", markdown_table(grid),
-          "\n## Per configuration (95 % stratified-bootstrap CIs over seeds)\n", markdown_table(readable(cmp), index=False),
-          "\nESNR, ‖∂F/∂z‖: means over each run's diagnostics, then over seeds; GFLOP from torch's flop counter (run_info.json); "
-          "P(> baseline): probability that a run of the row beats a run of MLP WM + Gaussian policy.\n"]
+    md = [
+        f"# flow_mbpo report\n\n{len(runs)} runs ({', '.join(f'{v} {k}' for k, v in status.items())}); "
+        f"score: final `{score}` "
+        f"(last closed-loop evaluation); {reps} bootstrap resamples; threshold {thr}.\n",
+        "## IQM final return: world model × policy\n",
+        markdown_table(grid),
+        "\n## Per configuration (95 % stratified-bootstrap CIs over seeds)\n",
+        markdown_table(readable(cmp), index=False),
+        "\nESNR, ‖∂F/∂z‖: means over each run's diagnostics, then over seeds; "
+        "GFLOP from torch's flop counter (run_info.json); "
+        "P(> baseline): probability that a run of the row beats a run of MLP WM + Gaussian policy.\n",
+    ]
     (out / "report.md").write_text("\n".join(md))
     logs, figures = run_logs(runs, table), {}
     for name, panels in REPORT_FIGURES.items():
         fig = report_figure(logs, panels)
         figures[name] = out / "figures" / f"{name}.png"
-        fig.savefig(figures[name], dpi=110); plt.close(fig)
+        fig.savefig(figures[name], dpi=110)
+        plt.close(fig)
     return dict(runs=table, comparison=cmp, markdown=out / "report.md", figures=figures, out=out)
 
+
 @call_parse
-def report_cli(*run_dirs: str,  # run directories, or folders searched for them
-               out: str = "report",  # folder for runs.csv, comparison.csv, report.md and figures/
-               threshold: float = None,  # return for "steps to threshold" (default: 90 % of the best config's IQM)
-               score: str = "det_mean",  # eval.jsonl column that scores a run (its last value)
-               reps: int = 2000,  # bootstrap resamples
-               seed: int = 0,  # bootstrap seed
-               ):
+def report_cli(
+    *run_dirs: str,  # run directories, or folders searched for them
+    out: str = "report",  # folder for runs.csv, comparison.csv, report.md and figures/
+    threshold: float = None,  # return for "steps to threshold" (default: 90 % of the best config's IQM)
+    score: str = "det_mean",  # eval.jsonl column that scores a run (its last value)
+    reps: int = 2000,  # bootstrap resamples
+    seed: int = 0,  # bootstrap seed
+):
     "Aggregate run directories into a report: tables (CSV + Markdown) and figures (PNG). Only reads the runs."
     plt.switch_backend("Agg")
-    if not run_dirs: print("flow-mbpo-report: error: give at least one run directory", file=sys.stderr); sys.exit(2)
-    try: res = write_report(run_dirs, out, threshold, score, reps, seed)
-    except (FileNotFoundError, ValueError) as e: print(f"flow-mbpo-report: error: {e}", file=sys.stderr); sys.exit(2)
+    if not run_dirs:
+        print("flow-mbpo-report: error: give at least one run directory", file=sys.stderr)
+        sys.exit(2)
+    try:
+        res = write_report(run_dirs, out, threshold, score, reps, seed)
+    except (FileNotFoundError, ValueError) as e:
+        print(f"flow-mbpo-report: error: {e}", file=sys.stderr)
+        sys.exit(2)
     print(res["markdown"].read_text())
-    print(f"wrote {res['out']}/runs.csv, comparison.csv, report.md and figures/{{{','.join(res['figures'])}}}.png", flush=True)
+    print(
+        f"wrote {res['out']}/runs.csv, comparison.csv, report.md and figures/{{{','.join(res['figures'])}}}.png",
+        flush=True,
+    )

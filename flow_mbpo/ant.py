@@ -1,4 +1,4 @@
-"""A fast, batched reproduction of DiffRL/PWM's dflex Ant task (SPEC §8) on the official MuJoCo bindings.
+"""A fast, batched reproduction of DiffRL/PWM's dflex Ant task on the official MuJoCo bindings.
 
 Docs: https://flow-mbpo.github.io/flow_mbpo/ant.html.md"""
 
@@ -8,7 +8,6 @@ Docs: https://flow-mbpo.github.io/flow_mbpo/ant.html.md"""
 from __future__ import annotations
 import math, os
 import numpy as np
-import torch
 import mujoco
 from mujoco import rollout
 from .vecenv import BatchedEnv, EnvError
@@ -19,20 +18,35 @@ __all__ = ['ANT_JOINTS', 'ANT_INIT_JOINTS', 'ANT_INIT_HEIGHT', 'ANT_JOINT_RANGES
 
 # %% ../nbs/06a_ant.ipynb #6de0ae40
 ANT_JOINTS = ("hip_1", "ankle_1", "hip_2", "ankle_2", "hip_3", "ankle_3", "hip_4", "ankle_4")
-ANT_INIT_JOINTS = (0.0, 1.0, 0.0, -1.0, 0.0, -1.0, 0.0, 1.0)   # dflex's start_joint_q (radians)
+ANT_INIT_JOINTS = (0.0, 1.0, 0.0, -1.0, 0.0, -1.0, 0.0, 1.0)  # dflex's start_joint_q (radians)
 ANT_INIT_HEIGHT = 0.75
 # per leg, in dflex's joint order: direction in the torso plane, ankle hinge axis, ankle range (degrees)
-_ANT_LEGS = (((1, 1), (-1, 1), (30, 100)), ((-1, 1), (1, 1), (-100, -30)),
-             ((-1, -1), (-1, 1), (-100, -30)), ((1, -1), (1, 1), (30, 100)))
+_ANT_LEGS = (
+    ((1, 1), (-1, 1), (30, 100)),
+    ((-1, 1), (1, 1), (-100, -30)),
+    ((-1, -1), (-1, 1), (-100, -30)),
+    ((1, -1), (1, 1), (30, 100)),
+)
 ANT_JOINT_RANGES = tuple((-40, 40) if j.startswith("hip") else _ANT_LEGS[int(j[-1]) - 1][2] for j in ANT_JOINTS)
 "The joints' ranges in degrees, in `ANT_JOINTS` order (enforced by dflex's soft limit springs)."
 
-def ant_mjcf(timestep: float = 1 / 120, *, density: float = 1000.0, armature: float = 0.05, damping: float = 1.0,
-             limit_ke: float = 1000.0, limit_kd: float = 10.0, gear: float = 200.0, friction: float = 0.75,
-             contact_solref=(0.02, 1.0)) -> str:
+
+def ant_mjcf(
+    timestep: float = 1 / 120,
+    *,
+    density: float = 1000.0,
+    armature: float = 0.05,
+    damping: float = 1.0,
+    limit_ke: float = 1000.0,
+    limit_kd: float = 10.0,
+    gear: float = 200.0,
+    friction: float = 0.75,
+    contact_solref=(0.02, 1.0),
+) -> str:
     "MJCF text of the dflex Ant (nv_ant layout, DiffRL's physical parameters and dflex's joint force law), z-up."
     v = lambda s, d: f"{s * d[0]:g} {s * d[1]:g} 0"
-    legs = "".join(f"""
+    legs = "".join(
+        f"""
       <geom name="aux_{i}" fromto="0 0 0 {v(0.2, d)}"/>
       <body name="leg_{i}" pos="{v(0.2, d)}">
         <joint name="hip_{i}" axis="0 0 1"/>
@@ -41,19 +55,25 @@ def ant_mjcf(timestep: float = 1 / 120, *, density: float = 1000.0, armature: fl
           <joint name="ankle_{i}" axis="{ax[0]} {ax[1]} 0"/>
           <geom name="shin_{i}" fromto="0 0 0 {v(0.4, d)}"/>
         </body>
-      </body>""" for i, (d, ax, _) in enumerate(_ANT_LEGS, 1))
+      </body>"""
+        for i, (d, ax, _) in enumerate(_ANT_LEGS, 1)
+    )
     # dflex's joint limits are one-sided springs (limit_ke) on the joint angle: a fixed tendon of length q whose spring
     # is slack inside [lower, upper] (a two-valued springlength) is exactly that force
-    limits = "".join(f'\n    <fixed name="{j}_limit" stiffness="{limit_ke:g}" springlength="{math.radians(lo)!r} {math.radians(hi)!r}">'
-                     f'<joint joint="{j}" coef="1"/></fixed>' for j, (lo, hi) in zip(ANT_JOINTS, ANT_JOINT_RANGES))
+    limits = "".join(
+        f'\n    <fixed name="{j}_limit" stiffness="{limit_ke:g}" '
+        f'springlength="{math.radians(lo)!r} {math.radians(hi)!r}">'
+        f'<joint joint="{j}" coef="1"/></fixed>'
+        for j, (lo, hi) in zip(ANT_JOINTS, ANT_JOINT_RANGES)
+    )
     motors = "".join(f'\n    <motor name="{j}" joint="{j}"/>' for j in ANT_JOINTS)
     return f"""<mujoco model="flow_mbpo_dflex_ant">
   <compiler angle="degree" inertiafromgeom="true"/>
   <option timestep="{timestep!r}" integrator="implicitfast" solver="Newton" cone="pyramidal" gravity="0 0 -9.81"/>
   <default>
     <joint type="hinge" limited="false" armature="{armature:g}" damping="{damping + limit_kd:g}"/>
-    <geom type="capsule" size="0.08" density="{density:g}" friction="{friction:g}" condim="3" contype="1" conaffinity="0"
-          solref="{contact_solref[0]:g} {contact_solref[1]:g}"/>
+    <geom type="capsule" size="0.08" density="{density:g}" friction="{friction:g}" condim="3" contype="1"
+          conaffinity="0" solref="{contact_solref[0]:g} {contact_solref[1]:g}"/>
     <motor gear="{gear:g}" ctrlrange="-1 1" ctrllimited="true"/>
   </default>
   <worldbody>
@@ -70,8 +90,9 @@ def ant_mjcf(timestep: float = 1 / 120, *, density: float = 1000.0, armature: fl
 </mujoco>
 """
 
+
 def ant_model(substeps: int = 2, **mjcf_kw) -> mujoco.MjModel:
-    "The compiled Ant with `substeps` MuJoCo steps per 1/60 s control step; auto-reset on bad states is off (we detect them)."
+    "Compiled Ant with `substeps` MuJoCo steps per 1/60 s control step; auto-reset on bad states off (we detect them)."
     if isinstance(substeps, bool) or not isinstance(substeps, int) or substeps < 1:
         raise EnvError(f"substeps: must be an int >= 1, got {substeps!r}")
     m = mujoco.MjModel.from_xml_string(ant_mjcf(1.0 / 60.0 / substeps, **mjcf_kw))
@@ -79,47 +100,76 @@ def ant_model(substeps: int = 2, **mjcf_kw) -> mujoco.MjModel:
     return m
 
 # %% ../nbs/06a_ant.ipynb #19d1e002
-ANT_OBS = dict(height=slice(0, 1), quat=slice(1, 5), lin_vel=slice(5, 8), ang_vel=slice(8, 11), joint_pos=slice(11, 19),
-               joint_vel=slice(19, 27), up=slice(27, 28), heading=slice(28, 29), action=slice(29, 37))
+ANT_OBS = dict(
+    height=slice(0, 1),
+    quat=slice(1, 5),
+    lin_vel=slice(5, 8),
+    ang_vel=slice(8, 11),
+    joint_pos=slice(11, 19),
+    joint_vel=slice(19, 27),
+    up=slice(27, 28),
+    heading=slice(28, 29),
+    action=slice(29, 37),
+)
 "Name -> slice of the Ant's 37-dim observation."
 
-_C = math.sqrt(0.5)   # dflex's start_rot = rotation by -90 deg about x: (w, x) = (cos(-pi/4), sin(-pi/4))
-_ZUP_TO_DFLEX = np.array([[1.0, 0, 0], [0, 0, 1], [0, -1, 0]])   # v_dflex = _ZUP_TO_DFLEX @ v
+_C = math.sqrt(0.5)  # dflex's start_rot = rotation by -90 deg about x: (w, x) = (cos(-pi/4), sin(-pi/4))
+_ZUP_TO_DFLEX = np.array([[1.0, 0, 0], [0, 0, 1], [0, -1, 0]])  # v_dflex = _ZUP_TO_DFLEX @ v
+
 
 def _quat_products_to_mat() -> np.ndarray:
     "The constant `[16, 9]` map from the products q_i q_j of a unit quaternion (w, x, y, z) to its rotation matrix."
     W, X, Y, Z = range(4)
-    entries = {(0, 0): [(W, W, 1), (X, X, 1), (Y, Y, -1), (Z, Z, -1)], (1, 1): [(W, W, 1), (X, X, -1), (Y, Y, 1), (Z, Z, -1)],
-               (2, 2): [(W, W, 1), (X, X, -1), (Y, Y, -1), (Z, Z, 1)], (0, 1): [(X, Y, 2), (W, Z, -2)], (1, 0): [(X, Y, 2), (W, Z, 2)],
-               (0, 2): [(X, Z, 2), (W, Y, 2)], (2, 0): [(X, Z, 2), (W, Y, -2)], (1, 2): [(Y, Z, 2), (W, X, -2)], (2, 1): [(Y, Z, 2), (W, X, 2)]}
+    entries = {
+        (0, 0): [(W, W, 1), (X, X, 1), (Y, Y, -1), (Z, Z, -1)],
+        (1, 1): [(W, W, 1), (X, X, -1), (Y, Y, 1), (Z, Z, -1)],
+        (2, 2): [(W, W, 1), (X, X, -1), (Y, Y, -1), (Z, Z, 1)],
+        (0, 1): [(X, Y, 2), (W, Z, -2)],
+        (1, 0): [(X, Y, 2), (W, Z, 2)],
+        (0, 2): [(X, Z, 2), (W, Y, 2)],
+        (2, 0): [(X, Z, 2), (W, Y, -2)],
+        (1, 2): [(Y, Z, 2), (W, X, -2)],
+        (2, 1): [(Y, Z, 2), (W, X, 2)],
+    }
     M = np.zeros((4, 4, 3, 3))
     for (r, c), terms in entries.items():
-        for i, j, v in terms: M[i, j, r, c] = v
+        for i, j, v in terms:
+            M[i, j, r, c] = v
     return M.reshape(16, 9)
+
+
 _QQ_TO_MAT = _quat_products_to_mat()
 # start_rot ⊗ q for q = (w, x, y, z), written as (x, y, z, w): a linear map of q
-_Q_TO_DFLEX_QUAT = _C * np.array([[-1.0, 1, 0, 0], [0, 0, 1, 1], [0, 0, -1, 1], [1, 1, 0, 0]])   # rows: x', y', z', w'
+_Q_TO_DFLEX_QUAT = _C * np.array([[-1.0, 1, 0, 0], [0, 0, 1, 1], [0, 0, -1, 1], [1, 1, 0, 0]])  # rows: x', y', z', w'
+
 
 def zup_to_dflex(v: np.ndarray) -> np.ndarray:
     "Vectors `[..., 3]` from this z-up world to dflex's y-up world: (x, y, z) -> (x, z, -y)."
     return v @ _ZUP_TO_DFLEX.T
 
+
 def quat_to_mat(q: np.ndarray) -> np.ndarray:
     "Rotation matrices `[N, 3, 3]` of unit quaternions `[N, 4]` in MuJoCo's (w, x, y, z) order."
     return ((q[:, :, None] * q[:, None, :]).reshape(-1, 16) @ _QQ_TO_MAT).reshape(-1, 3, 3)
 
-def ant_observation(qpos: np.ndarray, qvel: np.ndarray, action: np.ndarray, joint_vel_obs_scaling: float = 0.1,
-                    target_x: float = 10000.0) -> np.ndarray:
-    "dflex's 37-dim Ant observation `[N, 37]` from MuJoCo's `qpos [N, 15]`, `qvel [N, 14]` and the current `action [N, 8]`."
+
+def ant_observation(
+    qpos: np.ndarray,
+    qvel: np.ndarray,
+    action: np.ndarray,
+    joint_vel_obs_scaling: float = 0.1,
+    target_x: float = 10000.0,
+) -> np.ndarray:
+    "dflex's 37-dim Ant observation `[N, 37]` from MuJoCo's `qpos [N, 15]`, `qvel [N, 14]` and current `action [N, 8]`."
     # Every step of every env goes through here, so it is a handful of whole-batch numpy operations (constant
     # matrices instead of per-component arithmetic): numpy's per-call overhead, not arithmetic, is the cost.
-    q = qpos[:, 3:7]                                        # MuJoCo keeps it normalised
+    q = qpos[:, 3:7]  # MuJoCo keeps it normalised
     R = quat_to_mat(q)
     obs = np.empty((len(qpos), 37))
     obs[:, 0] = qpos[:, 2]
     obs[:, 1:5] = q @ _Q_TO_DFLEX_QUAT.T
     obs[:, 5:8] = qvel[:, 0:3] @ _ZUP_TO_DFLEX.T
-    obs[:, 8:11] = np.einsum("nij,nj->ni", R, qvel[:, 3:6]) @ _ZUP_TO_DFLEX.T   # body-local -> world -> dflex
+    obs[:, 8:11] = np.einsum("nij,nj->ni", R, qvel[:, 3:6]) @ _ZUP_TO_DFLEX.T  # body-local -> world -> dflex
     obs[:, 11:19] = qpos[:, 7:15]
     obs[:, 19:27] = joint_vel_obs_scaling * qvel[:, 6:14]
     obs[:, 27] = R[:, 2, 2]
@@ -128,34 +178,66 @@ def ant_observation(qpos: np.ndarray, qvel: np.ndarray, action: np.ndarray, join
     obs[:, 29:37] = action
     return obs
 
-def ant_reward(obs, actions=None, termination_height: float = 0.27, up_rew_scale: float = 0.1, action_penalty: float = 0.0):
-    "DiffRL's Ant reward from observations `[N, 37]` (numpy or torch): progress + up + heading + height (+ action penalty)."
+
+def ant_reward(
+    obs, actions=None, termination_height: float = 0.27, up_rew_scale: float = 0.1, action_penalty: float = 0.0
+):
+    "DiffRL's Ant reward from observations `[N, 37]` (numpy/torch): progress + up + heading + height (+ action term)."
     r = obs[:, 5] + up_rew_scale * obs[:, 27] + obs[:, 28] + (obs[:, 0] - termination_height)
-    if action_penalty: r = r + action_penalty * (actions ** 2).sum(1)
+    if action_penalty:
+        r = r + action_penalty * (actions**2).sum(1)
     return r
 
 # %% ../nbs/06a_ant.ipynb #0248db27
 class AntEnv(BatchedEnv):
-    "DiffRL/PWM's dflex Ant (SPEC §8) on MuJoCo: `num_envs` copies stepped by MuJoCo's threaded rollout."
-    def __init__(self, num_envs: int = 128, seed: int = 0, device="cpu", episode_length: int | None = None,
-                 stochastic_init: bool = True, action_repeat: int | None = None, substeps: int = 2, nthread: int | None = None,
-                 early_termination: bool = True, termination_height: float = 0.27, action_strength: float = 200.0,
-                 up_rew_scale: float = 0.1, joint_vel_obs_scaling: float = 0.1, action_penalty: float = 0.0,
-                 reward_from: str = "pre_step"):
+    "DiffRL/PWM's dflex Ant on MuJoCo: `num_envs` copies stepped by MuJoCo's threaded rollout."
+
+    def __init__(
+        self,
+        num_envs: int = 128,
+        seed: int = 0,
+        device="cpu",
+        episode_length: int | None = None,
+        stochastic_init: bool = True,
+        action_repeat: int | None = None,
+        substeps: int = 2,
+        nthread: int | None = None,
+        early_termination: bool = True,
+        termination_height: float = 0.27,
+        action_strength: float = 200.0,
+        up_rew_scale: float = 0.1,
+        joint_vel_obs_scaling: float = 0.1,
+        action_penalty: float = 0.0,
+        reward_from: str = "pre_step",
+    ):
         if action_repeat not in (None, 1):
-            raise EnvError(f"action_repeat: the Ant's control step is dflex's fixed 1/60 s, so action_repeat must be None or 1, got {action_repeat!r}")
+            raise EnvError(
+                f"action_repeat: the Ant's control step is dflex's fixed 1/60 s, so action_repeat must be None or 1, "
+                f"got {action_repeat!r}"
+            )
         if reward_from not in ("pre_step", "post_step"):
-            raise EnvError(f"reward_from: must be 'pre_step' (PWM fork) or 'post_step' (original DiffRL), got {reward_from!r}")
+            raise EnvError(
+                f"reward_from: must be 'pre_step' (PWM fork) or 'post_step' (original DiffRL), got {reward_from!r}"
+            )
         super().__init__(num_envs, 37, 8, episode_length or 1000, seed, device)
-        self.stochastic_init, self.substeps, self.early_termination = bool(stochastic_init), substeps, bool(early_termination)
-        self.termination_height, self.up_rew_scale, self.action_penalty = termination_height, up_rew_scale, action_penalty
+        self.stochastic_init, self.substeps, self.early_termination = (
+            bool(stochastic_init),
+            substeps,
+            bool(early_termination),
+        )
+        self.termination_height, self.up_rew_scale, self.action_penalty = (
+            termination_height,
+            up_rew_scale,
+            action_penalty,
+        )
         self.joint_vel_obs_scaling, self.reward_from, self.dt = joint_vel_obs_scaling, reward_from, 1.0 / 60.0
         self.model = ant_model(substeps, gear=action_strength)
         m = self.model
         self._nstate = mujoco.mj_stateSize(m, mujoco.mjtState.mjSTATE_FULLPHYSICS)
         assert self._nstate == 1 + m.nq + m.nv, "unexpected MuJoCo state layout (expected time, qpos, qvel)"
         self._qp, self._qv = slice(1, 1 + m.nq), slice(1 + m.nq, 1 + m.nq + m.nv)
-        if nthread is None: nthread = (os.cpu_count() or 1) if self.num_envs >= 16 else 0
+        if nthread is None:
+            nthread = (os.cpu_count() or 1) if self.num_envs >= 16 else 0
         if isinstance(nthread, bool) or not isinstance(nthread, int) or nthread < 0:
             raise EnvError(f"nthread: must be an int >= 0 (0: step on the calling thread), got {nthread!r}")
         self.nthread = int(min(nthread, self.num_envs))
@@ -171,43 +253,69 @@ class AntEnv(BatchedEnv):
         self._init_qpos = np.array([0.0, 0.0, ANT_INIT_HEIGHT, 1.0, 0.0, 0.0, 0.0, *ANT_INIT_JOINTS])
 
     @property
-    def qpos(self) -> np.ndarray: "MuJoCo positions `[num_envs, 15]` (a view)."; return self._state[:, self._qp]
+    def qpos(self) -> np.ndarray:
+        "MuJoCo positions `[num_envs, 15]` (a view)."
+        return self._state[:, self._qp]
+
     @property
-    def qvel(self) -> np.ndarray: "MuJoCo velocities `[num_envs, 14]` (a view)."; return self._state[:, self._qv]
+    def qvel(self) -> np.ndarray:
+        "MuJoCo velocities `[num_envs, 14]` (a view)."
+        return self._state[:, self._qv]
 
     def _reset_envs(self, ids):
         n = len(ids)
-        qpos = np.tile(self._init_qpos, (n, 1)); qvel = np.zeros((n, 14))
+        qpos = np.tile(self._init_qpos, (n, 1))
+        qvel = np.zeros((n, 14))
         if self.stochastic_init:
             u = lambda *shape: self.rng.uniform(-1.0, 1.0, shape)
             qpos[:, :3] += 0.1 * u(n, 3)
             angle = 0.5 * u(n) * math.pi / 12.0
-            axis = 0.5 * u(n, 3); axis /= np.maximum(np.linalg.norm(axis, axis=1, keepdims=True), 1e-12)
+            axis = 0.5 * u(n, 3)
+            axis /= np.maximum(np.linalg.norm(axis, axis=1, keepdims=True), 1e-12)
             qpos[:, 3:7] = np.concatenate([np.cos(angle / 2)[:, None], np.sin(angle / 2)[:, None] * axis], 1)
             qpos[:, 7:] += 0.2 * u(n, 8)
-            omega, v_origin = 0.25 * u(n, 3), 0.25 * u(n, 3)          # dflex's twist noise, world frame
-            qvel[:, :3] = v_origin + np.cross(omega, qpos[:, :3])     # velocity of the torso origin
-            qvel[:, 3:6] = np.einsum("nji,nj->ni", quat_to_mat(qpos[:, 3:7]), omega)   # MuJoCo wants it body-local
+            omega, v_origin = 0.25 * u(n, 3), 0.25 * u(n, 3)  # dflex's twist noise, world frame
+            qvel[:, :3] = v_origin + np.cross(omega, qpos[:, :3])  # velocity of the torso origin
+            qvel[:, 3:6] = np.einsum("nji,nj->ni", quat_to_mat(qpos[:, 3:7]), omega)  # MuJoCo wants it body-local
             qvel[:, 6:] = 0.25 * u(n, 8)
         self._state[ids, 0] = 0.0
-        self._state[ids, self._qp] = qpos; self._state[ids, self._qv] = qvel
+        self._state[ids, self._qp] = qpos
+        self._state[ids, self._qv] = qvel
         self._act[ids] = 0.0
         return ant_observation(qpos, qvel, self._act[ids], self.joint_vel_obs_scaling)
 
-    def _sim_state(self): return dict(state=self._state.copy(), act=self._act.copy())
-    def _set_sim_state(self, d): self._state[:] = d["state"]; self._act[:] = d["act"]
+    def _sim_state(self):
+        return dict(state=self._state.copy(), act=self._act.copy())
+
+    def _set_sim_state(self, d):
+        self._state[:] = d["state"]
+        self._act[:] = d["act"]
 
     def _step_envs(self, a):
         pre = self._obs
         self._ctrl[:] = a[:, None, :]
-        self._pool.rollout(self._models, self._datas, self._state, self._ctrl, nstep=self.substeps,
-                           state=self._out, skip_checks=True, chunk_size=self._chunk)
+        self._pool.rollout(
+            self._models,
+            self._datas,
+            self._state,
+            self._ctrl,
+            nstep=self.substeps,
+            state=self._out,
+            skip_checks=True,
+            chunk_size=self._chunk,
+        )
         self._state[:] = self._out[:, -1]
         self._act[:] = a
         obs = ant_observation(self.qpos, self.qvel, self._act, self.joint_vel_obs_scaling)
         s = self._state[:, 1:]
-        obs[~(np.isfinite(s).all(1) & (np.abs(s) < 1e6).all(1))] = np.nan      # blown-up physics: the base class resets it
-        rew = ant_reward(pre if self.reward_from == "pre_step" else obs, a, self.termination_height, self.up_rew_scale, self.action_penalty)
+        obs[~(np.isfinite(s).all(1) & (np.abs(s) < 1e6).all(1))] = np.nan  # blown-up physics: the base class resets it
+        rew = ant_reward(
+            pre if self.reward_from == "pre_step" else obs,
+            a,
+            self.termination_height,
+            self.up_rew_scale,
+            self.action_penalty,
+        )
         term = obs[:, 0] < self.termination_height if self.early_termination else np.zeros(self.num_envs, bool)
         return obs, rew, term, np.zeros(self.num_envs, bool)
 

@@ -1,4 +1,4 @@
-"""`submitit` to Slurm (or local processes, or in-process for debugging): sweeps as one job array, a run directory and log files per task, a job registry, and jobs that survive preemption and time limits by resuming from `ckpt/latest.pt`.
+"""Sweeps through `submitit` as Slurm job arrays (or local/in-process), a job registry, and resume after preemption.
 
 Docs: https://flow-mbpo.github.io/flow_mbpo/dispatch.html.md"""
 
@@ -6,7 +6,7 @@ Docs: https://flow-mbpo.github.io/flow_mbpo/dispatch.html.md"""
 
 # %% ../nbs/13_dispatch.ipynb #a7b63dfa
 from __future__ import annotations
-import csv, itertools, json, os, re, shlex, shutil, signal, socket, subprocess, sys, time
+import csv, itertools, os, re, shlex, shutil, signal, socket, sys, time
 from datetime import datetime
 from pathlib import Path
 import submitit
@@ -15,7 +15,7 @@ from fastcore.script import call_parse
 
 from .config import RunConfig, ConfigError, get_config, apply_overrides, list_presets, parse_overrides
 from .train import run, RunResult
-from .rundir import RunDir, read_jsonl
+from .rundir import RunDir
 
 # %% auto #0
 __all__ = ['CLUSTERS', 'SLURM_PROFILES', 'JOB_ENV', 'REGISTRY_FIELDS', 'FINAL_STATES', 'JOB_COLUMNS', 'slurm_parameters',
@@ -34,7 +34,8 @@ SLURM_PROFILES = {
     "slurm-local": dict(cpus_per_task=1, mem="2GB", time=30, signal_delay_s=30),
 }
 
-JOB_ENV = {"PYTHONUNBUFFERED": "1", "MUJOCO_GL": "egl"}   # exported in every job (plus `env=` of submit)
+JOB_ENV = {"PYTHONUNBUFFERED": "1", "MUJOCO_GL": "egl"}  # exported in every job (plus `env=` of submit)
+
 
 def slurm_parameters(profile: str = "gpu", **overrides) -> dict:
     "The `sbatch` options of `profile` with `overrides` applied (a `None` value removes the option)."
@@ -43,12 +44,16 @@ def slurm_parameters(profile: str = "gpu", **overrides) -> dict:
     merged = {**SLURM_PROFILES[profile], **overrides}
     return {k: v for k, v in merged.items() if v is not None}
 
+
 def check_cluster(cluster: str) -> str:
-    if cluster not in CLUSTERS: raise ValueError(f"cluster must be one of {CLUSTERS} (always explicit), got {cluster!r}")
+    if cluster not in CLUSTERS:
+        raise ValueError(f"cluster must be one of {CLUSTERS} (always explicit), got {cluster!r}")
     return cluster
 
-def make_executor(cluster: str, folder, name: str = "flow_mbpo", profile: str = "gpu", env: dict | None = None,
-                  **slurm_params) -> submitit.AutoExecutor:
+
+def make_executor(
+    cluster: str, folder, name: str = "flow_mbpo", profile: str = "gpu", env: dict | None = None, **slurm_params
+) -> submitit.AutoExecutor:
     "A submitit executor for `cluster` writing its pickles and logs to `folder`; `slurm_params` override `profile`."
     check_cluster(cluster)
     ex = submitit.AutoExecutor(folder=folder, cluster=cluster)
@@ -56,8 +61,9 @@ def make_executor(cluster: str, folder, name: str = "flow_mbpo", profile: str = 
     setup = [f"export {k}={shlex.quote(str(v))}" for k, v in {**JOB_ENV, **(env or {})}.items()]
     if cluster == "slurm":
         extra = {"requeue": True, **p.pop("additional_parameters", {})}
-        ex.update_parameters(name=name, slurm_setup=setup, slurm_additional_parameters=extra,
-                             **{f"slurm_{k}": v for k, v in p.items()})
+        ex.update_parameters(
+            name=name, slurm_setup=setup, slurm_additional_parameters=extra, **{f"slurm_{k}": v for k, v in p.items()}
+        )
     elif cluster == "local":
         ex.update_parameters(name=name, timeout_min=int(p["time"]), local_setup=setup)
     else:
@@ -67,52 +73,83 @@ def make_executor(cluster: str, folder, name: str = "flow_mbpo", profile: str = 
 # %% ../nbs/13_dispatch.ipynb #48d1ebd9
 def current_job_id() -> str:
     "The scheduler's id of the job running this code (`<array>_<task>` for array tasks), or `'-'` outside a job."
-    try: return submitit.JobEnvironment().job_id
-    except RuntimeError: return "-"              # not in a submitit job
+    try:
+        return submitit.JobEnvironment().job_id
+    except RuntimeError:
+        return "-"  # not in a submitit job
 
-def latest_checkpoint(run_dir: Path) -> Path: return RunDir(run_dir).latest
 
-def read_summary(run_dir: Path) -> dict: return RunDir(run_dir).read_summary() or {}
+def latest_checkpoint(run_dir: Path) -> Path:
+    return RunDir(run_dir).latest
+
+
+def read_summary(run_dir: Path) -> dict:
+    return RunDir(run_dir).read_summary() or {}
+
 
 def read_attempts(run_dir: Path) -> list[dict]:
     "The attempts recorded in `<run_dir>/dispatch.jsonl`, first to last."
     return RunDir(run_dir).read_attempts()
 
-def record_attempt(run_dir: Path, **info): RunDir(run_dir).record_attempt(**info)
+
+def record_attempt(run_dir: Path, **info):
+    RunDir(run_dir).record_attempt(**info)
+
 
 class DeferredPreemption:
     """While training runs, submitit's preemption/timeout signal (USR2) only raises SIGTERM, i.e. `run()`'s own stop
-    flag (stop at the next safe point, save `ckpt/latest.pt`, return). `forward()` then hands the signal to the handler it
-    replaced -- submitit's, which calls the task's `checkpoint()` and requeues the job."""
-    def __init__(self): self.signum, self.caught, self.previous = submitit.JobEnvironment._usr_sig(), False, None
+    flag (stop at the next safe point, save `ckpt/latest.pt`, return). `forward()` then hands the signal to the handler
+    it replaced -- submitit's, which calls the task's `checkpoint()` and requeues the job."""
+
+    def __init__(self):
+        self.signum, self.caught, self.previous = submitit.JobEnvironment._usr_sig(), False, None
+
     def __enter__(self):
-        try: self.previous = signal.signal(self.signum, self._stop)
-        except ValueError: pass                  # not the main thread: leave signals alone
+        try:
+            self.previous = signal.signal(self.signum, self._stop)
+        except ValueError:
+            pass  # not the main thread: leave signals alone
         return self
+
     def _stop(self, signum, frame):
         self.caught = True
-        print(f"dispatch: received {signal.Signals(signum).name}: stopping at the next safe point, then requeueing", flush=True)
+        print(
+            f"dispatch: received {signal.Signals(signum).name}: stopping at the next safe point, then requeueing",
+            flush=True,
+        )
         signal.raise_signal(signal.SIGTERM)
+
     def __exit__(self, *exc):
-        if self.previous is not None: signal.signal(self.signum, self.previous)
+        if self.previous is not None:
+            signal.signal(self.signum, self.previous)
+
     def forward(self):
-        if self.caught and callable(self.previous): self.previous(self.signum, None)
+        if self.caught and callable(self.previous):
+            self.previous(self.signum, None)
+
 
 class TrainTask(Checkpointable):
     "One training run as a checkpointable job: starts `cfg`'s run directory, or resumes it from its `ckpt/latest.pt`."
+
     def __init__(self, cfg: RunConfig):
-        if cfg.log.run_name is None: raise ValueError("a dispatched run needs a fixed log.run_name (submit sets one)")
+        if cfg.log.run_name is None:
+            raise ValueError("a dispatched run needs a fixed log.run_name (submit sets one)")
         self.cfg = cfg
 
     @property
-    def run_dir(self) -> Path: return Path(self.cfg.log.root) / self.cfg.log.experiment / self.cfg.log.run_name
+    def run_dir(self) -> Path:
+        return Path(self.cfg.log.root) / self.cfg.log.experiment / self.cfg.log.run_name
 
     def _prepare(self) -> int | None:
         "The epoch to resume from (None: a fresh start), after clearing a directory that holds nothing to resume."
         d = self.run_dir
-        if latest_checkpoint(d).exists(): return read_summary(d).get("epochs", -1)
+        if latest_checkpoint(d).exists():
+            return read_summary(d).get("epochs", -1)
         if d.exists():
-            print(f"dispatch: {d} has no ckpt/latest.pt (an earlier attempt died before saving); starting afresh", flush=True)
+            print(
+                f"dispatch: {d} has no ckpt/latest.pt (an earlier attempt died before saving); starting afresh",
+                flush=True,
+            )
             shutil.rmtree(d)
         return None
 
@@ -120,84 +157,145 @@ class TrainTask(Checkpointable):
         d, job = self.run_dir, current_job_id()
         resumed_from = self._prepare()
         print(f"dispatch: job {job} on {socket.gethostname()}: run {d} (config {self.cfg.hash()})", flush=True)
-        if resumed_from is not None: print(f"dispatch: resuming {d} from ckpt/latest.pt at epoch {resumed_from}", flush=True)
+        if resumed_from is not None:
+            print(f"dispatch: resuming {d} from ckpt/latest.pt at epoch {resumed_from}", flush=True)
         attempt = dict(job_id=job, host=socket.gethostname(), started=time.time(), resumed_from=resumed_from)
         with DeferredPreemption() as preemption:
-            try: res = run(self.cfg) if resumed_from is None else run(None, resume=d)
+            try:
+                res = run(self.cfg) if resumed_from is None else run(None, resume=d)
             except BaseException as e:
-                if d.exists(): record_attempt(d, **attempt, ended=time.time(), status="failed", error=f"{type(e).__name__}: {e}")
+                if d.exists():
+                    record_attempt(d, **attempt, ended=time.time(), status="failed", error=f"{type(e).__name__}: {e}")
                 raise
         record_attempt(d, **attempt, ended=time.time(), status=res.status, epochs=res.epochs)
         if res.status == "interrupted":
-            preemption.forward()                 # USR2 (time limit ahead): submitit checkpoints, requeues and exits
+            preemption.forward()  # USR2 (time limit ahead): submitit checkpoints, requeues and exits
             if os.environ.get("SUBMITIT_EXECUTOR") == "slurm":
-                print("dispatch: stopped by Slurm (requeue, preemption or cancel); no result: a requeued attempt resumes", flush=True)
-                sys.exit(1)                      # SystemExit: submitit writes no result file
+                print(
+                    "dispatch: stopped by Slurm (requeue, preemption or cancel); no result: a requeued attempt resumes",
+                    flush=True,
+                )
+                sys.exit(1)  # SystemExit: submitit writes no result file
         return res
 
 # %% ../nbs/13_dispatch.ipynb #3ef5764e
-REGISTRY_FIELDS = ["job_id", "cluster", "name", "task", "preset", "overrides", "config_hash", "run_dir", "stdout",
-                   "stderr", "state", "run_status", "epochs", "attempts", "submitted"]
+REGISTRY_FIELDS = [
+    "job_id",
+    "cluster",
+    "name",
+    "task",
+    "preset",
+    "overrides",
+    "config_hash",
+    "run_dir",
+    "stdout",
+    "stderr",
+    "state",
+    "run_status",
+    "epochs",
+    "attempts",
+    "submitted",
+]
 FINAL_STATES = {"COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "OUT_OF_MEMORY", "NODE_FAIL", "BOOT_FAIL", "DEADLINE"}
 
-def registry_path(folder) -> Path: return Path(folder) / "registry.csv"
+
+def registry_path(folder) -> Path:
+    return Path(folder) / "registry.csv"
+
 
 def read_registry(folder) -> list[dict]:
     "The registry rows of `folder` (empty when nothing was submitted there)."
     p = registry_path(folder)
-    if not p.exists(): return []
-    with open(p, newline="") as f: return list(csv.DictReader(f))
+    if not p.exists():
+        return []
+    with open(p, newline="") as f:
+        return list(csv.DictReader(f))
+
 
 def write_registry(folder, rows: list[dict]):
     "Write the registry atomically (temp file + rename)."
-    p = registry_path(folder); tmp = p.with_suffix(f".tmp{os.getpid()}")
+    p = registry_path(folder)
+    tmp = p.with_suffix(f".tmp{os.getpid()}")
     with open(tmp, "w", newline="") as f:
-        w = csv.DictWriter(f, REGISTRY_FIELDS); w.writeheader()
+        w = csv.DictWriter(f, REGISTRY_FIELDS)
+        w.writeheader()
         w.writerows({k: r.get(k, "") for k in REGISTRY_FIELDS} for r in rows)
     tmp.replace(p)
+
 
 def _flat(d: dict, prefix="") -> dict:
     out = {}
     for k, v in d.items():
-        if isinstance(v, dict): out.update(_flat(v, f"{prefix}{k}."))
-        else: out[f"{prefix}{k}"] = v
+        if isinstance(v, dict):
+            out.update(_flat(v, f"{prefix}{k}."))
+        else:
+            out[f"{prefix}{k}"] = v
     return out
+
 
 def overrides_of(cfg: RunConfig) -> str:
     "How `cfg` differs from its preset, as `key=value` words (the `log.*` keys left out)."
-    if cfg.preset not in list_presets(): return ""
+    if cfg.preset not in list_presets():
+        return ""
     base, mine = _flat(get_config(cfg.preset).to_dict()), _flat(cfg.to_dict())
     return " ".join(f"{k}={v}" for k, v in mine.items() if base.get(k) != v and not k.startswith("log."))
 
+
 def dispatchable(cfg: RunConfig, run_name: str) -> RunConfig:
     "`cfg` with an absolute `log.root` and a fixed `log.run_name` (its own, if it has one)."
-    return apply_overrides(cfg, {"log.root": str(Path(cfg.log.root).resolve()),
-                                 "log.run_name": cfg.log.run_name or run_name})
+    return apply_overrides(
+        cfg, {"log.root": str(Path(cfg.log.root).resolve()), "log.run_name": cfg.log.run_name or run_name}
+    )
 
 # %% ../nbs/13_dispatch.ipynb #1849bd14
-def submit(cfgs: RunConfig | list[RunConfig], cluster: str, folder=None, name: str = "flow_mbpo",
-           profile: str = "gpu", env: dict | None = None, labels: list[str] | None = None, **slurm_params) -> list:
+def submit(
+    cfgs: RunConfig | list[RunConfig],
+    cluster: str,
+    folder=None,
+    name: str = "flow_mbpo",
+    profile: str = "gpu",
+    env: dict | None = None,
+    labels: list[str] | None = None,
+    **slurm_params,
+) -> list:
     """Submit one training run per config as ONE job array (`cluster`: 'slurm', 'local' or 'debug'); returns
     submitit jobs (`job.result()` is the `RunResult`). `folder` (default `<log.root>/jobs`) holds the job files, the
     per-task logs and `registry.csv`; `slurm_params` (`partition=`, `account=`, `gres=`, `time=` minutes, `mem=`, ...)
     override the Slurm `profile`; `env` is exported in every job."""
     check_cluster(cluster)
     cfgs = [cfgs] if isinstance(cfgs, RunConfig) else list(cfgs)
-    if not cfgs: raise ValueError("submit: no configs")
+    if not cfgs:
+        raise ValueError("submit: no configs")
     cfgs = [dispatchable(c, f"{name}-{i:03d}") for i, c in enumerate(cfgs)]
     tasks = [TrainTask(c) for c in cfgs]
     dirs = [t.run_dir for t in tasks]
-    if len(set(dirs)) < len(dirs): raise ValueError("submit: two configs share a run directory (same log.run_name)")
+    if len(set(dirs)) < len(dirs):
+        raise ValueError("submit: two configs share a run directory (same log.run_name)")
     taken = [str(d) for d in dirs if d.exists()]
-    if taken: raise FileExistsError(f"submit: run directories exist already (pick another name): {', '.join(taken)}")
+    if taken:
+        raise FileExistsError(f"submit: run directories exist already (pick another name): {', '.join(taken)}")
     folder = Path(folder if folder is not None else Path(cfgs[0].log.root) / "jobs").resolve()
     folder.mkdir(parents=True, exist_ok=True)
     jobs = make_executor(cluster, folder, name=name, profile=profile, env=env, **slurm_params).submit_array(tasks)
     now = datetime.now().isoformat(timespec="seconds")
     labels = labels or [overrides_of(c) for c in cfgs]
-    rows = [dict(job_id=j.job_id, cluster=cluster, name=name, task=i, preset=c.preset, overrides=labels[i],
-                 config_hash=c.hash(), run_dir=str(t.run_dir), stdout=str(j.paths.stdout), stderr=str(j.paths.stderr),
-                 state="SUBMITTED", submitted=now) for i, (j, c, t) in enumerate(zip(jobs, cfgs, tasks))]
+    rows = [
+        dict(
+            job_id=j.job_id,
+            cluster=cluster,
+            name=name,
+            task=i,
+            preset=c.preset,
+            overrides=labels[i],
+            config_hash=c.hash(),
+            run_dir=str(t.run_dir),
+            stdout=str(j.paths.stdout),
+            stderr=str(j.paths.stderr),
+            state="SUBMITTED",
+            submitted=now,
+        )
+        for i, (j, c, t) in enumerate(zip(jobs, cfgs, tasks))
+    ]
     write_registry(folder, read_registry(folder) + rows)
     return jobs
 
@@ -205,61 +303,87 @@ def submit(cfgs: RunConfig | list[RunConfig], cluster: str, folder=None, name: s
 def job_state(job) -> str:
     "COMPLETED/FAILED when the task returned/raised, else the scheduler's state of `job` (upper case, one word)."
     if isinstance(job, submitit.DebugJob):
-        if job.state != "DONE": return "PENDING"
+        if job.state != "DONE":
+            return "PENDING"
         return "FAILED" if job.exception() is not None else "COMPLETED"
-    if job.paths.result_pickle.exists(): return "FAILED" if job.exception() is not None else "COMPLETED"
+    if job.paths.result_pickle.exists():
+        return "FAILED" if job.exception() is not None else "COMPLETED"
     state = (job.state or "UNKNOWN").split()[0].upper()
     return {"FINISHED": "UNKNOWN", "NO": "UNKNOWN"}.get(state, state)
+
 
 def update_slurm_states(jobs):
     "Ask Slurm now (one `sacct` call) instead of trusting submitit's cached states (refreshed every 10 minutes)."
     slurm = [j for j in jobs if isinstance(j, submitit.SlurmJob)]
-    if slurm: slurm[0].watcher.update()
+    if slurm:
+        slurm[0].watcher.update()
+
 
 def job_from_row(row: dict, folder):
     "A submitit job for a registry row written by another process (None for the in-process debug executor)."
     cls = {"slurm": submitit.SlurmJob, "local": submitit.LocalJob}.get(row["cluster"])
     return cls(folder=folder, job_id=row["job_id"]) if cls else None
 
+
 def run_dir_info(run_dir) -> dict:
     s, attempts = read_summary(run_dir), read_attempts(run_dir)
     return dict(run_status=s.get("status", ""), epochs=s.get("epochs", ""), attempts=len(attempts))
+
 
 def refresh(folder, jobs=()) -> list[dict]:
     "Update the registry of `folder` (states, run status, epochs, attempts) and return its rows."
     live = {j.job_id: j for j in jobs}
     rows = read_registry(folder)
-    update_slurm_states([live.get(r["job_id"]) or job_from_row(r, folder) for r in rows
-                         if r["cluster"] == "slurm" and r["state"] not in FINAL_STATES])
+    update_slurm_states(
+        [
+            live.get(r["job_id"]) or job_from_row(r, folder)
+            for r in rows
+            if r["cluster"] == "slurm" and r["state"] not in FINAL_STATES
+        ]
+    )
     for r in rows:
         if r["state"] not in FINAL_STATES:
             job = live.get(r["job_id"]) or job_from_row(r, folder)
-            if job is not None: r["state"] = job_state(job)
+            if job is not None:
+                r["state"] = job_state(job)
         r.update(run_dir_info(r["run_dir"]))
     write_registry(folder, rows)
-    return read_registry(folder)                 # as stored: every field a string
+    return read_registry(folder)  # as stored: every field a string
 
 # %% ../nbs/13_dispatch.ipynb #2529cac4
 def grid_points(grid: dict) -> list[dict]:
     "The product of `grid`'s value lists as override dicts (the last key varies fastest; `{}` gives one point)."
     for k, v in grid.items():
-        if not isinstance(v, (list, tuple)) or not v: raise TypeError(f"grid[{k!r}] must be a non-empty list, got {v!r}")
+        if not isinstance(v, (list, tuple)) or not v:
+            raise TypeError(f"grid[{k!r}] must be a non-empty list, got {v!r}")
     return [dict(zip(grid, values)) for values in itertools.product(*grid.values())]
+
 
 def point_slug(point: dict) -> str:
     "A file-name-safe label of one grid point: `{'wm.substeps': 4, 'seed': 1}` -> `substeps4-seed1`."
     return "-".join(re.sub(r"[^A-Za-z0-9._+]", "", f"{k.split('.')[-1]}{v}") for k, v in point.items())
 
-def sweep(preset: str, grid: dict, overrides: list[str] | dict = (), cluster: str = "slurm", folder=None,
-          name: str | None = None, **submit_kw) -> list:
+
+def sweep(
+    preset: str,
+    grid: dict,
+    overrides: list[str] | dict = (),
+    cluster: str = "slurm",
+    folder=None,
+    name: str | None = None,
+    **submit_kw,
+) -> list:
     """Submit `preset` with `overrides` at every point of `grid` (`{'wm.substeps': [2, 4, 8], 'seed': [0, 1, 2]}`)
     as ONE job array; see `submit` for `cluster`, `folder` and the Slurm options."""
     check_cluster(cluster)
     name = name or f"{preset}-{datetime.now():%Y%m%d-%H%M%S}"
     points = grid_points(grid)
-    varying = [k for k, v in grid.items() if len(v) > 1]    # one-value axes are fixed overrides: not in names
+    varying = [k for k, v in grid.items() if len(v) > 1]  # one-value axes are fixed overrides: not in names
     base = get_config(preset, overrides)
-    def run_name(i, p): return "-".join(x for x in (name, f"{i:03d}", point_slug({k: p[k] for k in varying})) if x)
+
+    def run_name(i, p):
+        return "-".join(x for x in (name, f"{i:03d}", point_slug({k: p[k] for k in varying})) if x)
+
     cfgs = [apply_overrides(base, {**p, "log.run_name": run_name(i, p)}) for i, p in enumerate(points)]
     labels = [" ".join(f"{k}={v}" for k, v in p.items() if k in varying) for p in points]
     return submit(cfgs, cluster, folder, name=name, labels=labels, **submit_kw)
@@ -271,10 +395,16 @@ def wait(jobs, timeout_s: float = float("inf"), poll_s: float = 2.0, show: bool 
     while True:
         update_slurm_states(jobs)
         states = [job_state(j) for j in jobs]
-        if show and states != last: print(f"{time.monotonic() - t0:6.0f} s  " + "  ".join(f"{j.job_id}:{s}" for j, s in zip(jobs, states)), flush=True)
+        if show and states != last:
+            print(
+                f"{time.monotonic() - t0:6.0f} s  " + "  ".join(f"{j.job_id}:{s}" for j, s in zip(jobs, states)),
+                flush=True,
+            )
         last = states
-        if all(s in FINAL_STATES for s in states) or time.monotonic() - t0 > timeout_s: return states
+        if all(s in FINAL_STATES for s in states) or time.monotonic() - t0 > timeout_s:
+            return states
         time.sleep(poll_s)
+
 
 def collect(jobs) -> list:
     "Each job's `RunResult`, or the exception it ended with (a failed task's carries its traceback)."
@@ -290,69 +420,97 @@ def split_values(text: str) -> list[str]:
     parts, depth, cur = [], 0, ""
     for ch in text:
         depth += (ch in "[{") - (ch in "]}")
-        if ch == "," and depth == 0: parts.append(cur); cur = ""
-        else: cur += ch
+        if ch == "," and depth == 0:
+            parts.append(cur)
+            cur = ""
+        else:
+            cur += ch
     return [p.strip() for p in parts + [cur]]
+
 
 def parse_grid(words) -> dict:
     "`['wm.substeps=2,4', 'seed=0,1']` -> `{'wm.substeps': [2, 4], 'seed': [0, 1]}` (values parsed like overrides)."
     grid = {}
     for w in words:
-        if "=" not in w: raise ConfigError(w, "a sweep axis must look like 'section.key=v1,v2,...'")
+        if "=" not in w:
+            raise ConfigError(w, "a sweep axis must look like 'section.key=v1,v2,...'")
         k, v = w.split("=", 1)
         grid[k.strip()] = [apply_value(k.strip(), x) for x in split_values(v)]
     return grid
+
 
 def apply_value(key: str, text: str):
     "One value parsed the way an override `key=text` is."
     return parse_overrides([f"{key}={text}"])[key]
 
+
 def format_table(rows: list[dict], cols: list[str], max_width: int = 60) -> str:
     "A plain fixed-width text table (cells longer than `max_width` are cut, with '...')."
-    cut = lambda x: x if len(x) <= max_width else x[:max_width - 3] + "..."
+    cut = lambda x: x if len(x) <= max_width else x[: max_width - 3] + "..."
     cells = [cols] + [[cut(str(r.get(c, ""))) for c in cols] for r in rows]
     widths = [max(len(row[i]) for row in cells) for i in range(len(cols))]
     return "\n".join("  ".join(x.ljust(w) for x, w in zip(row, widths)).rstrip() for row in cells)
+
 
 JOB_COLUMNS = ["job_id", "state", "run_status", "epochs", "attempts", "config_hash", "overrides", "run_dir"]
 
 # %% ../nbs/13_dispatch.ipynb #2c56b3e5
 @call_parse
-def sweep_cli(*args: str,  # PRESET, then `section.key=v1,v2,...` axes (one value: a fixed override)
-              cluster: str = "slurm",  # slurm | local | debug
-              folder: str = None,  # job files, per-task logs and registry.csv (default <log.root>/jobs)
-              name: str = None,  # the sweep's name; run names are <name>-<index>-<values>
-              profile: str = "gpu",  # Slurm defaults: gpu | pace-l40s | slurm-local
-              partition: str = None, account: str = None, gres: str = None, qos: str = None,
-              time: int = None,  # Slurm wall time in minutes
-              mem: str = None,  # Slurm memory, e.g. 64GB
-              dry_run: bool = False,  # list the tasks, submit nothing
-              ):
+def sweep_cli(
+    *args: str,  # PRESET, then `section.key=v1,v2,...` axes (one value: a fixed override)
+    cluster: str = "slurm",  # slurm | local | debug
+    folder: str = None,  # job files, per-task logs and registry.csv (default <log.root>/jobs)
+    name: str = None,  # the sweep's name; run names are <name>-<index>-<values>
+    profile: str = "gpu",  # Slurm defaults: gpu | pace-l40s | slurm-local
+    partition: str = None,
+    account: str = None,
+    gres: str = None,
+    qos: str = None,
+    time: int = None,  # Slurm wall time in minutes
+    mem: str = None,  # Slurm memory, e.g. 64GB
+    dry_run: bool = False,  # list the tasks, submit nothing
+):
     "Submit the product of the axes as ONE job array and record it in the registry."
     if not args or "=" in args[0]:
-        print("flow-mbpo-sweep: error: the first argument must be a preset (flow-mbpo-train --presets)", file=sys.stderr); sys.exit(2)
+        print(
+            "flow-mbpo-sweep: error: the first argument must be a preset (flow-mbpo-train --presets)", file=sys.stderr
+        )
+        sys.exit(2)
     preset, *axes = args
     try:
         grid = parse_grid(axes)
         if dry_run:
-            for i, p in enumerate(grid_points(grid)): print(i, " ".join(f"{k}={v}" for k, v in p.items()))
+            for i, p in enumerate(grid_points(grid)):
+                print(i, " ".join(f"{k}={v}" for k, v in p.items()))
             return
-        slurm = {k: v for k, v in dict(partition=partition, account=account, gres=gres, qos=qos, time=time, mem=mem).items() if v is not None}
+        slurm = {
+            k: v
+            for k, v in dict(partition=partition, account=account, gres=gres, qos=qos, time=time, mem=mem).items()
+            if v is not None
+        }
         jobs = sweep(preset, grid, cluster=cluster, folder=folder, name=name, profile=profile, **slurm)
     except (ConfigError, ValueError, FileExistsError, TypeError) as e:
-        print(f"flow-mbpo-sweep: error: {e}", file=sys.stderr); sys.exit(2)
-    if cluster == "debug": collect(jobs)         # in-process: run them now
+        print(f"flow-mbpo-sweep: error: {e}", file=sys.stderr)
+        sys.exit(2)
+    if cluster == "debug":
+        collect(jobs)  # in-process: run them now
     reg = jobs[0].paths.folder
-    print(f"submitted {len(jobs)} task(s) ({cluster}): {jobs[0].job_id} ... {jobs[-1].job_id}; registry {registry_path(reg)}")
+    print(
+        f"submitted {len(jobs)} task(s) ({cluster}): {jobs[0].job_id} ... {jobs[-1].job_id}; "
+        f"registry {registry_path(reg)}"
+    )
     print(f"watch them with: flow-mbpo-jobs --folder {reg}")
 
+
 @call_parse
-def jobs_cli(folder: str = "runs/jobs",  # the folder of submit/sweep (default <log.root>/jobs)
-             name: str = None,  # only this sweep/submission
-             no_refresh: bool = False,  # print the registry as stored, without asking the scheduler
-             ):
+def jobs_cli(
+    folder: str = "runs/jobs",  # the folder of submit/sweep (default <log.root>/jobs)
+    name: str = None,  # only this sweep/submission
+    no_refresh: bool = False,  # print the registry as stored, without asking the scheduler
+):
     "Print the job registry: job id, state, run status, epochs, attempts, config hash, overrides, run directory."
     if not registry_path(folder).exists():
-        print(f"flow-mbpo-jobs: error: no {registry_path(folder)}", file=sys.stderr); sys.exit(2)
+        print(f"flow-mbpo-jobs: error: no {registry_path(folder)}", file=sys.stderr)
+        sys.exit(2)
     rows = read_registry(folder) if no_refresh else refresh(folder)
     print(format_table([r for r in rows if name is None or r["name"] == name], JOB_COLUMNS))

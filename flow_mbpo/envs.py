@@ -1,4 +1,4 @@
-"""The environment registry and `make_env`, and adapters for dm_control, gymnasium and dflex (the `VecEnv` protocol and `BatchedEnv` are in `vecenv`).
+"""The environment registry, `make_env`, and adapters for dm_control, gymnasium and dflex (batching is in `vecenv`).
 
 Docs: https://flow-mbpo.github.io/flow_mbpo/envs.html.md"""
 
@@ -7,7 +7,7 @@ Docs: https://flow-mbpo.github.io/flow_mbpo/envs.html.md"""
 # %% ../nbs/06_envs.ipynb #298d9dd1
 from __future__ import annotations
 import difflib, importlib, inspect, math, warnings
-from typing import Any, Callable
+from typing import Callable
 import numpy as np
 import torch
 
@@ -19,62 +19,105 @@ __all__ = ['DMC_TASKS', 'GYM_TASKS', 'DFLEX_TASKS', 'parse_dmc_name', 'DMCVecEnv
            'list_envs', 'make_env', 'make_env_from_config']
 
 # %% ../nbs/06_envs.ipynb #914eff67
-DMC_TASKS = ("walker-stand", "walker-walk", "walker-run", "cheetah-run", "reacher-easy", "reacher-hard",
-             "acrobot-swingup", "pendulum-swingup", "cartpole-balance", "cartpole-balance-sparse", "cartpole-swingup",
-             "cartpole-swingup-sparse", "cup-catch", "finger-spin", "finger-turn-easy", "finger-turn-hard",
-             "fish-swim", "hopper-stand", "hopper-hop", "point_mass-easy")
-"The DMControl tasks listed by `list_envs()` (TD-MPC2's 19 standard MT30 tasks and point_mass-easy); any suite task loads."
+DMC_TASKS = (
+    "walker-stand",
+    "walker-walk",
+    "walker-run",
+    "cheetah-run",
+    "reacher-easy",
+    "reacher-hard",
+    "acrobot-swingup",
+    "pendulum-swingup",
+    "cartpole-balance",
+    "cartpole-balance-sparse",
+    "cartpole-swingup",
+    "cartpole-swingup-sparse",
+    "cup-catch",
+    "finger-spin",
+    "finger-turn-easy",
+    "finger-turn-hard",
+    "fish-swim",
+    "hopper-stand",
+    "hopper-hop",
+    "point_mass-easy",
+)
+"The DMControl tasks listed by `list_envs()` (TD-MPC2's 19 standard MT30 tasks, point_mass-easy); any suite task loads."
 
 _DMC_DOMAIN_ALIASES = {"cup": "ball_in_cup", "pointmass": "point_mass"}
+
 
 def parse_dmc_name(name: str) -> tuple[str, str]:
     "`'walker-walk'` -> `('walker', 'walk')`, `'cup-catch'` -> `('ball_in_cup', 'catch')`; error for unknown tasks."
     from dm_control import suite
+
     s = name.replace("-", "_")
     domains = sorted({d for d, _ in suite.ALL_TASKS} | set(_DMC_DOMAIN_ALIASES), key=len, reverse=True)
     for d in domains:
         if s.startswith(d + "_"):
-            dom, task = _DMC_DOMAIN_ALIASES.get(d, d), s[len(d) + 1:]
-            if (dom, task) in suite.ALL_TASKS: return dom, task
+            dom, task = _DMC_DOMAIN_ALIASES.get(d, d), s[len(d) + 1 :]
+            if (dom, task) in suite.ALL_TASKS:
+                return dom, task
             valid = [t for dd, t in suite.ALL_TASKS if dd == dom]
             raise EnvError(f"dmc:{name}: domain {dom!r} has no task {task!r}; its tasks: {', '.join(valid)}")
     close = difflib.get_close_matches(name, DMC_TASKS, n=3)
     hint = f" (did you mean {', '.join('dmc:' + c for c in close)}?)" if close else ""
-    raise EnvError(f"dmc:{name}: unknown dm_control domain{hint}; domains: {', '.join(sorted({d for d, _ in suite.ALL_TASKS}))}")
+    raise EnvError(
+        f"dmc:{name}: unknown dm_control domain{hint}; domains: {', '.join(sorted({d for d, _ in suite.ALL_TASKS}))}"
+    )
+
 
 def _to_box(a: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     "Map actions in [-1, 1] onto a task's action box [lo, hi]."
     return lo + (a + 1.0) * 0.5 * (hi - lo)
 
+
 def _step_arrays(n: int, num_obs: int):
     "Fresh (obs, reward, terminated, truncated) arrays for a Python loop over `n` simulator copies."
     return np.empty((n, num_obs)), np.zeros(n), np.zeros(n, bool), np.zeros(n, bool)
 
+
 class DMCVecEnv(BatchedEnv):
     "A batch of dm_control suite tasks behind the `VecEnv` protocol, with TD-MPC2's action repeat and episode length."
-    def __init__(self, task: str, num_envs: int, seed: int, device="cpu", episode_length: int | None = None,
-                 action_repeat: int | None = None, stochastic_init: bool = True):
+
+    def __init__(
+        self,
+        task: str,
+        num_envs: int,
+        seed: int,
+        device="cpu",
+        episode_length: int | None = None,
+        action_repeat: int | None = None,
+        stochastic_init: bool = True,
+    ):
         from dm_control import suite
+
         _check_counts(num_envs=num_envs, seed=seed)
-        if not stochastic_init: raise EnvError("stochastic_init: dm_control tasks always randomise their initial state; use True")
+        if not stochastic_init:
+            raise EnvError("stochastic_init: dm_control tasks always randomise their initial state; use True")
         self.task = task
         self.domain, self.task_name = parse_dmc_name(task)
         self.action_repeat = 2 if action_repeat is None else int(action_repeat)
-        if self.action_repeat < 1: raise EnvError(f"action_repeat: must be >= 1, got {action_repeat}")
+        if self.action_repeat < 1:
+            raise EnvError(f"action_repeat: must be >= 1, got {action_repeat}")
         seeds = np.random.SeedSequence(seed).generate_state(num_envs)
         load = lambda s: suite.load(self.domain, self.task_name, task_kwargs={"random": int(s)})
         self.envs = [load(seeds[0])]
-        from absl import logging as absl_logging           # some suite XMLs make MuJoCo log a deprecation warning on
-        verbosity = absl_logging.get_verbosity()            # every load (cheetah's settotalmass): let the first copy say
-        absl_logging.set_verbosity(absl_logging.ERROR)      # it, not all 128
-        try: self.envs += [load(s) for s in seeds[1:]]
-        finally: absl_logging.set_verbosity(verbosity)
+        from absl import logging as absl_logging  # some suite XMLs make MuJoCo log a deprecation warning on
+
+        verbosity = absl_logging.get_verbosity()  # every load (cheetah's settotalmass): let the first copy say
+        absl_logging.set_verbosity(absl_logging.ERROR)  # it, not all 128
+        try:
+            self.envs += [load(s) for s in seeds[1:]]
+        finally:
+            absl_logging.set_verbosity(verbosity)
         spec = self.envs[0].action_spec()
         self._lo, self._hi = np.asarray(spec.minimum, np.float64), np.asarray(spec.maximum, np.float64)
         num_obs = int(sum(int(np.prod(v.shape)) for v in self.envs[0].observation_spec().values()))
-        limit = self.envs[0]._step_limit                    # control steps per episode (1000 for the suite)
+        limit = self.envs[0]._step_limit  # control steps per episode (1000 for the suite)
         self.task_episode_length = int(math.ceil(limit / self.action_repeat)) if math.isfinite(limit) else 1000
-        super().__init__(num_envs, num_obs, int(spec.shape[0]), episode_length or self.task_episode_length, seed, device)
+        super().__init__(
+            num_envs, num_obs, int(spec.shape[0]), episode_length or self.task_episode_length, seed, device
+        )
 
     @staticmethod
     def _flat(ts) -> np.ndarray:
@@ -86,63 +129,113 @@ class DMCVecEnv(BatchedEnv):
     def _sim_state(self):
         # physics (qpos, qvel, act, time), the task's random stream and dm_control's step bookkeeping. Episode state
         # that a task keeps in its *model* (e.g. reacher's target position) is not covered.
-        return [dict(physics=e.physics.get_state().copy(), time=float(e.physics.data.time), random=e.task.random.get_state(),
-                     step_count=e._step_count, reset_next=e._reset_next_step) for e in self.envs]
+        return [
+            dict(
+                physics=e.physics.get_state().copy(),
+                time=float(e.physics.data.time),
+                random=e.task.random.get_state(),
+                step_count=e._step_count,
+                reset_next=e._reset_next_step,
+            )
+            for e in self.envs
+        ]
 
     def _set_sim_state(self, states):
         for e, d in zip(self.envs, states):
-            with e.physics.reset_context(): e.physics.set_state(d["physics"]); e.physics.data.time = d["time"]
-            e.task.random.set_state(d["random"]); e._step_count = d["step_count"]; e._reset_next_step = d["reset_next"]
+            with e.physics.reset_context():
+                e.physics.set_state(d["physics"])
+                e.physics.data.time = d["time"]
+            e.task.random.set_state(d["random"])
+            e._step_count = d["step_count"]
+            e._reset_next_step = d["reset_next"]
 
     def _step_envs(self, a):
         u, (obs, rew, term, trunc) = _to_box(a, self._lo, self._hi), _step_arrays(self.num_envs, self.num_obs)
         for i, env in enumerate(self.envs):
             for _ in range(self.action_repeat):
-                ts = env.step(u[i]); rew[i] += ts.reward or 0.0
-                if ts.last(): break
+                ts = env.step(u[i])
+                rew[i] += ts.reward or 0.0
+                if ts.last():
+                    break
             obs[i] = self._flat(ts)
-            if ts.last(): term[i], trunc[i] = ts.discount == 0, ts.discount != 0
+            if ts.last():
+                term[i], trunc[i] = ts.discount == 0, ts.discount != 0
         return obs, rew, term, trunc
 
 # %% ../nbs/06_envs.ipynb #b7df4809
-GYM_TASKS = ("Ant-v5", "HalfCheetah-v5", "Hopper-v5", "Walker2d-v5", "Humanoid-v5", "HumanoidStandup-v5", "Swimmer-v5",
-             "Reacher-v5", "Pusher-v5", "InvertedPendulum-v5", "InvertedDoublePendulum-v5")
+GYM_TASKS = (
+    "Ant-v5",
+    "HalfCheetah-v5",
+    "Hopper-v5",
+    "Walker2d-v5",
+    "Humanoid-v5",
+    "HumanoidStandup-v5",
+    "Swimmer-v5",
+    "Reacher-v5",
+    "Pusher-v5",
+    "InvertedPendulum-v5",
+    "InvertedDoublePendulum-v5",
+)
 "gymnasium's MuJoCo tasks listed by `list_envs()`; any registered gymnasium id with a Box action space loads."
 
+
 def _import_gymnasium():
-    try: import gymnasium
-    except ImportError: raise ImportError("gym:* envs need gymnasium: pip install 'flow_mbpo[gym]' "
-                                          "(or pip install 'gymnasium[mujoco]>=1.0')") from None
+    try:
+        import gymnasium
+    except ImportError:
+        raise ImportError(
+            "gym:* envs need gymnasium: pip install 'flow_mbpo[gym]' (or pip install 'gymnasium[mujoco]>=1.0')"
+        ) from None
     return gymnasium
+
 
 class GymVecEnv(BatchedEnv):
     "A batch of gymnasium environments behind the `VecEnv` protocol (actions in [-1, 1], our own time limit)."
-    def __init__(self, env_id: str, num_envs: int, seed: int, device="cpu", episode_length: int | None = None,
-                 action_repeat: int | None = None, stochastic_init: bool = True, **make_kwargs):
+
+    def __init__(
+        self,
+        env_id: str,
+        num_envs: int,
+        seed: int,
+        device="cpu",
+        episode_length: int | None = None,
+        action_repeat: int | None = None,
+        stochastic_init: bool = True,
+        **make_kwargs,
+    ):
         gym = _import_gymnasium()
         _check_counts(num_envs=num_envs, seed=seed)
-        if not stochastic_init: raise EnvError("stochastic_init: gymnasium tasks always randomise their initial state; use True")
+        if not stochastic_init:
+            raise EnvError("stochastic_init: gymnasium tasks always randomise their initial state; use True")
         if env_id not in gym.registry:
             close = difflib.get_close_matches(env_id, list(gym.registry), n=3)
-            raise EnvError(f"gym:{env_id}: not a registered gymnasium id" + (f" (did you mean {', '.join(close)}?)" if close else ""))
+            raise EnvError(
+                f"gym:{env_id}: not a registered gymnasium id"
+                + (f" (did you mean {', '.join(close)}?)" if close else "")
+            )
         self.env_id, self.action_repeat = env_id, 1 if action_repeat is None else int(action_repeat)
-        if self.action_repeat < 1: raise EnvError(f"action_repeat: must be >= 1, got {action_repeat}")
+        if self.action_repeat < 1:
+            raise EnvError(f"action_repeat: must be >= 1, got {action_repeat}")
         made = [gym.make(env_id, disable_env_checker=True, **make_kwargs) for _ in range(num_envs)]
         limit = made[0].spec.max_episode_steps or 1000
-        self.envs = [m.unwrapped for m in made]             # drop TimeLimit/order wrappers: we keep time ourselves
+        self.envs = [m.unwrapped for m in made]  # drop TimeLimit/order wrappers: we keep time ourselves
         space = self.envs[0].action_space
-        if not isinstance(space, gym.spaces.Box): raise EnvError(f"gym:{env_id}: needs a Box action space, got {space}")
+        if not isinstance(space, gym.spaces.Box):
+            raise EnvError(f"gym:{env_id}: needs a Box action space, got {space}")
         self._lo, self._hi = space.low.astype(np.float64), space.high.astype(np.float64)
         num_obs = int(np.prod(self.envs[0].observation_space.shape))
         self._seeds = [int(s) for s in np.random.SeedSequence(seed).generate_state(num_envs)]
         self._seeded = np.zeros(num_envs, bool)
         self.task_episode_length = int(math.ceil(limit / self.action_repeat))
-        super().__init__(num_envs, num_obs, int(np.prod(space.shape)), episode_length or self.task_episode_length, seed, device)
+        super().__init__(
+            num_envs, num_obs, int(np.prod(space.shape)), episode_length or self.task_episode_length, seed, device
+        )
 
     def _reset_envs(self, ids):
         out = []
         for i in ids:
-            o, _ = self.envs[i].reset(seed=None if self._seeded[i] else self._seeds[i]); self._seeded[i] = True
+            o, _ = self.envs[i].reset(seed=None if self._seeded[i] else self._seeds[i])
+            self._seeded[i] = True
             out.append(np.asarray(o, np.float64).ravel())
         return np.stack(out)
 
@@ -150,86 +243,201 @@ class GymVecEnv(BatchedEnv):
         u, (obs, rew, term, trunc) = _to_box(a, self._lo, self._hi), _step_arrays(self.num_envs, self.num_obs)
         for i, env in enumerate(self.envs):
             for _ in range(self.action_repeat):
-                o, r, te, tr, _ = env.step(u[i]); rew[i] += r
-                if te or tr: break
+                o, r, te, tr, _ = env.step(u[i])
+                rew[i] += r
+                if te or tr:
+                    break
             obs[i], term[i], trunc[i] = np.asarray(o, np.float64).ravel(), te, tr and not te
         return obs, rew, term, trunc
 
     def close(self):
-        for e in self.envs: e.close()
+        for e in self.envs:
+            e.close()
 
 # %% ../nbs/06_envs.ipynb #13c8285d
-DFLEX_TASKS = {   # name: (class in dflex.envs, PWM's settings from scripts/cfg/env/<name>.yaml)
-    "dflex_ant": ("AntEnv", dict(num_envs=128, episode_length=1000, stochastic_init=True, MM_caching_frequency=16,
-                  early_termination=True, termination_height=0.27, action_penalty=0.0, joint_vel_obs_scaling=0.1, up_rew_scale=0.1)),
-    "dflex_anymal": ("AnymalEnv", dict(num_envs=64, episode_length=1000, stochastic_init=True, MM_caching_frequency=16,
-                     early_termination=True, nan_state_fix=True, termination_height=0.25, action_penalty=-5e-3,
-                     up_rew_scale=0.1, heading_rew_scale=1.0, heigh_rew_scale=1.0)),   # sic: PWM's key
-    "dflex_hopper": ("HopperEnv", dict(num_envs=64, episode_length=1000, stochastic_init=True, MM_caching_frequency=16,
-                     early_termination=True, termination_height=-0.45, termination_angle=0.524, termination_height_tolerance=0.15,
-                     termination_angle_tolerance=0.05, height_rew_scale=1.0, angle_rew_scale=1.0, action_penalty=-0.1)),
-    "dflex_humanoid": ("HumanoidEnv", dict(num_envs=64, episode_length=1000, stochastic_init=True, MM_caching_frequency=48,
-                       early_termination=True, termination_height=0.74, action_penalty=-0.002, joint_vel_obs_scaling=0.1,
-                       termination_tolerance=0.1, height_rew_scale=10.0, up_rew_scale=0.1, heading_rew_scale=1.0)),
-    "dflex_snu_humanoid": ("SNUHumanoidEnv", dict(num_envs=64, episode_length=1000, stochastic_init=True, MM_caching_frequency=8,
-                           early_termination=True, termination_height=0.46, termination_tolerance=0.05, height_rew_scale=4.0,
-                           up_rew_scale=0.1, heading_rew_scale=1.0, action_penalty=-1e-3, joint_vel_obs_scaling=0.1)),
-    "dflex_cartpole": ("CartPoleSwingUpEnv", dict(num_envs=1024, episode_length=240, stochastic_init=True, MM_caching_frequency=8)),
-    "dflex_doublependulum": ("double_pendulum.DoublePendulumEnv", dict(num_envs=1024, episode_length=240, stochastic_init=True,
-                             MM_caching_frequency=8)),
+DFLEX_TASKS = {  # name: (class in dflex.envs, PWM's settings from scripts/cfg/env/<name>.yaml)
+    "dflex_ant": (
+        "AntEnv",
+        dict(
+            num_envs=128,
+            episode_length=1000,
+            stochastic_init=True,
+            MM_caching_frequency=16,
+            early_termination=True,
+            termination_height=0.27,
+            action_penalty=0.0,
+            joint_vel_obs_scaling=0.1,
+            up_rew_scale=0.1,
+        ),
+    ),
+    "dflex_anymal": (
+        "AnymalEnv",
+        dict(
+            num_envs=64,
+            episode_length=1000,
+            stochastic_init=True,
+            MM_caching_frequency=16,
+            early_termination=True,
+            nan_state_fix=True,
+            termination_height=0.25,
+            action_penalty=-5e-3,
+            up_rew_scale=0.1,
+            heading_rew_scale=1.0,
+            heigh_rew_scale=1.0,
+        ),
+    ),  # sic: PWM's key
+    "dflex_hopper": (
+        "HopperEnv",
+        dict(
+            num_envs=64,
+            episode_length=1000,
+            stochastic_init=True,
+            MM_caching_frequency=16,
+            early_termination=True,
+            termination_height=-0.45,
+            termination_angle=0.524,
+            termination_height_tolerance=0.15,
+            termination_angle_tolerance=0.05,
+            height_rew_scale=1.0,
+            angle_rew_scale=1.0,
+            action_penalty=-0.1,
+        ),
+    ),
+    "dflex_humanoid": (
+        "HumanoidEnv",
+        dict(
+            num_envs=64,
+            episode_length=1000,
+            stochastic_init=True,
+            MM_caching_frequency=48,
+            early_termination=True,
+            termination_height=0.74,
+            action_penalty=-0.002,
+            joint_vel_obs_scaling=0.1,
+            termination_tolerance=0.1,
+            height_rew_scale=10.0,
+            up_rew_scale=0.1,
+            heading_rew_scale=1.0,
+        ),
+    ),
+    "dflex_snu_humanoid": (
+        "SNUHumanoidEnv",
+        dict(
+            num_envs=64,
+            episode_length=1000,
+            stochastic_init=True,
+            MM_caching_frequency=8,
+            early_termination=True,
+            termination_height=0.46,
+            termination_tolerance=0.05,
+            height_rew_scale=4.0,
+            up_rew_scale=0.1,
+            heading_rew_scale=1.0,
+            action_penalty=-1e-3,
+            joint_vel_obs_scaling=0.1,
+        ),
+    ),
+    "dflex_cartpole": (
+        "CartPoleSwingUpEnv",
+        dict(num_envs=1024, episode_length=240, stochastic_init=True, MM_caching_frequency=8),
+    ),
+    "dflex_doublependulum": (
+        "double_pendulum.DoublePendulumEnv",
+        dict(num_envs=1024, episode_length=240, stochastic_init=True, MM_caching_frequency=8),
+    ),
 }
+
 
 class DflexUnavailable(ImportError):
     "dflex is not importable (it is source-only); use the MuJoCo `ant` instead of `dflex_ant`."
+
 
 def _dflex_class(name: str):
     cls_path = DFLEX_TASKS[name][0]
     try:
         import dflex  # noqa: F401
+
         mod = importlib.import_module("dflex.envs" + ("." + cls_path.rsplit(".", 1)[0] if "." in cls_path else ""))
     except ImportError as e:
         raise DflexUnavailable(
             f"{name} needs NVIDIA dflex, which is not importable here ({e}). dflex is source-only: it is on no package "
             "registry and its NVIDIA source-code licence (non-commercial) does not allow redistribution, so install it "
             "yourself from source (PWM's DiffRL fork, where the envs live in dflex.envs) if your use is allowed. "
-            "Otherwise use env name 'ant': flow_mbpo's MuJoCo reproduction of dflex_ant (flow_mbpo.ant).") from None
+            "Otherwise use env name 'ant': flow_mbpo's MuJoCo reproduction of dflex_ant (flow_mbpo.ant)."
+        ) from None
     return getattr(mod, cls_path.rsplit(".", 1)[-1])
+
 
 class DflexVecEnv(BatchedEnv):
     "The real dflex env `name` with PWM's settings, behind the `VecEnv` protocol."
-    def __init__(self, name: str, num_envs: int, seed: int, device="cpu", episode_length: int | None = None,
-                 stochastic_init: bool | None = None, action_repeat: int | None = None, **kw):
-        if action_repeat not in (None, 1): raise EnvError(f"action_repeat: dflex envs have a fixed control step; got {action_repeat}")
+
+    def __init__(
+        self,
+        name: str,
+        num_envs: int,
+        seed: int,
+        device="cpu",
+        episode_length: int | None = None,
+        stochastic_init: bool | None = None,
+        action_repeat: int | None = None,
+        **kw,
+    ):
+        if action_repeat not in (None, 1):
+            raise EnvError(f"action_repeat: dflex envs have a fixed control step; got {action_repeat}")
         _check_counts(num_envs=num_envs, seed=seed)
         cls = _dflex_class(name)
-        settings = {**DFLEX_TASKS[name][1], "num_envs": num_envs, "device": str(_as_device(device)), "no_grad": True,
-                    "render": False, **({"episode_length": episode_length} if episode_length else {}),
-                    **({"stochastic_init": stochastic_init} if stochastic_init is not None else {}), **kw}
+        settings = {
+            **DFLEX_TASKS[name][1],
+            "num_envs": num_envs,
+            "device": str(_as_device(device)),
+            "no_grad": True,
+            "render": False,
+            **({"episode_length": episode_length} if episode_length else {}),
+            **({"stochastic_init": stochastic_init} if stochastic_init is not None else {}),
+            **kw,
+        }
         params = inspect.signature(cls.__init__).parameters
         takes_any = any(p.kind is p.VAR_KEYWORD for p in params.values())
-        if "seed" in params or takes_any: settings["seed"] = seed
+        if "seed" in params or takes_any:
+            settings["seed"] = seed
         unknown_user = [k for k in kw if k not in params and not takes_any]
-        if unknown_user: raise EnvError(f"{name}: {cls.__name__} takes no argument(s) {unknown_user}; it takes {[p for p in params if p != 'self']}")
+        if unknown_user:
+            raise EnvError(
+                f"{name}: {cls.__name__} takes no argument(s) {unknown_user}; "
+                f"it takes {[p for p in params if p != 'self']}"
+            )
         dropped = [k for k in settings if k not in params and not takes_any]
-        if dropped: warnings.warn(f"{name}: this dflex's {cls.__name__} does not take PWM's setting(s) {dropped}; they are not applied")
-        torch.manual_seed(seed); np.random.seed(seed)       # dflex draws its random initial states from torch
+        if dropped:
+            warnings.warn(
+                f"{name}: this dflex's {cls.__name__} does not take PWM's setting(s) {dropped}; they are not applied"
+            )
+        torch.manual_seed(seed)
+        np.random.seed(seed)  # dflex draws its random initial states from torch
         self.env = cls(**{k: v for k, v in settings.items() if k not in dropped})
         self.name = name
-        super().__init__(self.env.num_envs, self.env.num_obs, self.env.num_actions, self.env.episode_length, seed, device)
+        super().__init__(
+            self.env.num_envs, self.env.num_obs, self.env.num_actions, self.env.episode_length, seed, device
+        )
 
     def reset(self):
         obs = self.env.reset()
-        self._obs = obs.detach().clone(); self._steps[:] = 0; self._ret[:] = 0.0
+        self._obs = obs.detach().clone()
+        self._steps[:] = 0
+        self._ret[:] = 0.0
         return obs.to(self.device)
 
     def step(self, actions):
-        if self._obs is None: raise RuntimeError("call reset() before step()")
+        if self._obs is None:
+            raise RuntimeError("call reset() before step()")
         a = torch.as_tensor(self.check_actions(actions), dtype=torch.float32, device=self.env.device)
         obs, rew, done, extras = self.env.step(a)
         obs, rew, done = obs.detach(), rew.detach().float(), done.detach().bool()
-        if done.any():                      # the true successor and the kind of end must be reported, never guessed
-            missing = [k for k in ("obs_before_reset", "termination") if k not in extras
-                       and not (k == "termination" and "episode_end" in extras)]
+        if done.any():  # the true successor and the kind of end must be reported, never guessed
+            missing = [
+                k
+                for k in ("obs_before_reset", "termination")
+                if k not in extras and not (k == "termination" and "episode_end" in extras)
+            ]
             if missing:
                 ids = done.nonzero().flatten().tolist()
                 raise EnvError(
@@ -237,57 +445,93 @@ class DflexVecEnv(BatchedEnv):
                     f"{sorted(extras)}). Without them the successor of the last step would be the post-reset "
                     "observation and every fall a truncation. Some DiffRL-derived envs fill extras only when built "
                     "with no_grad=False; use a dflex that reports obs_before_reset and termination (or episode_end) "
-                    "at every step.")
-        final = extras.get("obs_before_reset", obs).detach()       # no env done: obs is the successor
+                    "at every step."
+                )
+        final = extras.get("obs_before_reset", obs).detach()  # no env done: obs is the successor
         term = extras.get("termination", extras.get("episode_end", torch.zeros_like(done))).detach().bool() & done
         bad = (~torch.isfinite(final).all(1) | ~torch.isfinite(obs).all(1) | ~torch.isfinite(rew)).cpu().numpy()
         if bad.any():
             ids = np.flatnonzero(bad)
             obs = self.env.reset(torch.as_tensor(ids, device=self.env.device)).detach()
-            final = final.clone(); final[ids] = self._obs[ids].to(final.device)
-            rew = rew.clone(); rew[ids] = 0.0; done = done.clone(); done[ids] = True; term = term.clone(); term[ids] = False
+            final = final.clone()
+            final[ids] = self._obs[ids].to(final.device)
+            rew = rew.clone()
+            rew[ids] = 0.0
+            done = done.clone()
+            done[ids] = True
+            term = term.clone()
+            term[ids] = False
             self.nan_resets += len(ids)
-            warnings.warn(f"{self.name}: non-finite dflex state in env(s) {ids.tolist()}; reset ({self.nan_resets} so far)", RuntimeWarning)
+            warnings.warn(
+                f"{self.name}: non-finite dflex state in env(s) {ids.tolist()}; reset ({self.nan_resets} so far)",
+                RuntimeWarning,
+            )
         d, r = done.cpu().numpy(), rew.double().cpu().numpy()
-        self._steps += 1; self._ret += r
+        self._steps += 1
+        self._ret += r
         ep_ret, ep_len = np.where(d, self._ret, 0.0), np.where(d, self._steps, 0)
-        self._steps[d] = 0; self._ret[d] = 0.0
+        self._steps[d] = 0
+        self._ret[d] = 0.0
         self._obs = obs.clone()
-        info = {"obs_before_reset": final.to(self.device), "terminated": term.to(self.device),
-                "truncated": (done & ~term).to(self.device), "episode_return": self._tensor(ep_ret),
-                "episode_length": self._tensor(ep_len, torch.long), "nan_reset": self._tensor(bad, torch.bool),
-                "nan_resets": self.nan_resets}
+        info = {
+            "obs_before_reset": final.to(self.device),
+            "terminated": term.to(self.device),
+            "truncated": (done & ~term).to(self.device),
+            "episode_return": self._tensor(ep_ret),
+            "episode_length": self._tensor(ep_len, torch.long),
+            "nan_reset": self._tensor(bad, torch.bool),
+            "nan_resets": self.nan_resets,
+        }
         return obs.to(self.device), rew.to(self.device), done.to(self.device), info
 
 # %% ../nbs/06_envs.ipynb #029e5509
 def _make_ant(name, num_envs, seed, device, **kw):
     return AntEnv(num_envs=num_envs, seed=seed, device=device, **kw)
 
-def _make_dmc(name, num_envs, seed, device, **kw): return DMCVecEnv(name.split(":", 1)[1], num_envs, seed, device, **kw)
-def _make_gym(name, num_envs, seed, device, **kw): return GymVecEnv(name.split(":", 1)[1], num_envs, seed, device, **kw)
-def _make_dflex(name, num_envs, seed, device, **kw): return DflexVecEnv(name, num_envs, seed, device, **kw)
+
+def _make_dmc(name, num_envs, seed, device, **kw):
+    return DMCVecEnv(name.split(":", 1)[1], num_envs, seed, device, **kw)
+
+
+def _make_gym(name, num_envs, seed, device, **kw):
+    return GymVecEnv(name.split(":", 1)[1], num_envs, seed, device, **kw)
+
+
+def _make_dflex(name, num_envs, seed, device, **kw):
+    return DflexVecEnv(name, num_envs, seed, device, **kw)
+
 
 _FACTORIES: dict[str, Callable] = {"ant": _make_ant, **{n: _make_dflex for n in DFLEX_TASKS}}
 _PREFIXES: dict[str, Callable] = {"dmc:": _make_dmc, "gym:": _make_gym}
+
 
 def list_envs() -> list[str]:
     "Every env name `make_env` knows by name (any other dm_control suite task or gymnasium id loads too)."
     return ["ant", *DFLEX_TASKS, *("dmc:" + t for t in DMC_TASKS), *("gym:" + t for t in GYM_TASKS)]
 
+
 def _env_class(name):
-    if name == "ant": return AntEnv
-    if name in DFLEX_TASKS: return DflexVecEnv
+    if name == "ant":
+        return AntEnv
+    if name in DFLEX_TASKS:
+        return DflexVecEnv
     return DMCVecEnv if name.startswith("dmc:") else GymVecEnv
 
+
 def make_env(name: str, num_envs: int, seed: int, device="cpu", **kw) -> VecEnv:
-    "Build the batched env `name` (see `list_envs()`) with `num_envs` copies, seeded with `seed`, returning tensors on `device`."
-    if not isinstance(name, str): raise EnvError(f"name: expected a string, got {name!r}")
-    factory = _FACTORIES.get(name) or next((f for p, f in _PREFIXES.items() if name.startswith(p) and len(name) > len(p)), None)
+    "Build the batched env `name` (see `list_envs()`) with `num_envs` copies, seeded with `seed`, tensors on `device`."
+    if not isinstance(name, str):
+        raise EnvError(f"name: expected a string, got {name!r}")
+    factory = _FACTORIES.get(name) or next(
+        (f for p, f in _PREFIXES.items() if name.startswith(p) and len(name) > len(p)), None
+    )
     if factory is None:
         close = difflib.get_close_matches(name, list_envs(), n=3, cutoff=0.5)
         hint = f" Did you mean {', '.join(close)}?" if close else ""
-        raise EnvError(f"unknown env {name!r}.{hint} Valid names: {', '.join(list_envs())} "
-                       "(and any dm_control suite task as dmc:<domain>-<task>, any gymnasium id as gym:<Id>)")
+        raise EnvError(
+            f"unknown env {name!r}.{hint} Valid names: {', '.join(list_envs())} "
+            "(and any dm_control suite task as dmc:<domain>-<task>, any gymnasium id as gym:<Id>)"
+        )
     params = inspect.signature(_env_class(name).__init__).parameters
     if not any(p.kind is p.VAR_KEYWORD for p in params.values()):
         bad = [k for k in kw if k not in params]
@@ -296,7 +540,15 @@ def make_env(name: str, num_envs: int, seed: int, device="cpu", **kw) -> VecEnv:
             raise EnvError(f"{name}: unknown argument(s) {bad}; valid: {valid}")
     return factory(name, num_envs, seed, device, **kw)
 
+
 def make_env_from_config(env_cfg, seed: int, device="cpu") -> VecEnv:
     "`make_env` from an `EnvConfig` (`cfg.env`): name, num_envs, episode_length, stochastic_init, action_repeat."
-    return make_env(env_cfg.name, env_cfg.num_envs, seed, device, episode_length=env_cfg.episode_length,
-                    stochastic_init=env_cfg.stochastic_init, action_repeat=env_cfg.action_repeat)
+    return make_env(
+        env_cfg.name,
+        env_cfg.num_envs,
+        seed,
+        device,
+        episode_length=env_cfg.episode_length,
+        stochastic_init=env_cfg.stochastic_init,
+        action_repeat=env_cfg.action_repeat,
+    )

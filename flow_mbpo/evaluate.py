@@ -1,4 +1,4 @@
-"""Closed-loop evaluation in the real environment: N full episodes, deterministic and stochastic, with mean, std, IQM and episode lengths.
+"""Closed-loop evaluation in the real env: N full episodes, deterministic and stochastic; mean, std, IQM, lengths.
 
 Docs: https://flow-mbpo.github.io/flow_mbpo/evaluate.html.md"""
 
@@ -6,7 +6,7 @@ Docs: https://flow-mbpo.github.io/flow_mbpo/evaluate.html.md"""
 
 # %% ../nbs/11_evaluate.ipynb #3d108b08
 from __future__ import annotations
-import json, math, sys, time
+import json, sys, time
 from dataclasses import dataclass, asdict, field
 from pathlib import Path
 import numpy as np
@@ -28,9 +28,11 @@ def iqm(x) -> float:
     x = np.asarray(x, dtype=np.float64)
     return float(stats.trim_mean(x, 0.25)) if x.size else float("nan")
 
+
 @dataclass
 class EvalResult:
     "Returns and lengths of `episodes` closed-loop episodes, and their summaries."
+
     returns: list[float]
     lengths: list[int]
     deterministic: bool
@@ -40,15 +42,19 @@ class EvalResult:
     std: float = field(init=False)
     iqm: float = field(init=False)
     mean_length: float = field(init=False)
+
     def __post_init__(self):
         r = np.asarray(self.returns, np.float64)
         self.mean, self.std, self.iqm = float(r.mean()), float(r.std()), iqm(r)
         self.mean_length = float(np.mean(self.lengths))
-    def to_dict(self) -> dict: return asdict(self)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
 
 # %% ../nbs/11_evaluate.ipynb #c8ff7e9e
 class EvalInterrupted(Exception):
     "An evaluation stopped early because its `callback` asked to (a stop request reached the training run)."
+
 
 @torch.no_grad()
 def rollout_episodes(policy, env, max_steps: int | None = None, callback=None) -> tuple[list[float], list[int]]:
@@ -64,50 +70,76 @@ def rollout_episodes(policy, env, max_steps: int | None = None, callback=None) -
         if d.any():
             ret[d] = info["episode_return"].cpu().numpy()[d]
             length[d] = info["episode_length"].cpu().numpy()[d]
-        if not np.isnan(ret).any(): break
+        if not np.isnan(ret).any():
+            break
         if callback is not None and callback(step + 1, limit):
             raise EvalInterrupted(f"stopped after {step + 1} of up to {limit} steps")
     if np.isnan(ret).any():
         raise RuntimeError(f"{int(np.isnan(ret).sum())} episodes did not finish within {limit} steps")
     return ret.tolist(), length.tolist()
 
-def evaluate_agent(agent, env_name: str, episodes: int = 16, deterministic: bool = True, seed: int = 10_000,
-                   env_kwargs: dict | None = None, callback=None) -> EvalResult:
+
+def evaluate_agent(
+    agent,
+    env_name: str,
+    episodes: int = 16,
+    deterministic: bool = True,
+    seed: int = 10_000,
+    env_kwargs: dict | None = None,
+    callback=None,
+) -> EvalResult:
     "Closed-loop evaluation of `agent` (anything with `act(obs, deterministic)`) on `episodes` fresh envs."
     t0 = time.perf_counter()
     env = make_env(env_name, episodes, seed, device=getattr(agent, "device", "cpu"), **(env_kwargs or {}))
     was_training = getattr(agent, "training", False)
     try:
-        if hasattr(agent, "eval"): agent.eval()
+        if hasattr(agent, "eval"):
+            agent.eval()
         rets, lens = rollout_episodes(lambda o: agent.act(o, deterministic=deterministic), env, callback=callback)
     finally:
         env.close()
-        if was_training: agent.train()
+        if was_training:
+            agent.train()
     return EvalResult(rets, lens, deterministic, env_name, time.perf_counter() - t0)
 
 # %% ../nbs/11_evaluate.ipynb #0255da5b
 def env_kwargs(cfg) -> dict:
     "The env options of a run's config, so evaluation uses the task exactly as training did."
-    return dict(episode_length=cfg.env.episode_length, stochastic_init=cfg.env.stochastic_init,
-                action_repeat=cfg.env.action_repeat)
+    return dict(
+        episode_length=cfg.env.episode_length,
+        stochastic_init=cfg.env.stochastic_init,
+        action_repeat=cfg.env.action_repeat,
+    )
+
 
 def load_agent(run_dir, checkpoint: str = "best", device: str = "cpu"):
     "The `Agent` saved in `run_dir/ckpt/<checkpoint>.pt` (`best` falls back to `latest` if no evaluation ran yet)."
     from flow_mbpo.pwm import Agent
+
     rd = RunDir(run_dir)
     cfg = rd.load_config()
     path = rd.checkpoint(checkpoint)
-    if checkpoint == "best" and not path.exists(): path = rd.latest
+    if checkpoint == "best" and not path.exists():
+        path = rd.latest
     st = load_checkpoint(path, map_location=device)
     env = make_env(cfg.env.name, 1, cfg.seed)
     agent = Agent(cfg, env.num_obs, env.num_actions, device)
     env.close()
-    try: agent.load_full_state(st["agent"])
-    except ValueError as e: raise RunDirError(f"{path} does not match {rd.config}: {e}") from None
+    try:
+        agent.load_full_state(st["agent"])
+    except ValueError as e:
+        raise RunDirError(f"{path} does not match {rd.config}: {e}") from None
     return agent, cfg, path
 
-def evaluate(run_dir_or_agent, episodes: int = 16, deterministic: bool = True, checkpoint: str = "best",
-             env_name: str | None = None, seed: int = 10_000) -> EvalResult:
+
+def evaluate(
+    run_dir_or_agent,
+    episodes: int = 16,
+    deterministic: bool = True,
+    checkpoint: str = "best",
+    env_name: str | None = None,
+    seed: int = 10_000,
+) -> EvalResult:
     "Closed-loop evaluation of an agent, or of a run directory's checkpoint (then also written to JSON there)."
     if isinstance(run_dir_or_agent, (str, Path)):
         agent, cfg, path = load_agent(run_dir_or_agent, checkpoint)
@@ -115,19 +147,26 @@ def evaluate(run_dir_or_agent, episodes: int = 16, deterministic: bool = True, c
         RunDir(run_dir_or_agent).eval_result(path, deterministic).write_text(json.dumps(res.to_dict(), indent=2))
         return res
     cfg = run_dir_or_agent.cfg
-    return evaluate_agent(run_dir_or_agent, env_name or cfg.env.name, episodes, deterministic, seed,
-                          env_kwargs=env_kwargs(cfg))
+    return evaluate_agent(
+        run_dir_or_agent, env_name or cfg.env.name, episodes, deterministic, seed, env_kwargs=env_kwargs(cfg)
+    )
+
 
 @call_parse
-def eval_cli(run_dir: str,  # a run directory made by flow-mbpo-train
-             episodes: int = 16,  # episodes per mode (one per parallel env)
-             checkpoint: str = "best",  # best or latest
-             ):
+def eval_cli(
+    run_dir: str,  # a run directory made by flow-mbpo-train
+    episodes: int = 16,  # episodes per mode (one per parallel env)
+    checkpoint: str = "best",  # best or latest
+):
     "Evaluate a run's checkpoint closed-loop, deterministic and stochastic; print and save the results."
     for det in (True, False):
-        try: r = evaluate(run_dir, episodes, det, checkpoint)
-        except (FileNotFoundError, ConfigError, ValueError) as e:   # RunDirError is a ValueError
+        try:
+            r = evaluate(run_dir, episodes, det, checkpoint)
+        except (FileNotFoundError, ConfigError, ValueError) as e:  # RunDirError is a ValueError
             print(f"flow-mbpo-eval: error: {' '.join(str(e).split())}", file=sys.stderr)
             sys.exit(2)
-        print(f"{'deterministic' if det else 'stochastic':13s} mean {r.mean:9.2f}  std {r.std:8.2f}  IQM {r.iqm:9.2f}  "
-              f"length {r.mean_length:7.1f}  ({len(r.returns)} episodes, {r.seconds:.1f}s)", flush=True)
+        print(
+            f"{'deterministic' if det else 'stochastic':13s} mean {r.mean:9.2f}  std {r.std:8.2f}  IQM {r.iqm:9.2f}  "
+            f"length {r.mean_length:7.1f}  ({len(r.returns)} episodes, {r.seconds:.1f}s)",
+            flush=True,
+        )

@@ -1,4 +1,4 @@
-"""The layout of a run directory, and the one place that writes and reads its files: run names, atomic writes, JSON-lines logs, checkpoints with their RNG states and format version.
+"""A run directory's layout and the one place that writes and reads it: names, atomic writes, logs, checkpoints.
 
 Docs: https://flow-mbpo.github.io/flow_mbpo/rundir.html.md"""
 
@@ -21,21 +21,32 @@ __all__ = ['CKPT_FORMAT', 'RunDirError', 'RunDir', 'new_run_dir', 'atomic_save',
            'load_checkpoint', 'keep_periodic', 'StopRequest']
 
 # %% ../nbs/09a_rundir.ipynb #6f7d31b1
-CKPT_FORMAT = "flow_mbpo/1"   # the checkpoint format version; a checkpoint of another format is refused
+CKPT_FORMAT = "flow_mbpo/1"  # the checkpoint format version; a checkpoint of another format is refused
+
 
 class RunDirError(ValueError):
     "A damaged file of a run directory; the message names the file, what is wrong and what to do."
 
+
 def _one_line(e: BaseException) -> str:
     return " ".join(f"{type(e).__name__}: {e}".split())
 
+
 class RunDir:
     "The files of one run directory (names only: nothing is created or read until a method is called)."
+
     CONFIG, RUN_INFO, METRICS, EVALS = "config.yaml", "run_info.json", "metrics.jsonl", "eval.jsonl"
     DIAGNOSTICS, SUMMARY, DISPATCH, CKPT = "diagnostics.jsonl", "summary.json", "dispatch.jsonl", "ckpt"
-    def __init__(self, path): self.path = Path(path)
-    def __repr__(self): return f"RunDir('{self.path}')"
-    def __truediv__(self, name): return self.path / name
+
+    def __init__(self, path):
+        self.path = Path(path)
+
+    def __repr__(self):
+        return f"RunDir('{self.path}')"
+
+    def __truediv__(self, name):
+        return self.path / name
+
     config = property(lambda self: self.path / self.CONFIG)
     run_info = property(lambda self: self.path / self.RUN_INFO)
     metrics = property(lambda self: self.path / self.METRICS)
@@ -46,53 +57,77 @@ class RunDir:
     ckpt_dir = property(lambda self: self.path / self.CKPT)
     latest = property(lambda self: self.ckpt_dir / "latest.pt")
     best = property(lambda self: self.ckpt_dir / "best.pt")
-    def checkpoint(self, name: str) -> Path: return self.ckpt_dir / f"{name}.pt"
-    def epoch_ckpt(self, epoch: int) -> Path: return self.ckpt_dir / f"epoch_{epoch:06d}.pt"
-    def epoch_ckpts(self) -> list[Path]: return sorted(self.ckpt_dir.glob("epoch_*.pt"))
+
+    def checkpoint(self, name: str) -> Path:
+        return self.ckpt_dir / f"{name}.pt"
+
+    def epoch_ckpt(self, epoch: int) -> Path:
+        return self.ckpt_dir / f"epoch_{epoch:06d}.pt"
+
+    def epoch_ckpts(self) -> list[Path]:
+        return sorted(self.ckpt_dir.glob("epoch_*.pt"))
+
     def eval_result(self, ckpt: Path, deterministic: bool) -> Path:
         "Where `flow-mbpo-eval` writes its result for checkpoint `ckpt`."
         return Path(ckpt).parent / f"eval_{Path(ckpt).stem}_{'det' if deterministic else 'sto'}.json"
-    def is_run(self) -> bool: return self.config.is_file()
+
+    def is_run(self) -> bool:
+        return self.config.is_file()
 
     def check(self):
         "Raise `FileNotFoundError` unless this is a run directory (a folder with a config.yaml)."
-        if not self.path.is_dir(): raise FileNotFoundError(f"run directory {self.path} does not exist")
-        if not self.is_run(): raise FileNotFoundError(f"{self.path} is not a run directory (it has no config.yaml)")
+        if not self.path.is_dir():
+            raise FileNotFoundError(f"run directory {self.path} does not exist")
+        if not self.is_run():
+            raise FileNotFoundError(f"{self.path} is not a run directory (it has no config.yaml)")
 
     def load_config(self) -> RunConfig:
         "The run's config; a damaged config.yaml is a `RunDirError` naming it."
         self.check()
-        try: return RunConfig.from_yaml(self.config)
+        try:
+            return RunConfig.from_yaml(self.config)
         except Exception as e:
-            raise RunDirError(f"{self.config} is damaged ({_one_line(e)[:200]}); restore it (it must be the config "
-                              "the run was started with) or start a new run") from None
+            raise RunDirError(
+                f"{self.config} is damaged ({_one_line(e)[:200]}); restore it (it must be the config "
+                "the run was started with) or start a new run"
+            ) from None
 
-    def read_summary(self) -> dict | None: return read_json(self.summary)
+    def read_summary(self) -> dict | None:
+        return read_json(self.summary)
+
     def read_attempts(self) -> list[dict]:
         "The dispatch attempts recorded in `dispatch.jsonl`, first to last."
         return read_jsonl(self.dispatch) if self.dispatch.exists() else []
+
     def record_attempt(self, **info):
-        with open(self.dispatch, "a") as f: f.write(json.dumps(info) + "\n")
+        with open(self.dispatch, "a") as f:
+            f.write(json.dumps(info) + "\n")
 
 # %% ../nbs/09a_rundir.ipynb #0c863cc5
 def new_run_dir(cfg: RunConfig) -> Path:
     "Create and return a fresh, unique run directory for `cfg` (see `log.root`, `log.experiment`, `log.run_name`)."
     base = Path(cfg.log.root) / cfg.log.experiment
-    try: base.mkdir(parents=True, exist_ok=True)
+    try:
+        base.mkdir(parents=True, exist_ok=True)
     except OSError as e:
-        raise ConfigError("log.root", f"cannot create {base} ({e.strerror or _one_line(e)}); "
-                          "choose a writable log.root (or log.experiment)") from None
+        raise ConfigError(
+            "log.root",
+            f"cannot create {base} ({e.strerror or _one_line(e)}); choose a writable log.root (or log.experiment)",
+        ) from None
     if cfg.log.run_name is not None:
         d = base / cfg.log.run_name
-        try: d.mkdir()
+        try:
+            d.mkdir()
         except FileExistsError:
             raise FileExistsError(f"run directory {d} exists; choose another log.run_name or resume it") from None
         return d
     for _ in range(100):
         stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
         d = base / f"{cfg.preset}-s{cfg.seed}-{stamp}-{secrets.token_hex(3)}"
-        try: d.mkdir()
-        except FileExistsError: continue
+        try:
+            d.mkdir()
+        except FileExistsError:
+            continue
         return d
     raise RuntimeError(f"could not create a unique run directory under {base}")
 
@@ -108,42 +143,56 @@ def atomic_save(obj, path: Path):
         os.fsync(f.fileno())
     os.replace(tmp, path)
 
+
 def write_json(path: Path, obj):
     "Write `obj` as indented JSON through a temp file and a rename."
     tmp = Path(path).with_name(f".{Path(path).name}.tmp")
     tmp.write_text(json.dumps(obj, indent=2, default=float))
     os.replace(tmp, path)
 
+
 def read_json(path) -> dict | None:
     "A JSON file's content, or None when it does not exist (yet)."
-    try: return json.loads(Path(path).read_text())
-    except FileNotFoundError: return None
+    try:
+        return json.loads(Path(path).read_text())
+    except FileNotFoundError:
+        return None
+
 
 def check_metrics(record: dict, schema: Mapping):
     "Raise `KeyError` naming any key of `record` that `schema` does not declare."
     bad = [k for k in record if k not in schema]
-    if bad: raise KeyError(f"undeclared metric key(s) {bad}; declare them in the schema (e.g. flow_mbpo.train.METRICS)")
+    if bad:
+        raise KeyError(f"undeclared metric key(s) {bad}; declare them in the schema (e.g. flow_mbpo.train.METRICS)")
+
 
 class JsonlLog:
     "Append-only JSON-lines file of records checked against `schema`."
+
     def __init__(self, path: Path, schema: Mapping, resume_epoch: int | None = None):
         self.path, self.schema = Path(path), schema
         if resume_epoch is not None and self.path.exists():
             keep = [r for r in read_jsonl(self.path) if r["epoch"] < resume_epoch]
             self.path.write_text("".join(json.dumps(r, default=float) + "\n" for r in keep))
         self.f = open(self.path, "a")
+
     def write(self, record: dict):
         check_metrics(record, self.schema)
         self.f.write(json.dumps(record, default=float) + "\n")
         self.f.flush()
-    def close(self): self.f.close()
+
+    def close(self):
+        self.f.close()
+
 
 def read_jsonl(path) -> list[dict]:
     "All records of a JSON-lines file (a torn last line, from a kill mid-write, is ignored)."
     out = []
     for line in Path(path).read_text().splitlines():
-        try: out.append(json.loads(line))
-        except json.JSONDecodeError: pass
+        try:
+            out.append(json.loads(line))
+        except json.JSONDecodeError:
+            pass
     return out
 
 # %% ../nbs/09a_rundir.ipynb #649fa137
@@ -153,41 +202,56 @@ def seed_everything(seed: int):
     np.random.seed(seed)
     torch.manual_seed(seed)
 
+
 def rng_state() -> dict:
     "The states of Python's, numpy's and torch's global generators."
-    return dict(python=random.getstate(), numpy=np.random.get_state(), torch=torch.get_rng_state(),
-                cuda=torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None)
+    return dict(
+        python=random.getstate(),
+        numpy=np.random.get_state(),
+        torch=torch.get_rng_state(),
+        cuda=torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None,
+    )
+
 
 def set_rng_state(d: dict):
     "Inverse of `rng_state`."
     random.setstate(d["python"])
     np.random.set_state(d["numpy"])
     torch.set_rng_state(d["torch"])
-    if d.get("cuda") is not None and torch.cuda.is_available(): torch.cuda.set_rng_state_all(d["cuda"])
+    if d.get("cuda") is not None and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(d["cuda"])
+
 
 def save_checkpoint(path: Path, **state):
     "Save `state` (plus the format version) atomically to `path`."
     atomic_save(dict(format=CKPT_FORMAT, **state), path)
 
+
 def load_checkpoint(path: Path, map_location="cpu") -> dict:
     "A checkpoint written by `save_checkpoint`; a clear error naming the file when it is missing or damaged."
     path = Path(path)
     if not path.exists():
-        raise FileNotFoundError(f"{path} does not exist (the run saved no checkpoint yet); "
-                                "train it (or resume it) until it writes one")
-    try: state = torch.load(path, map_location=map_location, weights_only=False)
+        raise FileNotFoundError(
+            f"{path} does not exist (the run saved no checkpoint yet); train it (or resume it) until it writes one"
+        )
+    try:
+        state = torch.load(path, map_location=map_location, weights_only=False)
     except Exception as e:
-        raise RunDirError(f"{path} is not a readable checkpoint ({_one_line(e)[:200]}); "
-                          "use another checkpoint of the run (ckpt/epoch_*.pt) or start afresh") from None
+        raise RunDirError(
+            f"{path} is not a readable checkpoint ({_one_line(e)[:200]}); "
+            "use another checkpoint of the run (ckpt/epoch_*.pt) or start afresh"
+        ) from None
     if not isinstance(state, dict) or state.get("format") != CKPT_FORMAT:
         found = state.get("format") if isinstance(state, dict) else type(state).__name__
         raise RunDirError(f"{path} is not a flow_mbpo checkpoint of format {CKPT_FORMAT} (found {found!r})")
     return state
 
+
 def keep_periodic(rd: RunDir, epoch: int, keep: int):
     "Copy latest.pt to ckpt/epoch_XXXXXX.pt and delete all but the newest `keep` of those."
     shutil.copyfile(rd.latest, rd.epoch_ckpt(epoch))
-    for old in rd.epoch_ckpts()[:-keep]: old.unlink()
+    for old in rd.epoch_ckpts()[:-keep]:
+        old.unlink()
 
 # %% ../nbs/09a_rundir.ipynb #3b8eb118
 class StopRequest:

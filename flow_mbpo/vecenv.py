@@ -1,4 +1,4 @@
-"""The `VecEnv` protocol every environment follows, and `BatchedEnv`, the base class of the package's envs (action checks, auto-reset, time limits, NaN recovery, episode statistics).
+"""The `VecEnv` protocol and `BatchedEnv`, the envs' base class: action checks, auto-reset, time limits, NaN recovery.
 
 Docs: https://flow-mbpo.github.io/flow_mbpo/vecenv.html.md"""
 
@@ -18,14 +18,17 @@ __all__ = ['VecEnv', 'EnvError', 'BatchedEnv']
 @runtime_checkable
 class VecEnv(Protocol):
     "A batch of `num_envs` copies of one task, stepped together (dflex/DiffRL's batched API)."
+
     num_envs: int
     num_obs: int
     num_actions: int
     episode_length: int
     device: torch.device
+
     def reset(self) -> torch.Tensor: ...
     def step(self, actions: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, dict]: ...
     def close(self) -> None: ...
+
 
 class EnvError(ValueError):
     "A bad environment name or argument; the message says what would be valid."
@@ -33,34 +36,45 @@ class EnvError(ValueError):
 # %% ../nbs/05a_vecenv.ipynb #a001e0d3
 _NP_DTYPES = {torch.float32: np.float32, torch.bool: np.bool_, torch.long: np.int64}
 
+
 def _check_counts(**kw):
     "Raise `EnvError` unless every keyword is an int (`seed`) or a positive int (the rest)."
     for k, v in kw.items():
         if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or (k != "seed" and v < 1):
             raise EnvError(f"{k}: must be {'an int' if k == 'seed' else 'a positive int'}, got {v!r}")
 
+
 def _as_device(device) -> torch.device:
-    try: return torch.device(device)
-    except (RuntimeError, TypeError) as e: raise EnvError(f"device: {device!r} is not a torch device ({e})") from None
+    try:
+        return torch.device(device)
+    except (RuntimeError, TypeError) as e:
+        raise EnvError(f"device: {device!r} is not a torch device ({e})") from None
+
 
 class BatchedEnv:
     "Base class of the package's envs: action checks, auto-reset, time limits, NaN recovery and episode statistics."
+
     def __init__(self, num_envs: int, num_obs: int, num_actions: int, episode_length: int, seed: int, device="cpu"):
-        _check_counts(num_envs=num_envs, num_obs=num_obs, num_actions=num_actions, episode_length=episode_length,
-                      seed=seed)
+        _check_counts(
+            num_envs=num_envs, num_obs=num_obs, num_actions=num_actions, episode_length=episode_length, seed=seed
+        )
         self.num_envs, self.num_obs, self.num_actions = int(num_envs), int(num_obs), int(num_actions)
         self.episode_length, self.seed, self.device = int(episode_length), int(seed), _as_device(device)
         self.rng = np.random.default_rng(self.seed)
         self.nan_resets = 0
-        self._obs = None                                    # latest observation, float64 [N, obs]
-        self._steps = np.zeros(self.num_envs, np.int64)     # steps taken in the current episodes
-        self._ret = np.zeros(self.num_envs, np.float64)     # return so far of the current episodes
+        self._obs = None  # latest observation, float64 [N, obs]
+        self._steps = np.zeros(self.num_envs, np.int64)  # steps taken in the current episodes
+        self._ret = np.zeros(self.num_envs, np.float64)  # return so far of the current episodes
 
     # --- what a concrete env implements ---
-    def _reset_envs(self, ids: np.ndarray) -> np.ndarray: raise NotImplementedError
+    def _reset_envs(self, ids: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
     def _step_envs(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         raise NotImplementedError
-    def close(self) -> None: pass
+
+    def close(self) -> None:
+        pass
 
     # --- shared ---
     def _tensor(self, x, dtype=torch.float32) -> torch.Tensor:
@@ -73,19 +87,25 @@ class BatchedEnv:
         """Validate `actions` (a float tensor `[num_envs, num_actions]`, finite) and return them clipped to [-1, 1]
         as float64 numpy."""
         if not isinstance(actions, torch.Tensor):
-            raise TypeError(f"actions: expected a torch.Tensor of shape ({self.num_envs}, {self.num_actions}), "
-                            f"got {type(actions).__name__} (wrap it with torch.as_tensor)")
+            raise TypeError(
+                f"actions: expected a torch.Tensor of shape ({self.num_envs}, {self.num_actions}), "
+                f"got {type(actions).__name__} (wrap it with torch.as_tensor)"
+            )
         if not actions.is_floating_point():
             raise TypeError(f"actions: expected a floating-point tensor, got dtype {actions.dtype}")
         if tuple(actions.shape) != (self.num_envs, self.num_actions):
-            raise ValueError(f"actions: expected shape ({self.num_envs}, {self.num_actions}) = "
-                             "(num_envs, num_actions), "
-                             f"got {tuple(actions.shape)}")
+            raise ValueError(
+                f"actions: expected shape ({self.num_envs}, {self.num_actions}) = "
+                "(num_envs, num_actions), "
+                f"got {tuple(actions.shape)}"
+            )
         a = actions.detach().to("cpu", torch.float64).numpy()
         bad = ~np.isfinite(a).all(1)
         if bad.any():
-            raise ValueError(f"actions: {int(bad.sum())} of {self.num_envs} envs got non-finite actions (NaN/Inf), "
-                             f"first at env {int(np.flatnonzero(bad)[0])}; the policy has diverged")
+            raise ValueError(
+                f"actions: {int(bad.sum())} of {self.num_envs} envs got non-finite actions (NaN/Inf), "
+                f"first at env {int(np.flatnonzero(bad)[0])}; the policy has diverged"
+            )
         return np.clip(a, -1.0, 1.0)
 
     def reset(self) -> torch.Tensor:
@@ -98,22 +118,27 @@ class BatchedEnv:
 
     def step(self, actions: torch.Tensor):
         "Advance every env one control step; auto-reset the finished ones. Returns `(obs, reward, done, info)`."
-        if self._obs is None: raise RuntimeError("call reset() before step()")
+        if self._obs is None:
+            raise RuntimeError("call reset() before step()")
         a = self.check_actions(actions)
         obs, rew, term, trunc = self._step_envs(a)
-        obs = np.array(obs, np.float64).reshape(self.num_envs, self.num_obs)   # a copy: resets below must not alter it
+        obs = np.array(obs, np.float64).reshape(self.num_envs, self.num_obs)  # a copy: resets below must not alter it
         rew = np.asarray(rew, np.float64).reshape(self.num_envs).copy()
         term = np.asarray(term, bool).reshape(self.num_envs).copy()
         trunc = np.asarray(trunc, bool).reshape(self.num_envs).copy()
         bad = ~(np.isfinite(obs).all(1) & np.isfinite(rew))
-        if bad.any():                                       # never pass a non-finite state on: recover and report
+        if bad.any():  # never pass a non-finite state on: recover and report
             obs[bad] = self._obs[bad]
             rew[bad] = 0.0
             term[bad] = False
             self.nan_resets += int(bad.sum())
-            warnings.warn(f"{type(self).__name__}: non-finite simulator state in env(s) "
-                          f"{np.flatnonzero(bad).tolist()}; "
-                          f"reset (info['nan_reset']; {self.nan_resets} so far)", RuntimeWarning, stacklevel=2)
+            warnings.warn(
+                f"{type(self).__name__}: non-finite simulator state in env(s) "
+                f"{np.flatnonzero(bad).tolist()}; "
+                f"reset (info['nan_reset']; {self.nan_resets} so far)",
+                RuntimeWarning,
+                stacklevel=2,
+            )
         self._steps += 1
         self._ret += rew
         trunc = (trunc | bad | (self._steps >= self.episode_length)) & ~term
@@ -128,30 +153,45 @@ class BatchedEnv:
             self._steps[ids] = 0
             self._ret[ids] = 0.0
         self._obs = obs
-        info = {"obs_before_reset": self._tensor(final), "terminated": self._tensor(term, torch.bool),
-                "truncated": self._tensor(trunc, torch.bool), "episode_return": self._tensor(ep_ret),
-                "episode_length": self._tensor(ep_len, torch.long), "nan_reset": self._tensor(bad, torch.bool),
-                "nan_resets": self.nan_resets}
+        info = {
+            "obs_before_reset": self._tensor(final),
+            "terminated": self._tensor(term, torch.bool),
+            "truncated": self._tensor(trunc, torch.bool),
+            "episode_return": self._tensor(ep_ret),
+            "episode_length": self._tensor(ep_len, torch.long),
+            "nan_reset": self._tensor(bad, torch.bool),
+            "nan_resets": self.nan_resets,
+        }
         return self._tensor(obs), self._tensor(rew), self._tensor(done, torch.bool), info
 
     # --- checkpointing: everything a resumed run needs to continue bit for bit ---
     def _sim_state(self) -> dict:
-        raise NotImplementedError(f"{type(self).__name__} cannot save its simulator state; "
-                                  "a resumed run restarts its episodes")
-    def _set_sim_state(self, d: dict): raise NotImplementedError
+        raise NotImplementedError(
+            f"{type(self).__name__} cannot save its simulator state; a resumed run restarts its episodes"
+        )
+
+    def _set_sim_state(self, d: dict):
+        raise NotImplementedError
 
     def state_dict(self) -> dict:
         "Simulator state, episode counters and the initial-state RNG (raises NotImplementedError where unsupported)."
-        return dict(sim=self._sim_state(), rng=self.rng.bit_generator.state,
-                    obs=None if self._obs is None else self._obs.copy(),
-                    steps=self._steps.copy(), ret=self._ret.copy(), nan_resets=self.nan_resets, cls=type(self).__name__,
-                    num_envs=self.num_envs)
+        return dict(
+            sim=self._sim_state(),
+            rng=self.rng.bit_generator.state,
+            obs=None if self._obs is None else self._obs.copy(),
+            steps=self._steps.copy(),
+            ret=self._ret.copy(),
+            nan_resets=self.nan_resets,
+            cls=type(self).__name__,
+            num_envs=self.num_envs,
+        )
 
     def load_state_dict(self, d: dict):
         "Inverse of `state_dict`; the env must have the same class and number of copies."
         if d["cls"] != type(self).__name__ or d["num_envs"] != self.num_envs:
-            raise ValueError(f"env state is for {d['num_envs']} x {d['cls']}, "
-                             f"this env is {self.num_envs} x {type(self).__name__}")
+            raise ValueError(
+                f"env state is for {d['num_envs']} x {d['cls']}, this env is {self.num_envs} x {type(self).__name__}"
+            )
         self._set_sim_state(d["sim"])
         self.rng.bit_generator.state = d["rng"]
         self._obs = None if d["obs"] is None else d["obs"].copy()
@@ -160,6 +200,8 @@ class BatchedEnv:
         self.nan_resets = d["nan_resets"]
 
     def __repr__(self):
-        return (f"{type(self).__name__}(num_envs={self.num_envs}, num_obs={self.num_obs}, "
-                f"num_actions={self.num_actions}, "
-                f"episode_length={self.episode_length}, seed={self.seed}, device={str(self.device)!r})")
+        return (
+            f"{type(self).__name__}(num_envs={self.num_envs}, num_obs={self.num_obs}, "
+            f"num_actions={self.num_actions}, "
+            f"episode_length={self.episode_length}, seed={self.seed}, device={str(self.device)!r})"
+        )
