@@ -136,7 +136,7 @@ def _bench_envs_cli(tasks: str, num_envs: str, seconds: float, repeats: int) -> 
 
 _BENCHES = {"envs": _bench_envs_cli, "learn": None, "learn-report": None}
 
-# PWM's published training return on dflex Ant, mean of 5 seeds (SPEC §9): env steps -> return
+# PWM's published training return on dflex Ant, mean of 5 seeds (Georgiev et al. 2024): env steps -> return
 # PWM's five seeds on dflex Ant (training return, last value logged at or before each step), read off
 # results/data/pwm_ant.csv of github.com/imgeorgiev/PWM (MIT licence); world model pre-trained offline.
 PWM_ANT_GRID = tuple(range(250_000, 5_000_001, 250_000))

@@ -16,6 +16,7 @@ from fastcore.basics import patch
 from fastcore.script import call_parse
 
 from .config import RunConfig, ConfigError, apply_overrides, parse_overrides, list_presets, resolve_config
+from .config import get_config  # noqa: F401  (importable from here as before)
 from .config import resolve_device  # noqa: F401  (importable from here as before)
 from .envs import make_env_from_config
 from .buffer import ReplayBuffer
@@ -394,7 +395,8 @@ def header(self: Trainer) -> list[str]:
 def log(self: Trainer, kind: str, record: dict):
     "Every sink behind one call: the JSON-lines file of `kind` (metrics, eval, diag), wandb, and the progress output."
     self.logs[kind].write(record)
-    if self.wb: self.wb.log(_wandb_diag(record) if kind == "diag" else _wandb_scalars(record), step=record["env_steps"])
+    if self.wb:
+        self.wb.log(_wandb_diag(record) if kind == "diag" else _wandb_scalars(record), step=record["env_steps"])
     if kind == "metrics": self.records.append(record)
     if kind == "eval":
         r = record
