@@ -9,6 +9,7 @@ from __future__ import annotations
 import inspect, json, os, platform, re, time
 from pathlib import Path
 import numpy as np
+import pandas as pd
 import torch
 from fastcore.script import call_parse
 from .config import load_yaml
@@ -180,6 +181,11 @@ PWM_ANT_REFERENCE = {
 LEARN_STEPS = (500_000, 1_000_000, 2_000_000, 5_000_000)  # where the learning report reads each curve
 
 
+def _protocol(cfg) -> str:
+    "How the world model started: PWM's published curves pre-train it offline; ours may start from scratch."
+    return "from scratch" if cfg.train.init_wm is None else "pre-trained WM"
+
+
 def _recipe_line(cfg) -> str:
     "The settings a learning curve depends on, printed with every benchmark so its protocol is never in doubt."
     o, t, w = cfg.optim, cfg.train, cfg.wm
@@ -188,7 +194,7 @@ def _recipe_line(cfg) -> str:
         f"{o.lr_decay_epochs} epochs (actor {o.actor_lr:g}, critic {o.critic_lr:g}, model {o.model_lr:g}); reward "
         f"{w.reward_head}/{w.reward_loss} coef {w.reward_coef}; replay {cfg.buffer.sampling}; warm-up "
         f"{t.wm_warmup_iters} iters; collection {t.collection}; rew_rms {t.rew_rms}, ret_rms {t.ret_rms}, "
-        f"obs_rms {t.obs_rms}; protocol: from scratch"
+        f"obs_rms {t.obs_rms}; protocol: {_protocol(cfg)}"
     )
 
 
@@ -243,108 +249,103 @@ def _return_at(df, steps: int, per_epoch: int) -> float:
     return float(df.loc[df["env_steps"] <= steps, "train_return"].iloc[-1])
 
 
-def learn_report(out_dir: str, env: str = "ant", verbose: bool = True) -> list[dict]:
-    """Read every run under `out_dir/runs` (finished or not) and write `curves.csv` (per seed), `summary.csv` /
-    `summary.md` (IQM and 95 % stratified-bootstrap CI over seeds at 0.5 M / 1 M / 2 M / 5 M steps where reached,
-    with the mean seconds per epoch phase) and `curves.png` (seeds, IQM and PWM's published Ant curve)."""
-    import matplotlib
+def _interval_row(label: str, vals_at: dict, **info) -> dict:
+    "One summary row: IQM with its 95 % CI and the per-seed values at each of `LEARN_STEPS` (NaN where not reached)."
+    from flow_mbpo.analysis import interval_estimates
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    import pandas as pd
-    from flow_mbpo.analysis import load_runs, interval_estimates
+    row = dict(label=label, **info)
+    for s in LEARN_STEPS:
+        vals = np.asarray(vals_at.get(s, []), dtype=float)
+        vals = vals[np.isfinite(vals)]
+        iqm = interval_estimates(vals)["iqm"] if len(vals) else (np.nan,) * 3
+        row.update(
+            {
+                f"n@{s}": len(vals),
+                f"iqm@{s}": iqm[0],
+                f"ci_low@{s}": iqm[1],
+                f"ci_high@{s}": iqm[2],
+                f"per_seed@{s}": " ".join(f"{v:.0f}" for v in vals),
+            }
+        )
+    return row
 
-    out = Path(out_dir)
-    runs = load_runs([out / "runs"])
-    curves = pd.concat(
-        [
-            r.metrics.assign(preset=r.config.preset, seed=r.config.seed)[
-                ["preset", "seed", "epoch", "phase", "env_steps", "train_return", "train_episode_length"]
-            ]
-            for r in runs
-            if len(r.metrics)
-        ]
-    )
-    curves.to_csv(out / "curves.csv", index=False)
+
+def _learn_rows(runs, curves, env: str) -> list[dict]:
+    "A summary row per (preset, protocol), and PWM's five published Ant seeds as the last row."
     rows = []
-    for preset, group in curves.groupby("preset", sort=False):
-        rs = [r for r in runs if r.config.preset == preset]
+    for label, group in curves.groupby("label", sort=False):
+        rs = [r for r in runs if f"{r.config.preset} ({_protocol(r.config)})" == label]
         per_epoch = rs[0].config.env.num_envs * rs[0].config.train.horizon
         tr = pd.concat([r.metrics[r.metrics["phase"] == "train"] for r in rs])
-        row = dict(
-            preset=preset,
-            env=env,
-            seeds=len(rs),
-            recipe=_recipe_line(rs[0].config),
-            max_env_steps=int(group["env_steps"].max()),
-            devices=",".join(sorted({(r.summary or {}).get("device", "?") for r in rs})),
-            **{k: float(tr[k].mean()) for k in ("time_actor", "time_critic", "time_wm", "time_epoch")},
-        )
-        for s in LEARN_STEPS:
-            vals = np.array([_return_at(r.metrics, s, per_epoch) for r in rs])
-            vals = vals[np.isfinite(vals)]
-            row[f"n@{s}"] = len(vals)
-            iqm = interval_estimates(vals)["iqm"] if len(vals) else (np.nan,) * 3
-            row.update(
-                {
-                    f"iqm@{s}": iqm[0],
-                    f"ci_low@{s}": iqm[1],
-                    f"ci_high@{s}": iqm[2],
-                    f"per_seed@{s}": " ".join(f"{v:.0f}" for v in vals),
-                }
+        rows.append(
+            _interval_row(
+                label,
+                {s: [_return_at(r.metrics, s, per_epoch) for r in rs] for s in LEARN_STEPS},
+                env=env,
+                seeds=len(rs),
+                recipe=_recipe_line(rs[0].config),
+                max_env_steps=int(group["env_steps"].max()),
+                devices=",".join(sorted({(r.summary or {}).get("device", "?") for r in rs})),
+                **{k: float(tr[k].mean()) for k in ("time_actor", "time_critic", "time_wm", "time_epoch")},
             )
-        rows.append(row)
-    if env == "ant":  # PWM's five seeds at the same steps, for the same table
+        )
+    if env == "ant":
         pwm = np.array(PWM_ANT_SEEDS)
-        row = dict(
-            preset="PWM (published, pre-trained WM)",
-            env="dflex_ant",
-            seeds=5,
-            recipe="PWM's released runs",
-            max_env_steps=PWM_ANT_GRID[-1],
-            devices="GPU",
-        )
-        for s in LEARN_STEPS:
-            vals = pwm[:, PWM_ANT_GRID.index(s)] if s in PWM_ANT_GRID else np.array([])
-            iqm = interval_estimates(vals)["iqm"] if len(vals) else (np.nan,) * 3
-            row.update(
-                {
-                    f"n@{s}": len(vals),
-                    f"iqm@{s}": iqm[0],
-                    f"ci_low@{s}": iqm[1],
-                    f"ci_high@{s}": iqm[2],
-                    f"per_seed@{s}": " ".join(f"{v:.0f}" for v in vals),
-                }
+        rows.append(
+            _interval_row(
+                "PWM, published (pre-trained WM)",
+                {s: pwm[:, PWM_ANT_GRID.index(s)] for s in LEARN_STEPS if s in PWM_ANT_GRID},
+                env="dflex_ant",
+                seeds=5,
+                recipe="PWM's released runs, results/data/pwm_ant.csv",
+                max_env_steps=PWM_ANT_GRID[-1],
+                devices="GPU",
             )
-        rows.append(row)
-    pd.DataFrame(rows).to_csv(out / "summary.csv", index=False)
-    md = [
-        "| preset | seeds | steps reached | "
-        + " | ".join(f"IQM [95 % CI] @ {s / 1e6:g} M (per seed)" for s in LEARN_STEPS)
-        + " |",
-        "|---|---:|---:|" + "---|" * len(LEARN_STEPS),
-    ]
-    cell = lambda r, s: (
-        f"{r[f'iqm@{s}']:.0f} [{r[f'ci_low@{s}']:.0f}, {r[f'ci_high@{s}']:.0f}] ({r[f'per_seed@{s}']})"
-        if r[f"n@{s}"]
-        else "–"
-    )
+        )
+    return rows
+
+
+def _learn_markdown(rows: list[dict]) -> str:
+    "The summary as a Markdown table, then each row's recipe."
+    head = " | ".join(f"IQM [95 % CI] @ {s / 1e6:g} M (per seed)" for s in LEARN_STEPS)
+    md = [f"| run | seeds | steps reached | {head} |", "|---|---:|---:|" + "---|" * len(LEARN_STEPS)]
+
+    def cell(r, s):
+        if not r[f"n@{s}"]:
+            return "–"
+        return f"{r[f'iqm@{s}']:.0f} [{r[f'ci_low@{s}']:.0f}, {r[f'ci_high@{s}']:.0f}] ({r[f'per_seed@{s}']})"
+
     md += [
-        f"| {r['preset']} | {r['seeds']} | {r['max_env_steps']:,} | "
+        f"| {r['label']} | {r['seeds']} | {r['max_env_steps']:,} | "
         + " | ".join(cell(r, s) for s in LEARN_STEPS)
         + " |"
         for r in rows
     ]
-    (out / "summary.md").write_text("\n".join(md + [""] + [f"- {r['recipe']}" for r in rows]) + "\n")
+    return "\n".join(md + [""] + [f"- {r['label']}: {r['recipe']}" for r in rows]) + "\n"
+
+
+def _learn_figure(curves, env: str, path: Path):
+    "Each seed thin, the IQM over seeds per epoch bold, and PWM's five Ant seeds (range and mean)."
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from scipy import stats
+
     fig, ax = plt.subplots(figsize=(6.5, 4))
-    for k, (preset, group) in enumerate(curves.groupby("preset", sort=False)):
-        c = f"C{k}"
-        for seed, g in group.groupby("seed"):
-            ax.plot(g["env_steps"], g["train_return"], color=c, lw=0.7, alpha=0.45)
-        ax.plot([], [], color=c, label=f"{preset} ({group['seed'].nunique()} seeds, from scratch)")
+    for k, (label, group) in enumerate(curves.groupby("label", sort=False)):
+        for _, g in group.groupby("seed"):
+            ax.plot(g["env_steps"], g["train_return"], color=f"C{k}", lw=0.6, alpha=0.4)
+        wide = group.pivot_table(index="env_steps", columns="seed", values="train_return").dropna()
+        ax.plot(
+            wide.index,
+            stats.trim_mean(wide.to_numpy(), 0.25, axis=1),
+            color=f"C{k}",
+            lw=1.8,
+            label=f"{label}: IQM of {group['seed'].nunique()} seeds",
+        )
     if env == "ant":
-        top = curves["env_steps"].max()
-        k = sum(g <= max(top * 1.05, 1_000_000) for g in PWM_ANT_GRID)
+        k = sum(g <= max(curves["env_steps"].max() * 1.05, 1_000_000) for g in PWM_ANT_GRID)
         pwm = np.array(PWM_ANT_SEEDS)[:, :k]
         ax.fill_between(
             PWM_ANT_GRID[:k],
@@ -356,13 +357,35 @@ def learn_report(out_dir: str, env: str = "ant", verbose: bool = True) -> list[d
             label="PWM, dflex Ant: 5 seeds (range), pre-trained WM",
         )
         ax.plot(PWM_ANT_GRID[:k], pwm.mean(0), "k--", lw=1, label="PWM: mean of 5 seeds")
-    ax.set_xlabel("env steps")
-    ax.set_ylabel("training return (last 100 episodes)")
-    ax.set_title(f"learning on {env}")
+    ax.set(xlabel="env steps", ylabel="training return (last 100 episodes)", title=f"learning on {env}")
     ax.legend(fontsize=7)
     fig.tight_layout()
-    fig.savefig(out / "curves.png", dpi=120)
+    fig.savefig(path, dpi=120)
     plt.close(fig)
+
+
+def learn_report(out_dir: str, env: str = "ant", verbose: bool = True) -> list[dict]:
+    """Read every run under `out_dir/runs` (finished or not) and write `curves.csv` (per seed), `summary.csv` /
+    `summary.md` (IQM and 95 % stratified-bootstrap CI over seeds at 0.5 M / 1 M / 2 M / 5 M steps where reached,
+    the mean seconds per epoch phase, PWM's published seeds for Ant) and `curves.png`."""
+    from flow_mbpo.analysis import load_runs
+
+    out = Path(out_dir)
+    runs = [r for r in load_runs([out / "runs"]) if len(r.metrics)]
+    cols = ["label", "preset", "seed", "epoch", "phase", "env_steps", "train_return", "train_episode_length"]
+    curves = pd.concat(
+        [
+            r.metrics.assign(
+                preset=r.config.preset, seed=r.config.seed, label=f"{r.config.preset} ({_protocol(r.config)})"
+            )[cols]
+            for r in runs
+        ]
+    )
+    curves.to_csv(out / "curves.csv", index=False)
+    rows = _learn_rows(runs, curves, env)
+    pd.DataFrame(rows).to_csv(out / "summary.csv", index=False)
+    (out / "summary.md").write_text(_learn_markdown(rows))
+    _learn_figure(curves, env, out / "curves.png")
     if verbose:
         print((out / "summary.md").read_text(), flush=True)
     return rows
