@@ -448,14 +448,16 @@ class RunConfig(_Section):
         return yaml.safe_dump(self.to_dict(), sort_keys=False)
 
     @classmethod
-    def from_dict(cls, d: dict) -> RunConfig:
-        "Strict inverse of `to_dict`: unknown keys and wrong types are errors; keys added later get their old meaning."
+    def from_dict(cls, d: dict, legacy: bool = False) -> RunConfig:
+        """Strict inverse of `to_dict`: unknown keys and wrong types are errors. With `legacy=True` (a run's saved
+        config), keys added after it was written get the values that reproduce how that run behaved (`_LEGACY`)."""
         flat = _flatten(d)
-        return apply_overrides(cls(), {**{k: f(flat) for k, f in _LEGACY.items() if k not in flat}, **flat})
+        old = {k: f(flat) for k, f in _LEGACY.items() if k not in flat} if legacy else {}
+        return apply_overrides(cls(), {**old, **flat})
 
     @classmethod
-    def from_yaml(cls, text_or_path) -> RunConfig:
-        "Load from YAML text or a path to a `.yaml` file."
+    def from_yaml(cls, text_or_path, legacy: bool = False) -> RunConfig:
+        "Load from YAML text or a path to a `.yaml` file (`legacy`: see `from_dict`)."
         p = (
             Path(text_or_path)
             if not str(text_or_path).lstrip().startswith(("{", "preset", "seed")) and "\n" not in str(text_or_path)
@@ -465,7 +467,7 @@ class RunConfig(_Section):
         d = load_yaml(text)
         if not isinstance(d, dict):
             raise ConfigError("", f"config YAML must be a mapping, got {type(d).__name__}")
-        return cls.from_dict(d)
+        return cls.from_dict(d, legacy)
 
     def hash(self, exclude: tuple[str, ...] = ()) -> str:
         "Stable 12-hex-digit hash of the resolved config (optionally without some dotted keys, e.g. `seed`)."

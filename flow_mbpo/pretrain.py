@@ -128,7 +128,7 @@ def export_run_episodes(run_dir, path) -> Path:
         ck = torch.load(ck_path, map_location="cpu", weights_only=False)
         if not isinstance(ck, dict) or ck.get("format") != CKPT_FORMAT or "buffer" not in ck:
             raise ValueError(f"export: {ck_path} is not a training checkpoint ({CKPT_FORMAT}) with a replay buffer")
-        cfg = RunConfig.from_dict(ck["config"])
+        cfg = RunConfig.from_dict(ck["config"], legacy=True)
         sources.append(dict(kind="replay buffer of a training run (its own policy, as it learned)",
                             run_dir=str(Path(rd).resolve()), checkpoint_sha256=_sha256(ck_path), preset=cfg.preset,
                             seed=cfg.seed, config_hash=cfg.hash(), epochs=int(ck["epoch"]),
@@ -459,7 +459,7 @@ def init_from_pretrained(agent: Agent, buffer: ReplayBuffer, path) -> dict:
     actor, critics, `ret_rms` and the counters stay as they are. Returns a record for `run_info.json`."""
     ck_path = _ckpt_file(path)
     ck = _load_ckpt(ck_path, (PRETRAIN_FORMAT, CKPT_FORMAT), "train.init_wm")
-    ck_cfg, state = RunConfig.from_dict(ck["config"]), ck["agent"]
+    ck_cfg, state = RunConfig.from_dict(ck["config"], legacy=True), ck["agent"]
     if ck["format"] == CKPT_FORMAT and "buffer" not in ck:
         raise ValueError(f"train.init_wm: {ck_path} holds no replay buffer (best.pt); use the run's ckpt/latest.pt")
     ck_dims = ((ck["obs_dim"], ck["act_dim"]) if ck["format"] == PRETRAIN_FORMAT

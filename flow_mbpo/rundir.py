@@ -85,7 +85,7 @@ class RunDir:
         "The run's config; a damaged config.yaml is a `RunDirError` naming it."
         self.check()
         try:
-            return RunConfig.from_yaml(self.config)
+            return RunConfig.from_yaml(self.config, legacy=True)
         except Exception as e:
             raise RunDirError(
                 f"{self.config} is damaged ({_one_line(e)[:200]}); restore it (it must be the config "
