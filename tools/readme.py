@@ -33,7 +33,8 @@ def render(nb_path=root/'nbs'/'index.ipynb'):
         else:
             parts.append(f"```python\n{body}\n```")
             if (txt := _text_outputs(c)): parts.append('\n'.join('    ' + l for l in txt.splitlines()))
-    return '\n\n'.join(parts) + '\n'
+    # the notebook links figures relative to nbs/ (as the docs site does); the README lives one level up
+    return ('\n\n'.join(parts) + '\n').replace('](images/', '](nbs/images/')
 
 if __name__ == '__main__':
     (root/'README.md').write_text(render())
