@@ -20,7 +20,8 @@ from .pwm import Agent
 from .diagnostics import run_info
 from .config import resolve_config, resolve_device
 from .rundir import (CKPT_FORMAT, new_run_dir, atomic_save, write_json, JsonlLog, read_jsonl,
-                              seed_everything, rng_state, set_rng_state, StopRequest)
+                              seed_everything, rng_state, set_rng_state, StopRequest,
+                              load_checkpoint, RunDirError)
 
 # %% auto #0
 __all__ = ['DATA_FORMAT', 'PRETRAIN_FORMAT', 'PRETRAIN_METRICS', 'buffer_episodes', 'export_episodes', 'concat_episodes',
@@ -300,13 +301,9 @@ def _fresh_dir(cfg: RunConfig, run_dir) -> Path:
     return p
 
 def _load_ckpt(path: Path, formats: tuple[str, ...], what: str) -> dict:
-    if not path.exists(): raise FileNotFoundError(f"{what}: {path} does not exist")
-    try: ck = torch.load(path, map_location="cpu", weights_only=False)
-    except Exception as e:
-        raise ValueError(f"{what}: {path} is not a readable checkpoint ({type(e).__name__}: {e})") from None
-    if not isinstance(ck, dict) or ck.get("format") not in formats:
-        raise ValueError(f"{what}: {path} is not a flow_mbpo checkpoint of format {' or '.join(formats)}")
-    return ck
+    "`rundir.load_checkpoint` for the pretrain/online formats, its error prefixed with the setting that named `path`."
+    try: return load_checkpoint(path, formats=formats)
+    except (FileNotFoundError, RunDirError) as e: raise type(e)(f"{what}: {e}") from None
 
 class _Printer:
     "One flushed line after the first chunk, then at least every `interval` seconds, and after the last."

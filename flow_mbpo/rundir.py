@@ -227,8 +227,8 @@ def save_checkpoint(path: Path, **state):
     atomic_save(dict(format=CKPT_FORMAT, **state), path)
 
 
-def load_checkpoint(path: Path, map_location="cpu") -> dict:
-    "A checkpoint written by `save_checkpoint`; a clear error naming the file when it is missing or damaged."
+def load_checkpoint(path: Path, map_location="cpu", formats: tuple[str, ...] = (CKPT_FORMAT,)) -> dict:
+    "A checkpoint of one of `formats` (`save_checkpoint`'s by default); a clear error naming the file if missing or damaged."
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(
@@ -241,9 +241,9 @@ def load_checkpoint(path: Path, map_location="cpu") -> dict:
             f"{path} is not a readable checkpoint ({_one_line(e)[:200]}); "
             "use another checkpoint of the run (ckpt/epoch_*.pt) or start afresh"
         ) from None
-    if not isinstance(state, dict) or state.get("format") != CKPT_FORMAT:
+    if not isinstance(state, dict) or state.get("format") not in formats:
         found = state.get("format") if isinstance(state, dict) else type(state).__name__
-        raise RunDirError(f"{path} is not a flow_mbpo checkpoint of format {CKPT_FORMAT} (found {found!r})")
+        raise RunDirError(f"{path} is not a flow_mbpo checkpoint of format {' or '.join(formats)} (found {found!r})")
     return state
 
 
