@@ -15,8 +15,8 @@ from .vecenv import VecEnv, EnvError, BatchedEnv, _check_counts, _as_device
 from .ant import AntEnv
 
 # %% auto #0
-__all__ = ['DMC_TASKS', 'GYM_TASKS', 'DFLEX_TASKS', 'parse_dmc_name', 'DMCVecEnv', 'GymVecEnv', 'DflexUnavailable', 'DflexVecEnv',
-           'list_envs', 'make_env', 'make_env_from_config']
+__all__ = ['DMC_TASKS', 'GYM_TASKS', 'DFLEX_TASKS', 'MULTITASK_NAMES', 'parse_dmc_name', 'DMCVecEnv', 'GymVecEnv',
+           'DflexUnavailable', 'DflexVecEnv', 'list_envs', 'make_env', 'make_env_from_config']
 
 # %% ../nbs/06_envs.ipynb #914eff67
 DMC_TASKS = (
@@ -501,13 +501,30 @@ def _make_dflex(name, num_envs, seed, device, **kw):
     return DflexVecEnv(name, num_envs, seed, device, **kw)
 
 
-_FACTORIES: dict[str, Callable] = {"ant": _make_ant, **{n: _make_dflex for n in DFLEX_TASKS}}
-_PREFIXES: dict[str, Callable] = {"dmc:": _make_dmc, "gym:": _make_gym}
+def _make_multitask(name, num_envs, seed, device, **kw):
+    from flow_mbpo.multitask import make_multitask_env  # the multitask module composes the envs of this one
+
+    return make_multitask_env(name, num_envs, seed, device, **kw)
+
+
+MULTITASK_NAMES = ("mt30", "mt80", "mt-mini3", "mt-dmc10")  # flow_mbpo.multitask.TASK_SETS (checked there)
+_FACTORIES: dict[str, Callable] = {
+    "ant": _make_ant,
+    **{n: _make_dflex for n in DFLEX_TASKS},
+    **{n: _make_multitask for n in MULTITASK_NAMES},
+}
+_PREFIXES: dict[str, Callable] = {"dmc:": _make_dmc, "gym:": _make_gym, "multitask:": _make_multitask}
 
 
 def list_envs() -> list[str]:
     "Every env name `make_env` knows by name (any other dm_control suite task or gymnasium id loads too)."
-    return ["ant", *DFLEX_TASKS, *("dmc:" + t for t in DMC_TASKS), *("gym:" + t for t in GYM_TASKS)]
+    return [
+        "ant",
+        *DFLEX_TASKS,
+        *("dmc:" + t for t in DMC_TASKS),
+        *("gym:" + t for t in GYM_TASKS),
+        *MULTITASK_NAMES,
+    ]
 
 
 def _env_class(name):
@@ -515,6 +532,10 @@ def _env_class(name):
         return AntEnv
     if name in DFLEX_TASKS:
         return DflexVecEnv
+    if name in MULTITASK_NAMES or name.startswith("multitask:"):
+        from flow_mbpo.multitask import MultiTaskVecEnv
+
+        return MultiTaskVecEnv
     return DMCVecEnv if name.startswith("dmc:") else GymVecEnv
 
 
@@ -530,7 +551,8 @@ def make_env(name: str, num_envs: int, seed: int, device="cpu", **kw) -> VecEnv:
         hint = f" Did you mean {', '.join(close)}?" if close else ""
         raise EnvError(
             f"unknown env {name!r}.{hint} Valid names: {', '.join(list_envs())} "
-            "(and any dm_control suite task as dmc:<domain>-<task>, any gymnasium id as gym:<Id>)"
+            "(and any dm_control suite task as dmc:<domain>-<task>, any gymnasium id as gym:<Id>, "
+            "several tasks as multitask:<t1>,<t2>,...)"
         )
     params = inspect.signature(_env_class(name).__init__).parameters
     if not any(p.kind is p.VAR_KEYWORD for p in params.values()):
