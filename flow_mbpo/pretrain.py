@@ -22,6 +22,7 @@ from .config import resolve_config, resolve_device
 from .rundir import (CKPT_FORMAT, new_run_dir, atomic_save, write_json, JsonlLog, read_jsonl,
                               seed_everything, rng_state, set_rng_state, StopRequest,
                               load_checkpoint, RunDirError)
+from . import multitask
 
 # %% auto #0
 __all__ = ['DATA_FORMAT', 'PRETRAIN_FORMAT', 'PRETRAIN_METRICS', 'buffer_episodes', 'export_episodes', 'concat_episodes',
@@ -153,8 +154,11 @@ def read_dataset(path, obs_dim: int | None = None, act_dim: int | None = None) -
     mp = path / "meta.json"
     if not mp.exists(): raise FileNotFoundError(f"{mp} does not exist; is {path} an episode dataset (export_episodes)?")
     meta = json.loads(mp.read_text())
+    if meta.get("format") == multitask.EPISODES_FORMAT:
+        return _read_one_task(path, meta, obs_dim, act_dim)
     if meta.get("format") != DATA_FORMAT:
-        raise ValueError(f"{mp}: format is {meta.get('format')!r}, expected {DATA_FORMAT!r}")
+        raise ValueError(f"{mp}: format is {meta.get('format')!r}, expected {DATA_FORMAT!r} or "
+                         f"{multitask.EPISODES_FORMAT!r}")
     cp = path / meta["files"][0]
     if not cp.exists(): raise FileNotFoundError(f"{cp} (named in {mp}) does not exist")
     sha = _sha256(cp)
@@ -195,6 +199,27 @@ def read_dataset(path, obs_dim: int | None = None, act_dim: int | None = None) -
         e, t = early.nonzero()[0].tolist()
         raise bad("terminated", f"episode {e} terminates at index {t}, before its last index {int(length[e])}")
     return d, meta
+
+def _read_one_task(path, meta: dict, obs_dim: int | None, act_dim: int | None) -> tuple[dict, dict]:
+    """A dataset of the task-set format (`flow_mbpo.multitask`, validated there) holding one task's episodes, as
+    this notebook's tensors (padding cut off) and meta (`env` = the task's env, `sha256` over the chunks' sums)."""
+    present = [t for t, n in meta["episodes_per_task"].items() if n > 0]
+    if len(present) != 1:
+        raise ValueError(f"{path}: holds episodes of {len(present)} tasks {present}; single-task pretraining needs "
+                         "one (pick it with flow_mbpo.multitask.load_episodes(path, tasks=[...]) and save_episodes)")
+    multitask.validate_episodes(path)
+    e = multitask.load_episodes(path)
+    i = e.task_set.index(present[0])
+    o, a = e.task_set.obs_dims[i], e.task_set.action_dims[i]
+    for k, have, want in (("obs_dim", o, obs_dim), ("act_dim", a, act_dim)):
+        if want is not None and have != want:
+            raise ValueError(f"{path}: {k} of {present[0]} is {have}, the buffer (this config's env) has {want}")
+    E, T = e.reward.shape
+    d = dict(obs=e.obs[..., :o], action=e.action[..., :a], reward=e.reward, terminated=e.terminated,
+             task=torch.zeros(E, T, dtype=torch.long), length=e.length)
+    sha = hashlib.sha256("".join(c["sha256"] for c in meta["chunks"]).encode()).hexdigest()
+    env = dict(name=multitask.env_name(present[0]), action_repeat=meta.get("action_repeat"))
+    return d, dict(meta, obs_dim=o, act_dim=a, episodes=E, lengths=e.length.tolist(), sha256=sha, env=env)
 
 @torch.no_grad()
 def add_episodes(buffer: ReplayBuffer, d: dict) -> dict:
