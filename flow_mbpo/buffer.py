@@ -21,8 +21,8 @@ SAMPLING = ("step", "episode")  # how `ReplayBuffer.sample` picks slice starts
 
 @dataclass
 class Slices:
-    """A batch of B slices, time-major: obs [H+1,B,o], act [H,B,a], rew [H,B], terminated [H,B], mask [H,B]; in
-    multitask data also the task id of each slice, task [B] long (None for a single task)."""
+    """A batch of B slices, time-major: obs [H+1,B,o], act [H,B,a], rew [H,B], terminated [H,B], mask [H,B], and for
+    multitask data the task id of each slice, task [B] (None for single-task data)."""
 
     obs: Tensor
     act: Tensor
