@@ -170,6 +170,12 @@ class MultiTaskVecEnv:
             for t, i, L in zip(self.tasks, ids, lengths):
                 self.envs.append(make_env(env_name(t), envs_per_task, task_seed(seed, i), device,
                                           episode_length=L, **kw))
+        except EnvError as e:
+            self.close()
+            if t.startswith("mw-") and str(e).startswith("unknown env"):
+                raise EnvError(f"{t}: Meta-World tasks need an `mw:` env in make_env, which this installation "
+                               "does not have; DMC tasks of the set work") from None
+            raise
         except Exception:
             self.close()
             raise
