@@ -450,7 +450,7 @@ def _read_chunk(f: Path, meta: dict | None, mmap: bool) -> dict:
             raise ValueError(f"{f}: not a readable chunk ({type(e).__name__}: {e})") from None
     else:
         _tensordict()
-        td = torch.load(f, map_location="cpu", weights_only=False)
+        td = torch.load(f, map_location="cpu", weights_only=False, mmap=mmap)
         d = {k: td[k] for k in td.keys() if k in CHUNK_KEYS}
     missing = [k for k in TDMPC2_KEYS if k not in d]
     if missing:
