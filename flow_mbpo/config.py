@@ -441,7 +441,8 @@ class RunConfig(_Section):
         self._need(self.seed >= 0, "seed", "must be >= 0")
         if not (self.device in ("auto", "cpu", "cuda", "mps") or self.device.startswith("cuda:")):
             raise ConfigError("device", f"{self.device!r} is not valid; use auto, cpu, cuda, cuda:N or mps")
-        if self.wm.multitask and self.env.name.split(":")[0] not in ("mt30", "mt80", "multitask"):
+        # the task-set env names of flow_mbpo.envs.MULTITASK_NAMES, or multitask:<t1>,<t2>,...
+        if self.wm.multitask and self.env.name.split(":")[0] not in ("mt30", "mt80", "mt-mini3", "mt-dmc10", "multitask"):
             raise ConfigError("wm.multitask", f"multitask world model with single-task env {self.env.name!r}")
 
     def to_dict(self) -> dict:
