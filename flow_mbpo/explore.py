@@ -322,6 +322,8 @@ class WorldModelExplorer:
 
     def compute(self):
         "Roll the world model out on the data for every K picked and draw the panels."
+        if self.agent is None:
+            raise ValueError(f"run: no run directory with a checkpoint below {self.root}")
         flow = self.agent.cfg.wm.kind == "flow"
         integ, ks = (self.integrator.value, sorted(self.substeps.value)) if flow else (None, [1])
         s = self.slices()
