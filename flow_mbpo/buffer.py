@@ -21,13 +21,15 @@ SAMPLING = ("step", "episode")  # how `ReplayBuffer.sample` picks slice starts
 
 @dataclass
 class Slices:
-    "A batch of B slices, time-major: obs [H+1,B,o], act [H,B,a], rew [H,B], terminated [H,B], mask [H,B]."
+    """A batch of B slices, time-major: obs [H+1,B,o], act [H,B,a], rew [H,B], terminated [H,B], mask [H,B], and for
+    multitask data the task id of each slice, task [B] (None for single-task data)."""
 
     obs: Tensor
     act: Tensor
     rew: Tensor
     terminated: Tensor
     mask: Tensor
+    task: Tensor | None = None
 
 
 class ReplayBuffer:

@@ -160,6 +160,7 @@ class WorldModelConfig(_Section):
     reward_head: Literal["twohot", "scalar"] = "twohot"  # the PWM presets: scalar (PWM's dflex code)
     reward_loss: Literal["ce", "mse"] = "ce"  # must match the head: twohot<->ce, scalar<->mse
     reward_coef: float | Literal["1/H"] = "1/H"  # weight of the per-step reward term; "1/H" is PWM's dflex loss
+    dynamics_coef: float = 1.0  # weight of the per-step dynamics term (PWM: 1; TD-MPC2's offline loss: 20, reward 0.1)
     num_bins: int = 101
     vmin: float = -10.0
     vmax: float = 10.0
@@ -203,6 +204,7 @@ class WorldModelConfig(_Section):
         self._need(0 < self.parity_tol < 1, "parity_tol", "must be in (0, 1)")
         self._need(self.task_dim >= 0, "task_dim", "must be >= 0")
         self._need(self.reward_coef == "1/H" or self.reward_coef >= 0, "reward_coef", "must be >= 0 or '1/H'")
+        self._need(self.dynamics_coef > 0, "dynamics_coef", "must be > 0")
         if self.kind == "mlp":
             _refuse_unused(self, _FLOW_ONLY_WM, "wm.kind='flow'")
         pair = {"twohot": "ce", "scalar": "mse"}

@@ -13,6 +13,7 @@ import torch
 
 from .vecenv import VecEnv, EnvError, BatchedEnv, _check_counts, _as_device
 from .ant import AntEnv
+from .dmc_custom import CUSTOM_TASKS, DMC_CUSTOM_TASKS
 
 # %% auto #0
 __all__ = ['DMC_TASKS', 'GYM_TASKS', 'DFLEX_TASKS', 'parse_dmc_name', 'DMCVecEnv', 'GymVecEnv', 'DflexUnavailable', 'DflexVecEnv',
@@ -50,16 +51,16 @@ def parse_dmc_name(name: str) -> tuple[str, str]:
     "`'walker-walk'` -> `('walker', 'walk')`, `'cup-catch'` -> `('ball_in_cup', 'catch')`; error for unknown tasks."
     from dm_control import suite
 
-    s = name.replace("-", "_")
-    domains = sorted({d for d, _ in suite.ALL_TASKS} | set(_DMC_DOMAIN_ALIASES), key=len, reverse=True)
+    s, tasks = name.replace("-", "_"), (*CUSTOM_TASKS, *suite.ALL_TASKS)  # TD-MPC2's custom tasks first
+    domains = sorted({d for d, _ in tasks} | set(_DMC_DOMAIN_ALIASES), key=len, reverse=True)
     for d in domains:
         if s.startswith(d + "_"):
             dom, task = _DMC_DOMAIN_ALIASES.get(d, d), s[len(d) + 1 :]
-            if (dom, task) in suite.ALL_TASKS:
+            if (dom, task) in tasks:
                 return dom, task
-            valid = [t for dd, t in suite.ALL_TASKS if dd == dom]
+            valid = [t for dd, t in tasks if dd == dom]
             raise EnvError(f"dmc:{name}: domain {dom!r} has no task {task!r}; its tasks: {', '.join(valid)}")
-    close = difflib.get_close_matches(name, DMC_TASKS, n=3)
+    close = difflib.get_close_matches(name, DMC_TASKS + DMC_CUSTOM_TASKS, n=3)
     hint = f" (did you mean {', '.join('dmc:' + c for c in close)}?)" if close else ""
     raise EnvError(
         f"dmc:{name}: unknown dm_control domain{hint}; domains: {', '.join(sorted({d for d, _ in suite.ALL_TASKS}))}"
@@ -100,7 +101,10 @@ class DMCVecEnv(BatchedEnv):
         if self.action_repeat < 1:
             raise EnvError(f"action_repeat: must be >= 1, got {action_repeat}")
         seeds = np.random.SeedSequence(seed).generate_state(num_envs)
-        load = lambda s: suite.load(self.domain, self.task_name, task_kwargs={"random": int(s)})
+        custom = CUSTOM_TASKS.get((self.domain, self.task_name))  # TD-MPC2's custom tasks (dmc_custom)
+        load = lambda s: (
+            custom(random=int(s)) if custom else suite.load(self.domain, self.task_name, task_kwargs={"random": int(s)})
+        )
         self.envs = [load(seeds[0])]
         from absl import logging as absl_logging  # some suite XMLs make MuJoCo log a deprecation warning on
 
@@ -127,11 +131,12 @@ class DMCVecEnv(BatchedEnv):
         return np.stack([self._flat(self.envs[i].reset()) for i in ids])
 
     def _sim_state(self):
-        # physics (qpos, qvel, act, time), the task's random stream and dm_control's step bookkeeping. Episode state
-        # that a task keeps in its *model* (e.g. reacher's target position) is not covered.
+        # physics (qpos, qvel, act, time), the task's random stream, dm_control's step bookkeeping, and the geoms'
+        # positions and sizes, where a task may keep episode state in its *model* (reacher's target)
         return [
             dict(
                 physics=e.physics.get_state().copy(),
+                geoms=(e.physics.model.geom_pos.copy(), e.physics.model.geom_size.copy()),
                 time=float(e.physics.data.time),
                 random=e.task.random.get_state(),
                 step_count=e._step_count,
@@ -142,6 +147,8 @@ class DMCVecEnv(BatchedEnv):
 
     def _set_sim_state(self, states):
         for e, d in zip(self.envs, states):
+            if "geoms" in d:  # absent from states saved before geoms were
+                e.physics.model.geom_pos[:], e.physics.model.geom_size[:] = d["geoms"]
             with e.physics.reset_context():
                 e.physics.set_state(d["physics"])
                 e.physics.data.time = d["time"]
@@ -507,7 +514,8 @@ _PREFIXES: dict[str, Callable] = {"dmc:": _make_dmc, "gym:": _make_gym}
 
 def list_envs() -> list[str]:
     "Every env name `make_env` knows by name (any other dm_control suite task or gymnasium id loads too)."
-    return ["ant", *DFLEX_TASKS, *("dmc:" + t for t in DMC_TASKS), *("gym:" + t for t in GYM_TASKS)]
+    dmc = (*DMC_TASKS, *DMC_CUSTOM_TASKS)
+    return ["ant", *DFLEX_TASKS, *("dmc:" + t for t in dmc), *("gym:" + t for t in GYM_TASKS)]
 
 
 def _env_class(name):

@@ -424,7 +424,7 @@ def pretrain_world_model(cfg: RunConfig | str | None = None, data=None, steps: i
 
 # %% ../nbs/10b_pretrain.ipynb #3819dc9e
 # wm.* keys that only shape the loss, not the model: pretraining and the online run may differ in them
-_WM_LOSS_ONLY = ("reward_coef", "tau_sampling", "fm_source", "fm_target_grad", "parity_tol")
+_WM_LOSS_ONLY = ("reward_coef", "dynamics_coef", "tau_sampling", "fm_source", "fm_target_grad", "parity_tol")
 
 def check_pretrained(cfg: RunConfig, ck_cfg: RunConfig, dims: tuple[int, int], ck_dims: tuple[int, int], where=""):
     """Raise `ConfigError` naming the first setting in which a checkpoint (`ck_cfg`, `ck_dims`) cannot start

@@ -87,11 +87,11 @@ class EnvStep:
 class Agent(nn.Module):
     "PWM's agent: world model, actor, critic ensemble, their optimisers and normalisers, built from a `RunConfig`."
 
-    def __init__(self, cfg: RunConfig, obs_dim: int, act_dim: int, device="cpu"):
+    def __init__(self, cfg: RunConfig, obs_dim: int, act_dim: int, device="cpu", n_tasks: int = 0):
         super().__init__()
-        self.cfg, self.obs_dim, self.act_dim = cfg, obs_dim, act_dim
+        self.cfg, self.obs_dim, self.act_dim, self.n_tasks = cfg, obs_dim, act_dim, n_tasks
         self.device = torch.device(device)
-        self.wm = make_world_model(cfg.wm, obs_dim, act_dim)
+        self.wm = make_world_model(cfg.wm, obs_dim, act_dim, n_tasks)  # n_tasks > 0: a task-conditioned model
         self.actor = make_actor(cfg.actor, cfg.wm.latent_dim, act_dim)
         self.critic = CriticEnsemble(cfg.wm.latent_dim, cfg.critic.units, cfg.critic.num_critics)
         self.to(self.device)
@@ -332,32 +332,33 @@ def update_critic(self: Agent, data: Imagined) -> dict:
 # %% ../nbs/08_pwm.ipynb #c254d201
 @patch
 def wm_loss(self: Agent, s: Slices) -> tuple[Tensor, Tensor, Tensor]:
-    """`(1/H) Σ_t γ^t [dyn_t + c·rew_t]` on a batch of slices, masked after episode ends, with `c` =
-    `wm.reward_coef` (PWM's dflex loss: `c = 1/H`). The reward term is always on the model's own rollout
-    `ẑ_t`; `wm.fm_source` only chooses the flow-matching source. Returns (total, dyn, c·rew)."""
-    H = s.act.shape[0]
+    """`(1/H) Σ_t γ^t [d·dyn_t + c·rew_t]` on a batch of slices, masked after episode ends, with `d` =
+    `wm.dynamics_coef` (1 for PWM) and `c` = `wm.reward_coef` (PWM's dflex loss: `c = 1/H`). The reward term is
+    always on the model's own rollout `ẑ_t`; `wm.fm_source` only chooses the flow-matching source. Multitask
+    slices carry their task ids (`s.task`), which every part of the model sees. Returns (total, d·dyn, c·rew)."""
+    H, task = s.act.shape[0], s.task
     gamma = self.cfg.train.gamma
     obs = self.norm_obs(s.obs)
     rew = self.norm_rew(s.rew)
     with torch.no_grad():
-        z_tgt = self.wm.encode(obs[1:])  # [H, B, latent]
+        z_tgt = self.wm.encode(obs[1:], task)  # [H, B, latent]
     teacher = self.cfg.wm.kind == "flow" and self.cfg.wm.fm_source == "teacher"
-    z = self.wm.encode(obs[0])
+    z = self.wm.encode(obs[0], task)
     dyn, rwd = 0.0, 0.0
     w = s.mask * (gamma ** torch.arange(H, device=s.mask.device, dtype=s.mask.dtype))[:, None]
-    z_teacher = self.wm.encode(obs[:-1]) if teacher else None
+    z_teacher = self.wm.encode(obs[:-1], task) if teacher else None
     for t in range(H):
         if teacher:  # FM from the encoded data latent; the rollout still runs, for the reward term
-            d = self.wm.dynamics_loss(z_teacher[t], z_tgt[t], s.act[t])
-            z_next = self._wm_next_fn(z, s.act[t])
+            d = self.wm.dynamics_loss(z_teacher[t], z_tgt[t], s.act[t], task)
+            z_next = self._wm_next_fn(z, s.act[t], task)
         else:
-            z_next, d = self._wm_next_loss_fn(z, z_tgt[t], s.act[t])
+            z_next, d = self._wm_next_loss_fn(z, z_tgt[t], s.act[t], task)
         self.counters["wm_forward"] += 1
         self.counters["velocity_evals"] += self.wm_evals_per_step + self.fm_loss_evals
         dyn = dyn + (w[t] * d).mean()
-        rwd = rwd + (w[t] * self.wm.reward_loss(z, s.act[t], rew[t])).mean()
+        rwd = rwd + (w[t] * self.wm.reward_loss(z, s.act[t], rew[t], task)).mean()
         z = z_next
-    dyn, rwd = dyn / H, rwd * self.cfg.wm.reward_weight(H) / H
+    dyn, rwd = dyn * self.cfg.wm.dynamics_coef / H, rwd * self.cfg.wm.reward_weight(H) / H
     return dyn + rwd, dyn, rwd
 
 

@@ -258,7 +258,7 @@ class StopRequest:
     """SIGTERM and SIGINT become a flag that the loop checks between steps: between warm-up updates, between
     epochs and between evaluation steps. A second SIGINT (Ctrl-C) raises `KeyboardInterrupt` at once."""
     SIGNALS = (signal.SIGTERM, signal.SIGINT)
-    def __init__(self): self.signal, self.old, self.finishing = None, {}, False
+    def __init__(self): self.signal, self.old, self.finishing, self.quitting = None, {}, False, False
     def __bool__(self): return self.signal is not None
     def __enter__(self):
         for s in self.SIGNALS:
@@ -268,7 +268,11 @@ class StopRequest:
     def _handle(self, signum, frame):
         name = signal.Signals(signum).name
         if self.signal is not None:
-            if signum == signal.SIGINT and not self.finishing: raise KeyboardInterrupt(f"{name} twice")
+            if signum == signal.SIGINT and not self.finishing:
+                # raised inside a library call (torch.save's zip writer, ...) the interrupt can surface as another
+                # exception: `quitting` tells the caller what it really was
+                self.quitting = True
+                raise KeyboardInterrupt(f"{name} twice")
             print(f"received {name} again: already stopping", flush=True)
             return
         self.signal = signum

@@ -437,10 +437,11 @@ def fit(self: Trainer) -> RunResult:
     status = "interrupted"
     with self.stop:
         try: status = self.loop()
-        except KeyboardInterrupt:                    # a second Ctrl-C: no checkpoint, but the summary says so
-            self.close(status)
+        except BaseException as e:
+            if not (isinstance(e, KeyboardInterrupt) or self.stop.quitting): raise
+            self.close(status)                       # a second Ctrl-C: no checkpoint, but the summary says so
             self.write_summary(status)
-            raise
+            raise KeyboardInterrupt("SIGINT twice") from None
         finally: self.close(status)
         self.stop.finishing = True                   # the checkpoint is written: a second Ctrl-C changes nothing now
         self.write_summary(status)
