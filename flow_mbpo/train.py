@@ -413,6 +413,22 @@ def close(self: Trainer, status: str):
     self.env.close()
     if self.wb: self.wb.finish(exit_code=0 if status in ("finished", "interrupted") else 1)
 
+# %% ../nbs/10_train.ipynb #bb90fabf
+@dataclass
+class RunResult:
+    "What `run` returns: where everything is, how it ended, and the evaluations."
+    run_dir: Path
+    config: RunConfig
+    status: str                                  # finished | interrupted | nan_stopped
+    epochs: int                                  # epochs completed
+    env_steps: int
+    metrics: list[dict] = field(default_factory=list)
+    evals: list[dict] = field(default_factory=list)
+    best_eval_return: float = float("-inf")
+    def __repr__(self):
+        return (f"RunResult(status={self.status!r}, epochs={self.epochs}, env_steps={self.env_steps:,}, "
+                f"best_eval_return={self.best_eval_return:.2f}, run_dir='{self.run_dir}')")
+
 # %% ../nbs/10_train.ipynb #d245a6b5
 @patch
 def fit(self: Trainer) -> RunResult:
@@ -463,21 +479,6 @@ def write_summary(self: Trainer, status: str):
         device=str(self.device), params=self.agent.param_counts(), counters=self.agent.counters))
 
 # %% ../nbs/10_train.ipynb #6a75b934
-@dataclass
-class RunResult:
-    "What `run` returns: where everything is, how it ended, and the evaluations."
-    run_dir: Path
-    config: RunConfig
-    status: str                                  # finished | interrupted | nan_stopped
-    epochs: int                                  # epochs completed
-    env_steps: int
-    metrics: list[dict] = field(default_factory=list)
-    evals: list[dict] = field(default_factory=list)
-    best_eval_return: float = float("-inf")
-    def __repr__(self):
-        return (f"RunResult(status={self.status!r}, epochs={self.epochs}, env_steps={self.env_steps:,}, "
-                f"best_eval_return={self.best_eval_return:.2f}, run_dir='{self.run_dir}')")
-
 def run(cfg_or_preset: RunConfig | str = "pwm_5M_flow_k4_heun", overrides: list[str] | dict = (),
         resume: str | Path | None = None, **kw) -> RunResult:
     """Train one agent. Overrides as `['train.epochs=10']`, a dict, or keywords (`seed=1`, `train__epochs=10`,
