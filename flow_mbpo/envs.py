@@ -7,17 +7,18 @@ Docs: https://flow-mbpo.github.io/flow_mbpo/envs.html.md"""
 # %% ../nbs/06_envs.ipynb #298d9dd1
 from __future__ import annotations
 import difflib, importlib, inspect, math, warnings
-from typing import Callable
+from typing import Callable, Sequence
 import numpy as np
 import torch
 
 from .vecenv import VecEnv, EnvError, BatchedEnv, _check_counts, _as_device
 from .ant import AntEnv
 from .dmc_custom import CUSTOM_TASKS, DMC_CUSTOM_TASKS
+from .multitask_env import MultiTaskVecEnv, TaskSet, get_task_set, env_name, task_seed
 
 # %% auto #0
 __all__ = ['DMC_TASKS', 'GYM_TASKS', 'DFLEX_TASKS', 'MULTITASK_NAMES', 'parse_dmc_name', 'DMCVecEnv', 'GymVecEnv',
-           'DflexUnavailable', 'DflexVecEnv', 'list_envs', 'make_env', 'make_env_from_config']
+           'DflexUnavailable', 'DflexVecEnv', 'make_multitask_env', 'list_envs', 'make_env', 'make_env_from_config']
 
 # %% ../nbs/06_envs.ipynb #914eff67
 DMC_TASKS = (
@@ -508,10 +509,48 @@ def _make_dflex(name, num_envs, seed, device, **kw):
     return DflexVecEnv(name, num_envs, seed, device, **kw)
 
 
-def _make_multitask(name, num_envs, seed, device, **kw):
-    from flow_mbpo.multitask import make_multitask_env  # the multitask module composes the envs of this one
+def make_multitask_env(
+    task_set: TaskSet | str,
+    envs_per_task: int = 1,
+    seed: int = 0,
+    device="cpu",
+    tasks: Sequence[str] | None = None,
+    episode_length: int | Sequence[int] | None = None,
+    **kw,
+) -> MultiTaskVecEnv:
+    """A `MultiTaskVecEnv` of `envs_per_task` copies of each task of `task_set` (or of its subset `tasks`; ids stay
+    the set's), task `i` seeded with `task_seed(seed, i)` and with its own episode length (one value or one per
+    task); `kw` goes to every task's env."""
+    ts = get_task_set(task_set)
+    tasks = tuple(ts.tasks if tasks is None else tasks)
+    ids = [ts.index(t) for t in tasks]
+    if isinstance(envs_per_task, bool) or not isinstance(envs_per_task, int) or envs_per_task < 1:
+        raise EnvError(f"envs_per_task: must be a positive int, got {envs_per_task!r}")
+    one = episode_length is None or np.ndim(episode_length) == 0
+    lengths = [episode_length] * len(ids) if one else list(episode_length)
+    if len(lengths) != len(ids):
+        raise EnvError(f"episode_length: {len(lengths)} lengths for {len(ids)} tasks {tasks}")
+    envs = []
+    try:
+        for t, i, L in zip(tasks, ids, lengths):
+            envs.append(make_env(env_name(t), envs_per_task, task_seed(seed, i), device, episode_length=L, **kw))
+        return MultiTaskVecEnv(ts, envs, tasks)
+    except Exception as e:
+        for x in envs:
+            x.close()
+        if isinstance(e, EnvError) and t.startswith("mw-") and str(e).startswith("unknown env"):
+            raise EnvError(
+                f"{t}: Meta-World tasks need an `mw:` env in make_env, which this installation "
+                "does not have; DMC tasks of the set work"
+            ) from None
+        raise
 
-    return make_multitask_env(name, num_envs, seed, device, **kw)
+
+def _make_multitask(name, num_envs, seed, device, tasks=None, **kw):
+    n = len(get_task_set(name).tasks if tasks is None else tasks)
+    if num_envs % n:
+        raise EnvError(f"{name}: num_envs={num_envs} must be a multiple of the {n} tasks")
+    return make_multitask_env(name, num_envs // n, seed, device, tasks=tasks, **kw)
 
 
 MULTITASK_NAMES = ("mt30", "mt80", "mt-mini3", "mt-dmc10")  # flow_mbpo.multitask.TASK_SETS (checked there)
@@ -535,9 +574,7 @@ def _env_class(name):
     if name in DFLEX_TASKS:
         return DflexVecEnv
     if name in MULTITASK_NAMES or name.startswith("multitask:"):
-        from flow_mbpo.multitask import MultiTaskVecEnv
-
-        return MultiTaskVecEnv
+        return make_multitask_env
     return DMCVecEnv if name.startswith("dmc:") else GymVecEnv
 
 
@@ -556,7 +593,8 @@ def make_env(name: str, num_envs: int, seed: int, device="cpu", **kw) -> VecEnv:
             "(and any dm_control suite task as dmc:<domain>-<task>, any gymnasium id as gym:<Id>, "
             "several tasks as multitask:<t1>,<t2>,...)"
         )
-    params = inspect.signature(_env_class(name).__init__).parameters
+    target = _env_class(name)
+    params = inspect.signature(target if inspect.isfunction(target) else target.__init__).parameters
     if not any(p.kind is p.VAR_KEYWORD for p in params.values()):
         bad = [k for k in kw if k not in params]
         if bad:

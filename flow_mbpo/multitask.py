@@ -1,4 +1,4 @@
-"""TD-MPC2's task sets, an env over several tasks, episode datasets in TD-MPC2's layout, collection, scores.
+"""Episode datasets in TD-MPC2's layout, the collection tool, and normalised scores over task sets.
 
 Docs: https://flow-mbpo.github.io/flow_mbpo/multitask.html.md"""
 
@@ -20,229 +20,15 @@ from fastcore.basics import patch
 import flow_mbpo
 from .vecenv import EnvError
 from .buffer import Slices
-from .envs import make_env
+from .envs import make_multitask_env
+from .multitask_env import TaskSet, get_task_set, env_name, task_seed, MultiTaskVecEnv
 from .rundir import atomic_save, write_json
 
 # %% auto #0
-__all__ = ['DMC_DIMS', 'MW_TASKS', 'TASK_DIMS', 'TASK_SETS', 'EPISODES_FORMAT', 'CHUNK_KEYS', 'TDMPC2_KEYS', 'TDMPC2_SETS',
-           'episode_length_of', 'env_name', 'TaskSet', 'get_task_set', 'task_seed', 'MultiTaskVecEnv',
-           'make_multitask_env', 'sha256_file', 'EpisodeData', 'save_episodes', 'read_meta', 'chunk_files',
-           'load_episodes', 'validate_episodes', 'Mixture', 'make_policy', 'rollout_dataset', 'collect_episodes',
-           'merge_episodes', 'collect_parallel', 'into_task_set', 'export_run_task', 'collect_cli', 'normalized_score',
-           'aggregate']
-
-# %% ../nbs/12_multitask.ipynb #bef83e35
-DMC_DIMS: dict[str, tuple[int, int]] = {  # MT30 in TD-MPC2's order: task -> (obs dim, action dim)
-    "walker-stand": (24, 6), "walker-walk": (24, 6), "walker-run": (24, 6), "cheetah-run": (17, 6),
-    "reacher-easy": (6, 2), "reacher-hard": (6, 2), "acrobot-swingup": (6, 1), "pendulum-swingup": (3, 1),
-    "cartpole-balance": (5, 1), "cartpole-balance-sparse": (5, 1), "cartpole-swingup": (5, 1),
-    "cartpole-swingup-sparse": (5, 1), "cup-catch": (8, 2), "finger-spin": (9, 2), "finger-turn-easy": (12, 2),
-    "finger-turn-hard": (12, 2), "fish-swim": (24, 5), "hopper-stand": (15, 4), "hopper-hop": (15, 4),
-    # TD-MPC2's custom tasks
-    "walker-walk-backwards": (24, 6), "walker-run-backwards": (24, 6), "cheetah-run-backwards": (17, 6),
-    "cheetah-run-front": (17, 6), "cheetah-run-back": (17, 6), "cheetah-jump": (17, 6),
-    "hopper-hop-backwards": (15, 4), "reacher-three-easy": (8, 3), "reacher-three-hard": (8, 3),
-    "cup-spin": (8, 2), "pendulum-spin": (3, 1),
-}
-MW_TASKS = (  # MT80's Meta-World tasks in TD-MPC2's order (observation 39, action 4)
-    "assembly", "basketball", "button-press-topdown", "button-press-topdown-wall", "button-press",
-    "button-press-wall", "coffee-button", "coffee-pull", "coffee-push", "dial-turn", "disassemble", "door-open",
-    "door-close", "drawer-close", "drawer-open", "faucet-open", "faucet-close", "hammer", "handle-press-side",
-    "handle-press", "handle-pull-side", "handle-pull", "lever-pull", "peg-insert-side", "peg-unplug-side",
-    "pick-out-of-hole", "pick-place", "pick-place-wall", "plate-slide", "plate-slide-side", "plate-slide-back",
-    "plate-slide-back-side", "push-back", "push", "push-wall", "reach", "reach-wall", "shelf-place", "soccer",
-    "stick-push", "stick-pull", "sweep-into", "sweep", "window-open", "window-close", "bin-picking", "box-close",
-    "door-lock", "door-unlock", "hand-insert",
-)
-TASK_DIMS: dict[str, tuple[int, int]] = {**DMC_DIMS, **{f"mw-{t}": (39, 4) for t in MW_TASKS}}
-TASK_SETS: dict[str, tuple[str, ...]] = {
-    "mt30": tuple(DMC_DIMS),
-    "mt80": tuple(TASK_DIMS),
-    "mt-mini3": ("pendulum-swingup", "pendulum-spin", "reacher-easy"),
-    "mt-dmc10": ("reacher-easy", "pendulum-swingup", "cartpole-balance", "cartpole-swingup", "cup-catch",
-                 "finger-spin", "reacher-three-easy", "reacher-three-hard", "cup-spin", "pendulum-spin"),
-}
-
-
-def episode_length_of(task: str) -> int:
-    "Env steps per episode with action repeat 2: 100 for Meta-World (`mw-*`), 500 for DMC."
-    return 100 if task.startswith("mw-") else 500
-
-
-def env_name(task: str) -> str:
-    "The `make_env` name of a task: `'walker-walk'` -> `'dmc:walker-walk'`, `'mw-reach'` -> `'mw:reach'`."
-    return f"mw:{task[3:]}" if task.startswith("mw-") else f"dmc:{task}"
-
-# %% ../nbs/12_multitask.ipynb #3e956136
-@dataclass(frozen=True)
-class TaskSet:
-    "An ordered set of tasks (id = position) with their observation/action sizes and episode lengths (env steps)."
-
-    name: str
-    tasks: tuple[str, ...]
-    obs_dims: tuple[int, ...]
-    action_dims: tuple[int, ...]
-    episode_lengths: tuple[int, ...]
-
-    def __post_init__(self):
-        n = len(self.tasks)
-        for k in ("obs_dims", "action_dims", "episode_lengths"):
-            if len(getattr(self, k)) != n:
-                raise ValueError(f"TaskSet {self.name}: {k} has {len(getattr(self, k))} entries for {n} tasks")
-        dup = sorted({t for t in self.tasks if self.tasks.count(t) > 1})
-        if dup or n == 0:
-            raise ValueError(f"TaskSet {self.name}: tasks must be non-empty and distinct, repeated: {dup}")
-
-    def __len__(self) -> int:
-        return len(self.tasks)
-
-    @property
-    def obs_max(self) -> int:
-        return max(self.obs_dims)
-
-    @property
-    def act_max(self) -> int:
-        return max(self.action_dims)
-
-    def index(self, task: str | int) -> int:
-        "The id of `task` (a name, or an id that is checked); the error lists the valid names."
-        if isinstance(task, (int, np.integer)) and not isinstance(task, bool):
-            if not 0 <= task < len(self):
-                raise ValueError(f"task id {task} is not in {self.name} (ids 0..{len(self) - 1})")
-            return int(task)
-        if task not in self.tasks:
-            raise ValueError(f"task {task!r} is not in {self.name}; valid: {', '.join(self.tasks)}")
-        return self.tasks.index(task)
-
-    def action_masks(self) -> Tensor:
-        "`[n_tasks, act_max]` float: 1 on each task's own action entries, 0 on the padding."
-        return (torch.arange(self.act_max)[None] < torch.tensor(self.action_dims)[:, None]).float()
-
-# %% ../nbs/12_multitask.ipynb #6e455822
-def get_task_set(name_or_list: str | Sequence[str] | TaskSet) -> TaskSet:
-    """The task set `name_or_list`: a name of `TASK_SETS`, `'multitask:<t1>,<t2>,...'`, a comma-separated string or
-    a list of task names (each a task of MT80), or a `TaskSet` (returned as is)."""
-    if isinstance(name_or_list, TaskSet):
-        return name_or_list
-    if isinstance(name_or_list, str):
-        name = name_or_list
-        if name in TASK_SETS:
-            tasks = TASK_SETS[name]
-        elif name.startswith("multitask:") or "," in name:
-            tasks = tuple(t.strip() for t in name.removeprefix("multitask:").split(",") if t.strip())
-        elif name in TASK_DIMS:
-            tasks = (name,)
-        else:
-            raise ValueError(f"unknown task set {name!r}; task sets: {', '.join(TASK_SETS)}, "
-                             "or 'multitask:<t1>,<t2>,...' with tasks of mt80")
-    else:
-        tasks = tuple(name_or_list)
-        name = None
-    unknown = [t for t in tasks if t not in TASK_DIMS]
-    if unknown:
-        raise ValueError(f"unknown task(s) {unknown} in task set {name_or_list!r}; tasks: {', '.join(TASK_DIMS)}")
-    name = name if name in TASK_SETS else "multitask:" + ",".join(tasks)
-    return TaskSet(name, tasks, tuple(TASK_DIMS[t][0] for t in tasks), tuple(TASK_DIMS[t][1] for t in tasks),
-                   tuple(episode_length_of(t) for t in tasks))
-
-# %% ../nbs/12_multitask.ipynb #a415ab50
-def task_seed(seed: int, task_id: int) -> int:
-    "The seed of a task's env copies: a function of `(seed, task id)` only."
-    return int(np.random.SeedSequence([int(seed), int(task_id)]).generate_state(1)[0] >> 1)
-
-
-class MultiTaskVecEnv:
-    "Tasks of a `TaskSet` side by side: padded observations, per-task action slices, per-task episodes."
-
-    def __init__(self, task_set: TaskSet | str, envs_per_task: int = 1, seed: int = 0, device="cpu",
-                 tasks: Sequence[str] | None = None, episode_length: int | None = None, **kw):
-        self.task_set = ts = get_task_set(task_set)
-        self.tasks = tuple(ts.tasks if tasks is None else tasks)
-        ids = [ts.index(t) for t in self.tasks]
-        if isinstance(envs_per_task, bool) or not isinstance(envs_per_task, int) or envs_per_task < 1:
-            raise EnvError(f"envs_per_task: must be a positive int, got {envs_per_task!r}")
-        one = episode_length is None or np.ndim(episode_length) == 0
-        lengths = [episode_length] * len(ids) if one else list(episode_length)
-        if len(lengths) != len(ids):
-            raise EnvError(f"episode_length: {len(lengths)} lengths for {len(ids)} tasks {self.tasks}")
-        self.envs = []
-        try:
-            for t, i, L in zip(self.tasks, ids, lengths):
-                self.envs.append(make_env(env_name(t), envs_per_task, task_seed(seed, i), device,
-                                          episode_length=L, **kw))
-        except EnvError as e:
-            self.close()
-            if t.startswith("mw-") and str(e).startswith("unknown env"):
-                raise EnvError(f"{t}: Meta-World tasks need an `mw:` env in make_env, which this installation "
-                               "does not have; DMC tasks of the set work") from None
-            raise
-        except Exception:
-            self.close()
-            raise
-        for t, e in zip(self.tasks, self.envs):
-            want = (ts.obs_dims[ts.index(t)], ts.action_dims[ts.index(t)])
-            if (e.num_obs, e.num_actions) != want:
-                raise EnvError(f"{env_name(t)}: built with (obs, action) = {(e.num_obs, e.num_actions)}, "
-                               f"the task set {ts.name} says {want}")
-        self.device = torch.device(device)
-        self.num_envs = envs_per_task * len(self.tasks)
-        self.num_obs, self.num_actions = ts.obs_max, ts.act_max
-        self.envs_per_task, self.seed = envs_per_task, seed
-        rep = lambda xs: torch.tensor(xs, device=self.device).repeat_interleave(envs_per_task)
-        self.task_ids = rep(ids)
-        self.episode_lengths = rep([e.episode_length for e in self.envs])
-        self.episode_length = int(self.episode_lengths.max())
-        self.action_repeat = getattr(self.envs[0], "action_repeat", None)
-        self._cols = [slice(k * envs_per_task, (k + 1) * envs_per_task) for k in range(len(self.envs))]
-
-    def __repr__(self):
-        return f"MultiTaskVecEnv({self.task_set.name}, tasks={len(self.tasks)}, num_envs={self.num_envs})"
-
-    def _pad(self, x: Tensor) -> Tensor:
-        return torch.nn.functional.pad(x, (0, self.num_obs - x.shape[-1]))
-
-    def reset(self) -> Tensor:
-        return torch.cat([self._pad(e.reset()) for e in self.envs])
-
-    def step(self, actions: Tensor):
-        "Step every task with its own slice of `actions [num_envs, act_max]`; returns `(obs, reward, done, info)`."
-        if not isinstance(actions, Tensor) or tuple(actions.shape) != (self.num_envs, self.num_actions):
-            got = tuple(actions.shape) if isinstance(actions, Tensor) else type(actions).__name__
-            raise ValueError(f"actions: expected a tensor of shape ({self.num_envs}, {self.num_actions}) = "
-                             f"(num_envs, act_max), got {got}")
-        outs = [e.step(actions[c, : e.num_actions]) for e, c in zip(self.envs, self._cols)]
-        obs = torch.cat([self._pad(o[0]) for o in outs])
-        rew, done = torch.cat([o[1] for o in outs]), torch.cat([o[2] for o in outs])
-        info = {}
-        for k, v in outs[0][3].items():
-            if isinstance(v, Tensor):
-                vs = [o[3][k] for o in outs]
-                info[k] = torch.cat([self._pad(x) for x in vs] if k == "obs_before_reset" else vs)
-            elif isinstance(v, (int, float)):
-                info[k] = sum(o[3][k] for o in outs)
-        info["task"] = self.task_ids.clone()
-        return obs, rew, done, info
-
-    def close(self):
-        for e in self.envs:
-            e.close()
-
-    def state_dict(self) -> dict:
-        return dict(tasks=list(self.tasks), envs=[e.state_dict() for e in self.envs])
-
-    def load_state_dict(self, d: dict):
-        if list(d["tasks"]) != list(self.tasks):
-            raise ValueError(f"MultiTaskVecEnv.load_state_dict: saved tasks {d['tasks']}, this env has {self.tasks}")
-        for e, s in zip(self.envs, d["envs"]):
-            e.load_state_dict(s)
-
-
-def make_multitask_env(name: str, num_envs: int, seed: int, device="cpu", **kw) -> MultiTaskVecEnv:
-    "`make_env`'s entry for task sets: `num_envs` in all, split evenly over the tasks of `name`."
-    ts = get_task_set(name)
-    if num_envs % len(ts):
-        raise EnvError(f"{name}: num_envs={num_envs} must be a multiple of the {len(ts)} tasks")
-    return MultiTaskVecEnv(ts, num_envs // len(ts), seed, device, **kw)
+__all__ = ['EPISODES_FORMAT', 'CHUNK_KEYS', 'TDMPC2_KEYS', 'TDMPC2_SETS', 'sha256_file', 'EpisodeData', 'save_episodes',
+           'read_meta', 'chunk_files', 'load_episodes', 'validate_episodes', 'Mixture', 'make_policy',
+           'rollout_dataset', 'collect_episodes', 'merge_episodes', 'collect_parallel', 'into_task_set',
+           'export_run_task', 'collect_cli', 'normalized_score', 'aggregate']
 
 # %% ../nbs/12_multitask.ipynb #bb0254cf
 EPISODES_FORMAT = "flow_mbpo/episodes/2"   # format 1 = one task, one chunk (the pretraining notebook's first version)
@@ -666,7 +452,7 @@ def collect_episodes(task_set: TaskSet | str, out_dir, policy="random", episodes
                      episode_length: int | None = None, chunk_episodes: int = 10_000, format: str = "dict",
                      progress: bool = True) -> Path:
     "Collect `episodes_per_task` episodes of each task (default: the whole set) with `policy`; write a dataset."
-    env = MultiTaskVecEnv(task_set, envs_per_task, seed, tasks=tasks, episode_length=episode_length)
+    env = make_multitask_env(task_set, envs_per_task, seed, tasks=tasks, episode_length=episode_length)
     try:
         data, desc = rollout_dataset(env, policy, episodes_per_task, seed, progress)
     finally:
