@@ -322,7 +322,7 @@ def epoch_diagnostics(agent, buffer: ReplayBuffer, epoch: int, env_steps: int = 
 def run_info(agent) -> dict:
     "Written once per run: parameter counts, the MLP/flow parity gap, calls and FLOPs per update, device and versions."
     cfg = agent.cfg
-    par = parity_report(cfg.wm, agent.obs_dim, agent.act_dim)
+    par = parity_report(cfg.wm, agent.obs_dim, agent.act_dim, agent.n_tasks)
     info = dict(
         params=agent.param_counts(),
         wm_params=agent.wm.param_counts(),
@@ -335,6 +335,6 @@ def run_info(agent) -> dict:
         torch=torch.__version__,
         threads=torch.get_num_threads(),
     )
-    if cfg.diag.flops:
+    if cfg.diag.flops and agent.n_tasks == 0:  # the FLOP count runs the single-task actor and critic updates
         info["flops"] = update_flops(agent)
     return info

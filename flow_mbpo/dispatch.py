@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv, itertools, os, re, shlex, shutil, signal, socket, sys, time
 from datetime import datetime
 from pathlib import Path
+from typing import Sequence
 import submitit
 from submitit.helpers import Checkpointable
 from fastcore.script import call_parse
@@ -16,6 +17,8 @@ from fastcore.script import call_parse
 from .config import RunConfig, ConfigError, get_config, apply_overrides, list_presets, parse_overrides
 from .train import run, RunResult
 from .rundir import RunDir
+from .vecenv import EnvError
+from . import multitask
 
 # %% auto #0
 __all__ = ['CLUSTERS', 'SLURM_PROFILES', 'JOB_ENV', 'REGISTRY_FIELDS', 'FINAL_STATES', 'JOB_COLUMNS', 'slurm_parameters',
@@ -23,7 +26,7 @@ __all__ = ['CLUSTERS', 'SLURM_PROFILES', 'JOB_ENV', 'REGISTRY_FIELDS', 'FINAL_ST
            'record_attempt', 'DeferredPreemption', 'TrainTask', 'registry_path', 'read_registry', 'write_registry',
            'overrides_of', 'dispatchable', 'submit', 'job_state', 'update_slurm_states', 'job_from_row', 'run_dir_info',
            'refresh', 'grid_points', 'point_slug', 'sweep', 'wait', 'collect', 'split_values', 'parse_grid',
-           'apply_value', 'format_table', 'sweep_cli', 'jobs_cli']
+           'apply_value', 'format_table', 'sweep_cli', 'jobs_cli', 'collect_parallel', 'collect_cli']
 
 # %% ../nbs/13_dispatch.ipynb #eed3f219
 CLUSTERS = ("slurm", "local", "debug")
@@ -514,3 +517,58 @@ def jobs_cli(
         sys.exit(2)
     rows = read_registry(folder) if no_refresh else refresh(folder)
     print(format_table([r for r in rows if name is None or r["name"] == name], JOB_COLUMNS))
+
+# %% ../nbs/13_dispatch.ipynb #38ee906a
+def collect_parallel(task_set, out_dir, cluster: str = "local", tasks: Sequence[str] | None = None,
+                     folder=None, profile: str = "gpu", slurm: dict | None = None, **kw) -> Path:
+    "`collect_episodes` as one job per task on `cluster` (debug | local | slurm), then `merge_episodes`."
+    ts, out = multitask.get_task_set(task_set), Path(out_dir)
+    tasks = list(ts.tasks if tasks is None else tasks)
+    folder = Path(folder or out / "jobs")
+    ex = make_executor(cluster, folder, name="flow_mbpo-collect", profile=profile, **(slurm or {}))
+    parts = [out / "parts" / t for t in tasks]
+    with ex.batch():
+        jobs = [ex.submit(multitask.collect_episodes, ts, p, tasks=[t], **kw) for t, p in zip(tasks, parts)]
+    for t, j in zip(tasks, jobs):
+        print(f"collect {t}: job {j.job_id} ({cluster})", flush=True)
+    for t, j in zip(tasks, jobs):
+        j.result()
+        print(f"collect {t}: done", flush=True)
+    merged = multitask.merge_episodes(parts, out)
+    for p in parts:
+        p.rmdir()
+    (out / "parts").rmdir()
+    return merged
+
+
+@call_parse
+def collect_cli(
+    task_set: str,  # mt30 | mt80 | mt-mini3 | mt-dmc10 | multitask:<t1>,<t2>,...
+    out_dir: str,  # the new dataset directory
+    policy: str = "random",  # random | run:<RUN_DIR> | a comma-separated mixture of these
+    episodes: int = 100,  # episodes per task
+    tasks: str = None,  # only these tasks of the set (comma-separated)
+    seed: int = 0,
+    envs_per_task: int = 8,
+    episode_length: int = None,  # env steps per episode (default: each task's own)
+    chunk_episodes: int = 10_000,  # rows per chunk file
+    format: str = "dict",  # dict | tensordict (TD-MPC2's chunk object; needs the tensordict extra)
+    cluster: str = None,  # none: in this process; debug | local | slurm: one job per task
+    profile: str = "gpu",  # Slurm defaults (see flow_mbpo.dispatch.SLURM_PROFILES)
+):
+    "Collect an episode dataset of a task set (TD-MPC2's layout) and print where it went."
+    pol = policy.split(",") if "," in policy else policy
+    kw = dict(policy=pol, episodes_per_task=episodes, seed=seed, envs_per_task=envs_per_task,
+              episode_length=episode_length, chunk_episodes=chunk_episodes, format=format)
+    task_list = tasks.split(",") if tasks else None
+    try:
+        if cluster is None:
+            out = multitask.collect_episodes(task_set, out_dir, tasks=task_list, **kw)
+        else:
+            out = collect_parallel(task_set, out_dir, cluster, tasks=task_list, profile=profile, **kw)
+        summary = multitask.validate_episodes(out)
+    except (ValueError, EnvError, FileExistsError, ImportError) as e:
+        print(f"flow-mbpo-collect: error: {e}", file=sys.stderr)
+        sys.exit(2)
+    print(f"wrote {summary['episodes']} episodes of {len(summary['episodes_per_task'])} task(s) "
+          f"in {summary['chunks']} chunk(s) to {out}")

@@ -6,7 +6,7 @@ Docs: https://flow-mbpo.github.io/flow_mbpo/multitask.html.md"""
 
 # %% ../nbs/12_multitask.ipynb #1f312427
 from __future__ import annotations
-import hashlib, json, sys, time
+import hashlib, json, time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -14,11 +14,9 @@ from typing import Callable, Sequence
 import numpy as np
 import torch
 from torch import Tensor
-from fastcore.script import call_parse
 from fastcore.basics import patch
 
 import flow_mbpo
-from .vecenv import EnvError
 from .buffer import Slices
 from .envs import make_multitask_env
 from .multitask_env import TaskSet, get_task_set, env_name, task_seed, MultiTaskVecEnv
@@ -27,8 +25,7 @@ from .rundir import atomic_save, write_json
 # %% auto #0
 __all__ = ['EPISODES_FORMAT', 'CHUNK_KEYS', 'TDMPC2_KEYS', 'TDMPC2_SETS', 'sha256_file', 'EpisodeData', 'save_episodes',
            'read_meta', 'chunk_files', 'load_episodes', 'validate_episodes', 'Mixture', 'make_policy',
-           'rollout_dataset', 'collect_episodes', 'merge_episodes', 'collect_parallel', 'into_task_set',
-           'export_run_task', 'collect_cli', 'normalized_score', 'aggregate']
+           'rollout_dataset', 'collect_episodes', 'merge_episodes', 'into_task_set', 'normalized_score', 'aggregate']
 
 # %% ../nbs/12_multitask.ipynb #bb0254cf
 EPISODES_FORMAT = "flow_mbpo/episodes/2"   # format 1 = one task, one chunk (the pretraining notebook's first version)
@@ -498,30 +495,6 @@ def merge_episodes(parts: Sequence, out_dir, remove: bool = True) -> Path:
             (Path(p) / "meta.json").unlink()
     return out
 
-
-def collect_parallel(task_set: TaskSet | str, out_dir, cluster: str = "local", tasks: Sequence[str] | None = None,
-                     folder=None, profile: str = "gpu", slurm: dict | None = None, **kw) -> Path:
-    "`collect_episodes` as one job per task on `cluster` (debug | local | slurm), then `merge_episodes`."
-    from flow_mbpo.dispatch import make_executor    # dispatch imports the training loop: only needed here
-
-    ts, out = get_task_set(task_set), Path(out_dir)
-    tasks = list(ts.tasks if tasks is None else tasks)
-    folder = Path(folder or out / "jobs")
-    ex = make_executor(cluster, folder, name="flow_mbpo-collect", profile=profile, **(slurm or {}))
-    parts = [out / "parts" / t for t in tasks]
-    with ex.batch():
-        jobs = [ex.submit(collect_episodes, ts, p, tasks=[t], **kw) for t, p in zip(tasks, parts)]
-    for t, j in zip(tasks, jobs):
-        print(f"collect {t}: job {j.job_id} ({cluster})", flush=True)
-    for t, j in zip(tasks, jobs):
-        j.result()
-        print(f"collect {t}: done", flush=True)
-    merged = merge_episodes(parts, out)
-    for p in parts:
-        p.rmdir()
-    (out / "parts").rmdir()
-    return merged
-
 # %% ../nbs/12_multitask.ipynb #d8ad2939
 def into_task_set(data: EpisodeData, task_set: TaskSet | str, task: str) -> EpisodeData:
     "The one-task `data` as task `task` of `task_set`: padded to its obs_max/act_max, with the set's task id."
@@ -537,53 +510,6 @@ def into_task_set(data: EpisodeData, task_set: TaskSet | str, task: str) -> Epis
     return EpisodeData(pad(data.obs, (0, ts.obs_max - o)), pad(data.action, (0, ts.act_max - a)), data.reward,
                        torch.full_like(data.task, i), ts, data.length, data.terminated)
 
-
-def export_run_task(run_dir, task_set: TaskSet | str, task: str, out_dir, **kw) -> Path:
-    "The episodes in the replay buffer of the single-task run `run_dir` as task `task` of `task_set`, in `out_dir`."
-    import tempfile
-    from flow_mbpo.pretrain import export_run_episodes     # the single-task export owns the checkpoint reading
-
-    with tempfile.TemporaryDirectory() as tmp:
-        single = export_run_episodes(run_dir, Path(tmp) / "single")
-        meta = read_meta(single)
-        if meta["env"]["name"] != env_name(task):
-            raise ValueError(f"export_run_task: {run_dir} ran {meta['env']['name']}, not {env_name(task)} ({task})")
-        data = into_task_set(load_episodes(single), task_set, task)
-    source = dict(how="export_run_task", task=task, run=meta["source"])
-    return save_episodes(data, out_dir, source=source, action_repeat=meta["env"].get("action_repeat"), **kw)
-
-# %% ../nbs/12_multitask.ipynb #3eeaaae5
-@call_parse
-def collect_cli(
-    task_set: str,  # mt30 | mt80 | mt-mini3 | mt-dmc10 | multitask:<t1>,<t2>,...
-    out_dir: str,  # the new dataset directory
-    policy: str = "random",  # random | run:<RUN_DIR> | a comma-separated mixture of these
-    episodes: int = 100,  # episodes per task
-    tasks: str = None,  # only these tasks of the set (comma-separated)
-    seed: int = 0,
-    envs_per_task: int = 8,
-    episode_length: int = None,  # env steps per episode (default: each task's own)
-    chunk_episodes: int = 10_000,  # rows per chunk file
-    format: str = "dict",  # dict | tensordict (TD-MPC2's chunk object; needs the tensordict extra)
-    cluster: str = None,  # none: in this process; debug | local | slurm: one job per task
-    profile: str = "gpu",  # Slurm defaults (see flow_mbpo.dispatch.SLURM_PROFILES)
-):
-    "Collect an episode dataset of a task set (TD-MPC2's layout) and print where it went."
-    pol = policy.split(",") if "," in policy else policy
-    kw = dict(policy=pol, episodes_per_task=episodes, seed=seed, envs_per_task=envs_per_task,
-              episode_length=episode_length, chunk_episodes=chunk_episodes, format=format)
-    task_list = tasks.split(",") if tasks else None
-    try:
-        if cluster is None:
-            out = collect_episodes(task_set, out_dir, tasks=task_list, **kw)
-        else:
-            out = collect_parallel(task_set, out_dir, cluster, tasks=task_list, profile=profile, **kw)
-        summary = validate_episodes(out)
-    except (ValueError, EnvError, FileExistsError, ImportError) as e:
-        print(f"flow-mbpo-collect: error: {e}", file=sys.stderr)
-        sys.exit(2)
-    print(f"wrote {summary['episodes']} episodes of {len(summary['episodes_per_task'])} task(s) "
-          f"in {summary['chunks']} chunk(s) to {out}")
 
 # %% ../nbs/12_multitask.ipynb #4e161f2a
 def normalized_score(task: str, ret=None, success=None):

@@ -15,7 +15,9 @@ from torch import Tensor
 from fastcore.script import call_parse
 
 from .config import RunConfig, ConfigError
-from .buffer import ReplayBuffer
+from .buffer import ReplayBuffer, Slices
+from .stages import heldout_metrics
+from .multitask_env import TASK_SETS
 from .pwm import Agent
 from .diagnostics import run_info
 from .config import resolve_config, resolve_device
@@ -25,9 +27,10 @@ from .rundir import (CKPT_FORMAT, new_run_dir, atomic_save, write_json, JsonlLog
 from . import multitask
 
 # %% auto #0
-__all__ = ['DATA_FORMAT', 'PRETRAIN_FORMAT', 'PRETRAIN_METRICS', 'buffer_episodes', 'export_episodes', 'concat_episodes',
-           'export_run_episodes', 'read_dataset', 'add_episodes', 'load_episodes', 'PretrainResult',
-           'update_rms_from_data', 'pretrain_world_model', 'check_pretrained', 'init_from_pretrained', 'pretrain_cli']
+__all__ = ['DATA_FORMAT', 'PRETRAIN_FORMAT', 'PRETRAIN_METRICS', 'HELDOUT_METRICS', 'buffer_episodes', 'export_episodes',
+           'concat_episodes', 'export_run_episodes', 'export_run_task', 'read_dataset', 'add_episodes', 'load_episodes',
+           'PretrainResult', 'update_rms_from_data', 'pretrain_world_model', 'check_pretrained', 'init_from_pretrained',
+           'pretrain_cli']
 
 # %% ../nbs/10b_pretrain.ipynb #f92dfab8
 DATA_FORMAT = "flow_mbpo/episodes/1"
@@ -145,7 +148,24 @@ def export_run_episodes(run_dir, path) -> Path:
     data = datas[0] if len(datas) == 1 else concat_episodes(datas)
     return _write_dataset(data, path, dict(env=envs[0], source=sources[0] if len(sources) == 1 else sources))
 
+def export_run_task(run_dir, task_set, task: str, out_dir, **kw) -> Path:
+    "The episodes in the replay buffer of the single-task run `run_dir` as task `task` of `task_set`, in `out_dir`."
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        single = export_run_episodes(run_dir, Path(tmp) / "single")
+        meta = multitask.read_meta(single)
+        if meta["env"]["name"] != multitask.env_name(task):
+            raise ValueError(f"export_run_task: {run_dir} ran {meta['env']['name']}, not {multitask.env_name(task)} ({task})")
+        data = multitask.into_task_set(multitask.load_episodes(single), task_set, task)
+    source = dict(how="export_run_task", task=task, run=meta["source"])
+    return multitask.save_episodes(data, out_dir, source=source, action_repeat=meta["env"].get("action_repeat"), **kw)
+
 # %% ../nbs/10b_pretrain.ipynb #30813412
+def _dataset_sha256(meta: dict) -> str:
+    "One checksum of a multi-chunk dataset (format 2): sha256 over its chunks' sha256s, in order."
+    return hashlib.sha256("".join(c["sha256"] for c in meta["chunks"]).encode()).hexdigest()
+
 def read_dataset(path, obs_dim: int | None = None, act_dim: int | None = None) -> tuple[dict, dict]:
     """Read and validate the dataset directory `path`: returns (tensors, meta). Every problem is a `ValueError`
     naming the file and the field: a missing file, a checksum that differs from `meta.json`, a wrong shape or dim,
@@ -217,7 +237,7 @@ def _read_one_task(path, meta: dict, obs_dim: int | None, act_dim: int | None) -
     E, T = e.reward.shape
     d = dict(obs=e.obs[..., :o], action=e.action[..., :a], reward=e.reward, terminated=e.terminated,
              task=torch.zeros(E, T, dtype=torch.long), length=e.length)
-    sha = hashlib.sha256("".join(c["sha256"] for c in meta["chunks"]).encode()).hexdigest()
+    sha = _dataset_sha256(meta)
     env = dict(name=multitask.env_name(present[0]), action_repeat=meta.get("action_repeat"))
     return d, dict(meta, obs_dim=o, act_dim=a, episodes=E, lengths=e.length.tolist(), sha256=sha, env=env)
 
@@ -285,6 +305,18 @@ PRETRAIN_METRICS: dict[str, str] = {
     "skipped_updates": "updates of this chunk skipped for a non-finite loss or gradient",
     "time_chunk": "seconds this chunk took",
 }
+HELDOUT_METRICS: dict[str, str] = {
+    "epoch": "chunk index (0-based) after which the held-out episodes were evaluated",
+    "wm_steps": "world-model gradient steps done",
+    "task": "the task's name in its task set",
+    "slices": "held-out slices of this task evaluated",
+    "consistency_1": "latent error ||ẑ_1 − enc(o_1)||² (mean over latent dims) after one open-loop step",
+    "consistency_H": "the same, averaged over the H open-loop steps",
+    "reward_mae": "mean |decoded reward − recorded reward| along the H-step open-loop rollout (training units)",
+    "reward_mae_swapped": "reward_mae with every slice given another task's id",
+    "task_gap": "reward_mae_swapped / reward_mae: how much the model's rewards depend on the task id",
+    "reward_mae_mean": "reward error of predicting the task's mean training reward (the baseline to beat)",
+}
 
 @dataclass
 class PretrainResult:
@@ -299,6 +331,83 @@ class PretrainResult:
         loss = self.metrics[-1]["wm_loss"] if self.metrics else float("nan")
         return (f"PretrainResult(status={self.status!r}, wm_steps={self.wm_steps:,}, wm_loss={loss:.4f}, "
                 f"run_dir='{self.run_dir}')")
+
+class _BufferData:
+    "Single-task data: the episodes in a replay buffer, sampled as the online run samples (`buffer.sampling`)."
+    n_tasks = 0
+
+    def __init__(self, cfg: RunConfig, data, device):
+        self.d, meta = read_dataset(data)
+        _check_data_env(cfg, meta, data)
+        self.dims, self.generator_device = (meta["obs_dim"], meta["act_dim"]), device
+        self.buffer = ReplayBuffer(cfg.env.num_envs, *self.dims, cfg.train.wm_buffer_size, device,
+                                   sampling=cfg.buffer.sampling)
+        loaded = add_episodes(self.buffer, self.d)
+        if not self.buffer.can_sample(cfg.train.horizon):
+            raise ValueError(f"{data}: no episode of >= train.horizon={cfg.train.horizon} transitions to sample "
+                             f"(the longest has {max(meta['lengths'])})")
+        self.info = dict(path=str(Path(data).resolve()), sha256=meta["sha256"], episodes=loaded["episodes"],
+                         transitions=loaded["transitions"], env=meta["env"], source=meta.get("source"))
+
+    def sample(self, batch: int, horizon: int, generator=None) -> Slices:
+        return self.buffer.sample(batch, horizon, generator)
+
+    def update_rms(self, agent: Agent):
+        update_rms_from_data(agent, self.d)
+        self.d = None                                                # the buffer holds the data from here on
+
+    def evaluate(self, agent: Agent) -> dict | None: return None
+
+
+class _TaskSetData:
+    """Multitask data (stage A): the dataset's episodes, a `heldout` share of each task's kept aside for the per-task
+    metrics; training slices mix tasks by their share of the data (`by='data'`, TD-MPC2) or equally (`by='task'`)."""
+
+    def __init__(self, cfg: RunConfig, data, device, heldout: float, by: str, eval_slices: int):
+        multitask.validate_episodes(data)                           # checksums, padding, one task id per row
+        ep, meta = multitask.load_episodes(data), multitask.read_meta(data)
+        ts = ep.task_set
+        try: want = multitask.get_task_set(cfg.env.name).tasks
+        except ValueError: want = None
+        if want != ts.tasks:
+            name = ts.name if ts.name in TASK_SETS else "multitask:" + ",".join(ts.tasks)
+            raise ConfigError("env.name", f"the dataset {data} holds the tasks of {ts.name} ({', '.join(ts.tasks)}), "
+                              f"this config has {cfg.env.name!r}; set env.name={name}")
+        if by not in ("data", "task"): raise ValueError(f"sample: 'data' or 'task', got {by!r}")
+        self.n_tasks, self.names, self.by = len(ts), ts.tasks, by
+        self.dims, self.device, self.generator_device = (ts.obs_max, ts.act_max), torch.device(device), "cpu"
+        self.train, self.held = ep.split(heldout, seed=cfg.seed)
+        k = torch.arange(ep.obs.shape[1])[None]
+        step = (k >= 1) & (k <= self.train.length[:, None])
+        per = lambda x: torch.zeros(self.n_tasks, dtype=torch.float64).index_add_(0, self.train.task, x.double())
+        self.reward_means = (per((self.train.reward.nan_to_num() * step).sum(1)) / per(step.sum(1))).float()
+        self.eval_batch = (self._to(self.held.sample(eval_slices, cfg.train.horizon, by="task",
+                                                     generator=torch.Generator().manual_seed(cfg.seed + 2)))
+                           if len(self.held) else None)
+        self.info = dict(path=str(Path(data).resolve()), sha256=_dataset_sha256(meta), episodes=len(ep),
+                         transitions=ep.transitions, task_set=ts.name, tasks=list(ts.tasks),
+                         heldout_episodes=len(self.held), sample=by, env=dict(name=cfg.env.name),
+                         source=meta.get("source"))
+
+    def _to(self, s: Slices) -> Slices:
+        return Slices(*(x.to(self.device) for x in (s.obs, s.act, s.rew, s.terminated, s.mask, s.task)))
+
+    def sample(self, batch: int, horizon: int, generator=None) -> Slices:
+        return self._to(self.train.sample(batch, horizon, generator=generator, by=self.by))
+
+    @torch.no_grad()
+    def update_rms(self, agent: Agent):
+        "`obs_rms`/`rew_rms` (where on) see the training episodes once, their real entries only."
+        k = torch.arange(self.train.obs.shape[1])[None]
+        L = self.train.length[:, None]
+        if agent.obs_rms is not None: agent.obs_rms.update(self.train.obs[k <= L].to(agent.device))
+        if agent.rew_rms is not None: agent.rew_rms.update(self.train.reward[(k >= 1) & (k <= L)].to(agent.device))
+
+    def evaluate(self, agent: Agent) -> dict | None:
+        if self.eval_batch is None: return None
+        means = agent.norm_rew(self.reward_means.to(agent.device))
+        return heldout_metrics(agent, self.eval_batch, self.names, reward_means=means)
+
 
 def _check_data_env(cfg: RunConfig, meta: dict, path):
     "The dataset must come from the config's task (and action repeat, where both say)."
@@ -346,12 +455,23 @@ class _Printer:
               f"eta={eta / 60:.1f}min", flush=True)
         self.last = now
 
+    def heldout(self, steps: int, held: dict):
+        "One line per held-out evaluation (stage A): each task's reward error and task-id gap."
+        if self.enabled and held:
+            print(f"[pretrain] held-out at {steps:,} steps, reward MAE (task-id gap): " + ", ".join(
+                f"{t} {r['reward_mae']:.3f} ({r['task_gap']:.1f}x)" for t, r in held.items()), flush=True)
+
 def pretrain_world_model(cfg: RunConfig | str | None = None, data=None, steps: int | None = None, run_dir=None,
                          resume=None, overrides=(), chunk: int | None = None, ckpt_every: int = 10_000,
-                         progress: bool | None = None, interval: float = 30.0, **kw) -> PretrainResult:
+                         progress: bool | None = None, interval: float = 30.0, heldout: float = 0.1,
+                         sample: str = "data", eval_every: int = 1000, eval_slices: int = 256,
+                         **kw) -> PretrainResult:
     """Train only the world model of `cfg` (a `RunConfig` or preset name, with `overrides`/keywords as in `run`)
     offline for `steps` gradient steps on the episode dataset `data`, writing a run directory (`run_dir`, default
-    a new one under `log.root`). `resume=RUN_DIR` continues that run to `steps` (default: its own target)."""
+    a new one under `log.root`). `resume=RUN_DIR` continues that run to `steps` (default: its own target).
+    With `wm.multitask=true` this is stage A: `data` holds a task set (`env.name` names it), a `heldout` share of
+    each task's episodes is kept aside, slices mix tasks by data (`sample='data'`) or equally (`'task'`), and every
+    `eval_every` steps `eval_slices` held-out slices give the per-task metrics of `heldout.jsonl`."""
     if resume is not None:
         if cfg is not None or overrides or kw:
             raise ValueError("pretrain_world_model: a resumed run keeps its config.yaml; pass no cfg or overrides")
@@ -364,51 +484,52 @@ def pretrain_world_model(cfg: RunConfig | str | None = None, data=None, steps: i
         if chunk is not None and chunk != ck["chunk"]:
             raise ValueError(f"resume: the run logs chunks of {ck['chunk']} updates; chunk={chunk} cannot change")
         chunk = ck["chunk"]
+        heldout, sample, eval_every, eval_slices = (ck["stage_a"][k] for k in ("heldout", "sample", "eval_every",
+                                                                              "eval_slices")) if ck.get("stage_a") \
+            else (heldout, sample, eval_every, eval_slices)
     else:
         cfg = resolve_config("pwm_5M_flow_k4_heun" if cfg is None else cfg, overrides, kw)
         if data is None: raise ValueError("pretrain_world_model: data (an episode dataset directory) is required")
         steps, chunk = (100_000 if steps is None else steps), (100 if chunk is None else chunk)
-    if steps < 1 or chunk < 1 or ckpt_every < 1: raise ValueError("steps, chunk and ckpt_every must be >= 1")
-    d, meta = read_dataset(data)
-    if resume is not None and meta["sha256"] != ck["data"]["sha256"]:
-        raise ValueError(f"resume: the dataset {data} (sha256 {meta['sha256'][:12]}…) is not the one this run "
-                         f"was trained on ({ck['data']['path']}, sha256 {ck['data']['sha256'][:12]}…)")
-    _check_data_env(cfg, meta, data)
+    if steps < 1 or chunk < 1 or ckpt_every < 1 or eval_every < 1 or eval_slices < 1:
+        raise ValueError("steps, chunk, ckpt_every, eval_every and eval_slices must be >= 1")
     try: sys.stdout.reconfigure(line_buffering=True)
     except Exception: pass
     device = resolve_device(cfg.device)
     seed_everything(cfg.seed)
-    o, a, H = meta["obs_dim"], meta["act_dim"], cfg.train.horizon
-    agent = Agent(cfg, o, a, device)
-    buffer = ReplayBuffer(cfg.env.num_envs, o, a, cfg.train.wm_buffer_size, device, sampling=cfg.buffer.sampling)
-    loaded = add_episodes(buffer, d)
-    if not buffer.can_sample(H):
-        raise ValueError(f"{data}: no episode of >= train.horizon={H} transitions to sample "
-                         f"(the longest has {max(meta['lengths'])})")
-    info = dict(path=str(Path(data).resolve()), sha256=meta["sha256"], episodes=loaded["episodes"],
-                transitions=loaded["transitions"], env=meta["env"], source=meta.get("source"))
-    gen = torch.Generator(device=device).manual_seed(cfg.seed + 1)
+    src = (_TaskSetData(cfg, data, device, heldout, sample, eval_slices) if cfg.wm.multitask
+           else _BufferData(cfg, data, device))
+    info = src.info
+    if resume is not None and info["sha256"] != ck["data"]["sha256"]:
+        raise ValueError(f"resume: the dataset {data} (sha256 {info['sha256'][:12]}…) is not the one this run "
+                         f"was trained on ({ck['data']['path']}, sha256 {ck['data']['sha256'][:12]}…)")
+    (o, a), mt = src.dims, src.n_tasks > 0
+    agent = Agent(cfg, o, a, device, n_tasks=src.n_tasks)
+    stage_a = dict(heldout=heldout, sample=sample, eval_every=eval_every, eval_slices=eval_slices) if mt else None
+    gen = torch.Generator(device=src.generator_device).manual_seed(cfg.seed + 1)
     done, chunks, wall0 = 0, 0, 0.0
     if resume is None:
         run_dir = _fresh_dir(cfg, run_dir)
         (run_dir / "config.yaml").write_text(cfg.to_yaml())
-        write_json(run_dir / "run_info.json", dict(kind="pretrain", data=info, **run_info(agent)))
-        update_rms_from_data(agent, d)
+        write_json(run_dir / "run_info.json", dict(kind="pretrain", data=info, stage_a=stage_a, **run_info(agent)))
+        src.update_rms(agent)
     else:
         agent.load_full_state(ck["agent"])
         set_rng_state(ck["rng"])
         gen.set_state(ck["buffer_rng"])
         done, chunks, wall0 = ck["wm_steps"], ck["chunks"], ck["wall_time"]
-    del d
     (run_dir / "ckpt").mkdir(exist_ok=True)
     mlog = JsonlLog(run_dir / "metrics.jsonl", PRETRAIN_METRICS, chunks if resume is not None else None)
+    hlog = JsonlLog(run_dir / "heldout.jsonl", HELDOUT_METRICS, chunks if resume is not None else None) if mt else None
+    last_eval = done
     show = _Printer(steps, done, cfg.log.progress if progress is None else progress, interval)
     status, t_start, last_ck, bad_chunks = "finished", time.perf_counter(), done, 0
 
     def save():
         atomic_save(dict(format=PRETRAIN_FORMAT, config=cfg.to_dict(), wm_steps=done, steps=steps, chunks=chunks,
                          chunk=chunk, wall_time=wall0 + time.perf_counter() - t_start, obs_dim=o, act_dim=a, data=info,
-                         agent=agent.full_state(), rng=rng_state(), buffer_rng=gen.get_state()),
+                         agent=agent.full_state(), rng=rng_state(), buffer_rng=gen.get_state(), stage_a=stage_a,
+                         n_tasks=src.n_tasks),
                     run_dir / "ckpt" / "latest.pt")
 
     try:
@@ -416,7 +537,7 @@ def pretrain_world_model(cfg: RunConfig | str | None = None, data=None, steps: i
             while done < steps:
                 tc = time.perf_counter()
                 n = min(chunk, steps - done)
-                wm = agent.update_wm(buffer, n, gen)
+                wm = agent.update_wm(src, n, gen)
                 skipped = int(wm.pop("skipped"))
                 done += n
                 m = dict(epoch=chunks, phase="pretrain", wm_steps=done, **{k: float(v) for k, v in wm.items()},
@@ -425,6 +546,11 @@ def pretrain_world_model(cfg: RunConfig | str | None = None, data=None, steps: i
                 chunks += 1
                 mlog.write(m)
                 show(m)
+                if mt and (done - last_eval >= eval_every or done >= steps or stop.signal is not None):
+                    held = src.evaluate(agent) or {}
+                    for task, r in held.items(): hlog.write(dict(epoch=chunks - 1, wm_steps=done, task=task, **r))
+                    show.heldout(done, held)
+                    last_eval = done
                 bad_chunks = bad_chunks + 1 if skipped == n else 0
                 if bad_chunks >= cfg.train.max_nan_streak:
                     status = "nan_stopped"
@@ -435,7 +561,9 @@ def pretrain_world_model(cfg: RunConfig | str | None = None, data=None, steps: i
                 if stop.signal is not None:
                     status = "interrupted"
                     break
-    finally: mlog.close()
+    finally:
+        mlog.close()
+        if hlog is not None: hlog.close()
     records = read_jsonl(run_dir / "metrics.jsonl")
     write_json(run_dir / "summary.json", dict(
         kind="pretrain", status=status, wm_steps=done, steps=steps, preset=cfg.preset, config_hash=cfg.hash(),
