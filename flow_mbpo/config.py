@@ -627,7 +627,7 @@ _PWM_DFLEX = {
 _FLOW_WMS = {"flow_k2_heun": (2, "heun"), "flow_k4_heun": (4, "heun"), "flow_k8_euler": (8, "euler")}
 
 
-# The quick presets: a first run that learns visibly on dm_control's cartpole-balance within about two minutes of one
+# The quick presets: a first run that learns visibly on dm_control's cartpole-balance within two to three minutes of one
 # CPU core (calibrated in 10a_learning). Small networks, 8 envs, horizon 8, actor and critic rates 2e-3 decaying over
 # the run, closed-loop collection, observation normalisation, TD-MPC2's reward model (two-hot CE, weight 1,
 # step-uniform replay).
@@ -644,10 +644,10 @@ _QUICK_DMC = {
 _QUICK = {  # name: (the pwm preset it shrinks, its own budget, description)
     "quick_dmc_baseline": ("pwm_5M_baseline", {"train.epochs": 1000, "optim.lr_decay_epochs": 1000,
                                                 "train.wm_warmup_iters": 500},
-                           "a first run: PWM's MLP world model learns cartpole-balance in about 2 CPU-minutes"),
+                           "a first run: PWM's MLP world model learns cartpole-balance in 2-3 CPU-minutes"),
     "quick_dmc_flow": ("pwm_5M_flow_k2_heun", {"train.epochs": 800, "optim.lr_decay_epochs": 800,
                                                 "train.wm_warmup_iters": 200},
-                       "a first run: a flow world model (Heun, K = 2) learns cartpole-balance in about 2 CPU-minutes"),
+                       "a first run: a flow world model (Heun, K = 2) learns cartpole-balance in 2-3 CPU-minutes"),
 }
 
 
