@@ -6,17 +6,17 @@ Docs: https://flow-mbpo.github.io/flow_mbpo/config.html.md"""
 
 # %% ../nbs/00_config.ipynb #e45e1cd1
 from __future__ import annotations
-import dataclasses, difflib, hashlib, json, types, typing
+import dataclasses, difflib, hashlib, inspect, json, types, typing
 from dataclasses import dataclass, field, fields, replace, asdict
 from pathlib import Path
 from typing import Literal, get_args, get_origin, get_type_hints
 import yaml
 
 # %% auto #0
-__all__ = ['Integrator', 'ConfigError', 'check_value', 'EnvConfig', 'WorldModelConfig', 'ActorConfig', 'CriticConfig',
-           'OptimConfig', 'TrainConfig', 'BufferConfig', 'LogConfig', 'DiagConfig', 'RunConfig', 'load_yaml',
-           'valid_keys', 'parse_overrides', 'apply_overrides', 'list_presets', 'get_config', 'resolve_config',
-           'resolve_device']
+__all__ = ['Integrator', 'ConfigError', 'check_value', 'doc', 'section', 'field_docs', 'EnvConfig', 'WorldModelConfig',
+           'ActorConfig', 'CriticConfig', 'OptimConfig', 'TrainConfig', 'BufferConfig', 'LogConfig', 'DiagConfig',
+           'RunConfig', 'load_yaml', 'valid_keys', 'parse_overrides', 'apply_overrides', 'list_presets',
+           'preset_descriptions', 'get_config', 'resolve_config', 'resolve_device', 'all_field_docs', 'describe_config']
 
 # %% ../nbs/00_config.ipynb #830162a0
 class ConfigError(ValueError):
@@ -80,6 +80,52 @@ def check_value(key: str, value, tp):
 Integrator = Literal["euler", "heun", "rk4"]
 
 
+def doc(default, text: str):
+    """A config field: its default and its one-line description (`metadata['doc']`, which the docs and
+    `flow-mbpo-train --show-config` both read). A list default is copied for every instance."""
+    if isinstance(default, list):
+        return field(default_factory=lambda: list(default), metadata={"doc": text})
+    return field(default=default, metadata={"doc": text})
+
+
+class _Shown(str):
+    "A default shown by name in a signature (a section field's `EnvConfig()` rather than its full repr)."
+
+    def __repr__(self):
+        return str(self)
+
+
+def _default(f):
+    return f.default if f.default is not dataclasses.MISSING else f.default_factory()
+
+
+def section(cls):
+    """`dataclass(frozen=True)` whose signature (so `show_doc`) shows every field's default value, not
+    `<factory>`, and its description (`typing.Annotated`, which fastcore's docments reads)."""
+    cls = dataclass(frozen=True)(cls)
+    hints = get_type_hints(cls)
+    params = []
+    for f in fields(cls):
+        d = _default(f)
+        shown = _Shown(f"{type(d).__name__}()") if isinstance(d, _Section) else d
+        text = field_docs(cls)[f.name]
+        anno = typing.Annotated[hints[f.name], text] if text else hints[f.name]
+        params.append(inspect.Parameter(f.name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=shown, annotation=anno))
+    cls.__signature__ = inspect.Signature(params, return_annotation=None)
+    return cls
+
+
+def field_docs(cls) -> dict[str, str]:
+    "Each field's one-line description; a section field of `RunConfig` is described by its section's docstring."
+    out = {}
+    for f in fields(cls):
+        d = f.metadata.get("doc")
+        if d is None and isinstance(f.default_factory, type) and issubclass(f.default_factory, _Section):
+            d = " ".join((f.default_factory.__doc__ or "").split())
+        out[f.name] = d or ""
+    return out
+
+
 class _Section:
     "Mixin: type-check every field on construction, then run the section's range checks."
 
@@ -102,9 +148,7 @@ class _Section:
 
 def _refuse_unused(section, names: tuple[str, ...], used_by: str):
     "A setting that this section's `kind` ignores must keep its default: anything else is an error, not a no-op."
-    defaults = {
-        f.name: (f.default if f.default is not dataclasses.MISSING else f.default_factory()) for f in fields(section)
-    }
+    defaults = {f.name: _default(f) for f in fields(section)}
     for n in names:
         if getattr(section, n) != defaults[n]:
             raise ConfigError(
@@ -115,16 +159,16 @@ def _refuse_unused(section, names: tuple[str, ...], used_by: str):
             )
 
 # %% ../nbs/00_config.ipynb #a7181ed2
-@dataclass(frozen=True)
+@section
 class EnvConfig(_Section):
     "Which task, and how many parallel environments (PWM: dflex Ant, 128 envs)."
 
     _prefix = "env."
-    name: str = "ant"  # `ant`, `dflex_ant`, `dmc:<domain>-<task>`, `gym:<Id>`
-    num_envs: int = 128
-    episode_length: int | None = None  # None: the task's own (1000 for Ant)
-    stochastic_init: bool = True  # dflex's randomised initial state
-    action_repeat: int | None = None  # None: the task's own (DMC: 2, as TD-MPC2)
+    name: str = doc("ant", "task: `ant`, `dflex_ant`, `dmc:<domain>-<task>` or `gym:<Id>`")
+    num_envs: int = doc(128, "parallel environments stepped together (PWM: 128)")
+    episode_length: int | None = doc(None, "control steps per episode; None: the task's own (1000 for Ant)")
+    stochastic_init: bool = doc(True, "randomise the initial state, as dflex does")
+    action_repeat: int | None = doc(None, "physics steps per action; None: the task's own (DMC: 2, as TD-MPC2)")
 
     def _validate(self):
         self._need(self.num_envs >= 1, "num_envs", "must be >= 1")
@@ -147,37 +191,36 @@ _FLOW_ONLY_WM = (
 _FLOW_ONLY_ACTOR = ("substeps", "integrator", "base_from_z", "tau_cond", "tau_fourier")
 
 
-@dataclass(frozen=True)
+@section
 class WorldModelConfig(_Section):
     "World model: PWM's MLP (`kind='mlp'`) or a flow-matching latent ODE (`kind='flow'`)."
 
     _prefix = "wm."
-    kind: Literal["mlp", "flow"] = "mlp"
-    latent_dim: int = 512
-    encoder_units: list[int] = field(default_factory=lambda: [256])
-    units: list[int] = field(default_factory=lambda: [512, 512])  # MLP dynamics and reward hidden widths
-    simnorm_dim: int = 8
-    reward_head: Literal["twohot", "scalar"] = "twohot"  # the PWM presets: scalar (PWM's dflex code)
-    reward_loss: Literal["ce", "mse"] = "ce"  # must match the head: twohot<->ce, scalar<->mse
-    reward_coef: float | Literal["1/H"] = "1/H"  # weight of the per-step reward term; "1/H" is PWM's dflex loss
-    dynamics_coef: float = 1.0  # weight of the per-step dynamics term (PWM: 1; TD-MPC2's offline loss: 20, reward 0.1)
-    num_bins: int = 101
-    vmin: float = -10.0
-    vmax: float = 10.0
-    reward_symexp: bool = True  # decode = symexp(E[bins]); False reproduces PWM's decode (no symexp)
-    multitask: bool = False
-    task_dim: int = 0  # task-embedding size, multitask only
-    # flow-only options: a non-default value with kind='mlp' is an error (see _FLOW_ONLY)
-    velocity_units: list[int] | None = None  # None: solved for parameter parity with the MLP dynamics
-    integrator: Integrator = "heun"
-    substeps: int = 4
-    tau_cond: Literal["scalar", "fourier"] = "scalar"
-    tau_fourier: int = 4  # number of sin/cos frequencies when tau_cond='fourier'
-    tau_sampling: Literal["uniform", "midpoint"] = "uniform"
-    fm_source: Literal["rollout", "teacher"] = "rollout"
-    project: Literal["none", "simnorm"] = "none"
-    fm_target_grad: bool = False  # let FM-loss gradients flow through the target z_to - z_from (collapses the encoder)
-    parity_tol: float = 0.02
+    kind: Literal["mlp", "flow"] = doc("mlp", "dynamics: PWM's MLP (`mlp`) or a flow-matching latent ODE (`flow`)")
+    latent_dim: int = doc(512, "size of the latent state z (PWM 5M: 512, 48M: 768)")
+    encoder_units: list[int] = doc([256], "hidden widths of the observation encoder")
+    units: list[int] = doc([512, 512], "hidden widths of the MLP dynamics and of the reward head")
+    simnorm_dim: int = doc(8, "group size of SimNorm, the softmax over groups of latent units (TD-MPC2)")
+    reward_head: Literal["twohot", "scalar"] = doc("twohot", "reward output: two-hot bins or one scalar (PWM dflex)")
+    reward_loss: Literal["ce", "mse"] = doc("ce", "reward loss; must match the head: twohot<->ce, scalar<->mse")
+    reward_coef: float | Literal["1/H"] = doc("1/H", "weight of the per-step reward term; '1/H' is PWM's dflex loss")
+    dynamics_coef: float = doc(1.0, "weight of the per-step dynamics term (PWM: 1; TD-MPC2's offline loss: 20, with reward 0.1)")
+    num_bins: int = doc(101, "two-hot bins of the reward head")
+    vmin: float = doc(-10.0, "lowest two-hot bin (symlog space)")
+    vmax: float = doc(10.0, "highest two-hot bin (symlog space)")
+    reward_symexp: bool = doc(True, "decode = symexp(E[bins]); False reproduces PWM's decode (no symexp)")
+    multitask: bool = doc(False, "one world model for several tasks, with a learned task embedding")
+    task_dim: int = doc(0, "task-embedding size; multitask only (TD-MPC2/PWM: 64 for MT30, 96 for MT80)")
+    velocity_units: list[int] | None = doc(None, "flow only: velocity-net widths; None: solved for parameter parity")
+    integrator: Integrator = doc("heun", "flow only: ODE integrator of the macro step")
+    substeps: int = doc(4, "flow only: ODE substeps K per macro step")
+    tau_cond: Literal["scalar", "fourier"] = doc("scalar", "flow only: how the velocity net sees the ODE time tau")
+    tau_fourier: int = doc(4, "flow only: sin/cos frequencies when tau_cond='fourier'")
+    tau_sampling: Literal["uniform", "midpoint"] = doc("uniform", "flow only: FM-loss times, U[0, 1] or 0.5")
+    fm_source: Literal["rollout", "teacher"] = doc("rollout", "flow only: FM source, model rollout or encoded data")
+    project: Literal["none", "simnorm"] = doc("none", "flow only: SimNorm the integrated latent after each macro step")
+    fm_target_grad: bool = doc(False, "flow only: FM gradients through the target z_to - z_from (collapses the encoder)")
+    parity_tol: float = doc(0.02, "flow only: allowed relative gap to the MLP dynamics' parameter count")
 
     def _validate(self):
         self._need(self.latent_dim >= 1, "latent_dim", "must be >= 1")
@@ -235,23 +278,22 @@ class WorldModelConfig(_Section):
         return 1 if self.kind == "mlp" else self.substeps * {"euler": 1, "heun": 2, "rk4": 4}[self.integrator]
 
 # %% ../nbs/00_config.ipynb #65ac3713
-@dataclass(frozen=True)
+@section
 class ActorConfig(_Section):
     "Policy: PWM's Gaussian MLP (`kind='gaussian'`) or a flow ODE policy (`kind='flow'`)."
 
     _prefix = "actor."
-    kind: Literal["gaussian", "flow"] = "gaussian"
-    units: list[int] = field(default_factory=lambda: [400, 200, 100])
-    init_logstd: float = -1.0  # Gaussian log-std, or the flow base noise log-sigma
-    min_logstd: float = -1.427
-    max_logstd: float = 1.0
-    detach: bool = True  # actor sees sg(z)
-    # flow-only
-    substeps: int = 2  # K_policy
-    integrator: Integrator = "heun"
-    base_from_z: bool = True  # a0 = W z + b + sigma*eps (False: a0 = sigma*eps)
-    tau_cond: Literal["scalar", "fourier"] = "scalar"
-    tau_fourier: int = 4
+    kind: Literal["gaussian", "flow"] = doc("gaussian", "policy: PWM's Gaussian MLP or a flow ODE policy")
+    units: list[int] = doc([400, 200, 100], "hidden widths of the policy network")
+    init_logstd: float = doc(-1.0, "initial Gaussian log-std, or the flow base noise's log-sigma")
+    min_logstd: float = doc(-1.427, "lower bound of the learned log-std")
+    max_logstd: float = doc(1.0, "upper bound of the learned log-std")
+    detach: bool = doc(True, "the actor sees sg(z): no actor gradient into the encoder")
+    substeps: int = doc(2, "flow only: ODE substeps of the policy")
+    integrator: Integrator = doc("heun", "flow only: ODE integrator of the policy")
+    base_from_z: bool = doc(True, "flow only: a0 = W z + b + sigma*eps (False: a0 = sigma*eps)")
+    tau_cond: Literal["scalar", "fourier"] = doc("scalar", "flow only: how the velocity net sees the ODE time tau")
+    tau_fourier: int = doc(4, "flow only: sin/cos frequencies when tau_cond='fourier'")
 
     def _validate(self):
         self._need(len(self.units) >= 1 and min(self.units) >= 1, "units", "needs >= 1 positive widths")
@@ -267,37 +309,37 @@ class ActorConfig(_Section):
             _refuse_unused(self, _FLOW_ONLY_ACTOR, "actor.kind='flow'")
 
 
-@dataclass(frozen=True)
+@section
 class CriticConfig(_Section):
     "Critic ensemble as in PWM: 3 MLPs [400, 200] -> 1, no target network."
 
     _prefix = "critic."
-    units: list[int] = field(default_factory=lambda: [400, 200])
-    num_critics: int = 3
+    units: list[int] = doc([400, 200], "hidden widths of each critic")
+    num_critics: int = doc(3, "critics in the ensemble; the bootstrap value is their minimum")
 
     def _validate(self):
         self._need(len(self.units) >= 1 and min(self.units) >= 1, "units", "needs >= 1 positive widths")
         self._need(self.num_critics >= 1, "num_critics", "must be >= 1")
 
 # %% ../nbs/00_config.ipynb #ba371cd2
-@dataclass(frozen=True)
+@section
 class OptimConfig(_Section):
     "Optimisers, gradient clipping and the learning-rate schedule (PWM's values)."
 
     _prefix = "optim."
-    actor_lr: float = 5e-4
-    critic_lr: float = 5e-4
-    model_lr: float = 3e-4
-    min_lr: float = 1e-5  # linear decay ends here
-    lr_schedule: Literal["linear", "constant"] = "linear"
-    lr_decay_epochs: int = 15_000  # the recipe's decay horizon (PWM: max_epochs), not when this run stops
-    actor_betas: tuple[float, float] = (0.7, 0.95)
-    critic_betas: tuple[float, float] = (0.7, 0.95)
-    model_betas: tuple[float, float] = (0.9, 0.999)
-    model_weight_decay: float = 0.0
-    actor_grad_norm: float = 1.0
-    critic_grad_norm: float = 100.0
-    wm_grad_norm: float = 20.0
+    actor_lr: float = doc(5e-4, "actor learning rate (Adam)")
+    critic_lr: float = doc(5e-4, "critic learning rate (Adam)")
+    model_lr: float = doc(3e-4, "world-model learning rate (Adam)")
+    min_lr: float = doc(1e-5, "where the linear decay of the actor and critic rates ends")
+    lr_schedule: Literal["linear", "constant"] = doc("linear", "actor/critic learning-rate schedule (PWM: linear)")
+    lr_decay_epochs: int = doc(15_000, "the recipe's decay horizon (PWM: max_epochs), not when this run stops")
+    actor_betas: tuple[float, float] = doc((0.7, 0.95), "Adam betas of the actor")
+    critic_betas: tuple[float, float] = doc((0.7, 0.95), "Adam betas of the critic")
+    model_betas: tuple[float, float] = doc((0.9, 0.999), "Adam betas of the world model")
+    model_weight_decay: float = doc(0.0, "world-model weight decay")
+    actor_grad_norm: float = doc(1.0, "actor gradient-norm clip")
+    critic_grad_norm: float = doc(100.0, "critic gradient-norm clip")
+    wm_grad_norm: float = doc(20.0, "world-model gradient-norm clip")
 
     def _validate(self):
         for n in ("actor_lr", "critic_lr", "model_lr"):
@@ -312,34 +354,35 @@ class OptimConfig(_Section):
         self._need(self.lr_decay_epochs >= 1, "lr_decay_epochs", "must be >= 1")
 
 # %% ../nbs/00_config.ipynb #b5ee23dd
-@dataclass(frozen=True)
+@section
 class TrainConfig(_Section):
     """The online loop (PWM's actor, critic and world-model updates): horizon, discounting, iterations, normalisers,
     evaluation and checkpoints."""
 
     _prefix = "train."
-    epochs: int = 15_000  # 128 envs x 16 steps x 15000 = 30.72 M env steps
-    horizon: int = 16
-    gamma: float = 0.99
-    lam: float = 0.95
-    wm_batch_size: int = 256
-    wm_iterations: int = 8
-    wm_buffer_size: int = 1_000_000
-    wm_warmup_iters: int = 1000  # one-off, on the first data
-    collect_until_episode_end: bool = True  # PWM: collect without updates until some episode has ended
-    critic_iterations: int = 8
-    critic_batches: int = 4
-    rew_rms: bool = True
-    ret_rms: bool = True
-    obs_rms: bool = False
-    collection: Literal["open_loop", "closed_loop"] = "open_loop"
-    eval_every: int = 500  # epochs; 0 disables periodic evaluation
-    eval_episodes: int = 16
-    ckpt_every: int = 100  # epochs between ckpt/latest.pt writes
-    keep_ckpts: int = 3  # periodic checkpoints kept besides latest/best
-    max_nan_streak: int = 20  # consecutive skipped updates before the run stops
-    compile: bool = False  # torch.compile the hot paths (GPU)
-    init_wm: str | None = None  # a pretrain run dir or checkpoint: start from its world model and data
+    epochs: int = doc(15_000, "training epochs; each steps every env `horizon` times (PWM: 30.72 M env steps)")
+    horizon: int = doc(16, "imagination horizon H of the actor's rollout and of the world-model slices")
+    gamma: float = doc(0.99, "discount factor")
+    lam: float = doc(0.95, "TD(lambda) mixing of the critic targets")
+    wm_batch_size: int = doc(256, "slices per world-model update")
+    wm_iterations: int = doc(8, "world-model updates per epoch")
+    wm_buffer_size: int = doc(1_000_000, "transitions kept in the replay buffer")
+    wm_warmup_iters: int = doc(1000, "one-off world-model updates on the first data, before the actor learns")
+    collect_until_episode_end: bool = doc(True, "collect without updates until some episode has ended (PWM)")
+    critic_iterations: int = doc(8, "critic updates per epoch")
+    critic_batches: int = doc(4, "minibatches per critic iteration, over the rollout's H x N targets")
+    rew_rms: bool = doc(True, "normalise rewards by running statistics for the world model")
+    ret_rms: bool = doc(True, "scale the actor's loss by the running std of imagined returns")
+    obs_rms: bool = doc(False, "normalise observations by running statistics")
+    collection: Literal["open_loop", "closed_loop"] = doc(
+        "open_loop", "env actions: the imagined rollout's (PWM) or the policy's on the real observation")
+    eval_every: int = doc(500, "epochs between closed-loop evaluations; 0: none")
+    eval_episodes: int = doc(16, "episodes per evaluation")
+    ckpt_every: int = doc(100, "epochs between ckpt/latest.pt writes; 0: only at the end")
+    keep_ckpts: int = doc(3, "periodic checkpoints kept besides latest/best")
+    max_nan_streak: int = doc(20, "consecutive epochs with skipped (non-finite) updates before the run stops")
+    compile: bool = doc(False, "torch.compile the hot paths (GPU)")
+    init_wm: str | None = doc(None, "a pre-train run dir or checkpoint: start from its world model and data")
 
     def _validate(self):
         for n in (
@@ -365,43 +408,44 @@ class TrainConfig(_Section):
         )
 
 
-@dataclass(frozen=True)
+@section
 class BufferConfig(_Section):
     "How the world model's replay is sampled."
 
     _prefix = "buffer."
-    sampling: Literal["episode", "step"] = "episode"  # episode: PWM (finished episodes, episode-uniform); step: uniform
+    sampling: Literal["episode", "step"] = doc(
+        "episode", "replay: finished episodes, episode-uniform (PWM), or all steps uniformly")
 
 
-@dataclass(frozen=True)
+@section
 class LogConfig(_Section):
     "Where results go and how they are reported."
 
     _prefix = "log."
-    root: str = "runs"
-    experiment: str = "default"
-    run_name: str | None = None  # None: <preset>-s<seed>-<time>-<random>, unique per run
-    wandb: Literal["disabled", "offline", "online"] = "disabled"
-    wandb_project: str = "flow_mbpo"
-    log_every: int = 1
-    progress: bool = True
+    root: str = doc("runs", "directory that holds the experiments")
+    experiment: str = doc("default", "sub-directory of `root` grouping related runs")
+    run_name: str | None = doc(None, "run directory name; None: <preset>-s<seed>-<time>-<random>, unique per run")
+    wandb: Literal["disabled", "offline", "online"] = doc("disabled", "Weights & Biases logging mode")
+    wandb_project: str = doc("flow_mbpo", "Weights & Biases project")
+    log_every: int = doc(1, "epochs between metrics.jsonl records")
+    progress: bool = doc(True, "print progress (a tqdm bar in a terminal, flushed lines in a log)")
 
     def _validate(self):
         self._need(self.log_every >= 1, "log_every", "must be >= 1")
 
 # %% ../nbs/00_config.ipynb #d1a90001
-@dataclass(frozen=True)
+@section
 class DiagConfig(_Section):
     "Low-frequency diagnostics (`flow_mbpo.diagnostics`), written to `diagnostics.jsonl` every `every` training epochs."
 
     _prefix = "diag."
-    every: int = 50  # training epochs between diagnostics; 0 = off
-    esnr_samples: int = 8  # independent minibatch gradients per ESNR estimate
-    wm_esnr: bool = True  # also the world model's gradient ESNR
-    jacobian_vectors: int = 8  # random vectors per Jacobian-norm estimate (Hutchinson)
-    jacobian_batch: int = 256  # latents the Jacobian norms are averaged over
-    rollout_steps: int = 20  # open-loop latent rollout length (errors reported at 10 and 20)
-    flops: bool = True  # count FLOPs per update once at the start (run_info.json)
+    every: int = doc(50, "training epochs between diagnostics; 0: off")
+    esnr_samples: int = doc(8, "independent minibatch gradients per ESNR estimate")
+    wm_esnr: bool = doc(True, "also the world model's gradient ESNR")
+    jacobian_vectors: int = doc(8, "random vectors per Jacobian-norm estimate (Hutchinson)")
+    jacobian_batch: int = doc(256, "latents the Jacobian norms are averaged over")
+    rollout_steps: int = doc(20, "open-loop latent rollout length (errors reported at 10 and 20)")
+    flops: bool = doc(True, "count FLOPs per update once at the start (run_info.json)")
 
     def _validate(self):
         self._need(self.every >= 0, "every", "must be >= 0 (0 = off)")
@@ -410,13 +454,13 @@ class DiagConfig(_Section):
             self._need(getattr(self, n) >= 1, n, "must be >= 1")
 
 # %% ../nbs/00_config.ipynb #ecdaed79
-@dataclass(frozen=True)
+@section
 class RunConfig(_Section):
     "Everything that defines a run. Build it with `get_config`, not by hand."
 
-    preset: str = "custom"
-    seed: int = 0
-    device: str = "auto"  # auto | cpu | cuda | cuda:N
+    preset: str = doc("custom", "the preset this config started from (a record; set by `get_config`)")
+    seed: int = doc(0, "seed of every random number generator of the run")
+    device: str = doc("auto", "auto (cuda when available), cpu, cuda, cuda:N or mps")
     env: EnvConfig = field(default_factory=EnvConfig)
     wm: WorldModelConfig = field(default_factory=WorldModelConfig)
     actor: ActorConfig = field(default_factory=ActorConfig)
@@ -588,7 +632,34 @@ _PWM_DFLEX = {
 _FLOW_WMS = {"flow_k2_heun": (2, "heun"), "flow_k4_heun": (4, "heun"), "flow_k8_euler": (8, "euler")}
 
 
+# The quick presets: a first run that learns visibly on dm_control's cartpole-balance within two to three minutes of one
+# CPU core (calibrated in 10a_learning). Small networks, 8 envs, horizon 8, actor and critic rates 2e-3 decaying over
+# the run, closed-loop collection, observation normalisation, TD-MPC2's reward model (two-hot CE, weight 1,
+# step-uniform replay).
+_QUICK_DMC = {
+    "env.name": "dmc:cartpole-balance", "env.num_envs": 8, "env.episode_length": 200, "train.horizon": 8,
+    "train.collection": "closed_loop", "train.obs_rms": True,
+    "train.wm_batch_size": 64, "train.wm_iterations": 4, "train.critic_iterations": 4, "train.critic_batches": 2,
+    "wm.latent_dim": 64, "wm.encoder_units": [64], "wm.units": [128, 128],
+    "actor.units": [64, 64], "critic.units": [64, 64],
+    "optim.lr_schedule": "linear", "optim.actor_lr": 2e-3, "optim.critic_lr": 2e-3,
+    "wm.reward_head": "twohot", "wm.reward_loss": "ce", "wm.reward_coef": 1, "buffer.sampling": "step",
+    "train.eval_every": 200, "train.eval_episodes": 16, "train.ckpt_every": 0, "diag.every": 0,
+}
+_QUICK = {  # name: (the pwm preset it shrinks, its own budget, description)
+    "quick_dmc_baseline": ("pwm_5M_baseline", {"train.epochs": 1000, "optim.lr_decay_epochs": 1000,
+                                                "train.wm_warmup_iters": 500},
+                           "a first run: PWM's MLP world model learns cartpole-balance in 2-3 CPU-minutes"),
+    "quick_dmc_flow": ("pwm_5M_flow_k2_heun", {"train.epochs": 800, "optim.lr_decay_epochs": 800,
+                                                "train.wm_warmup_iters": 200},
+                       "a first run: a flow world model (Heun, K = 2) learns cartpole-balance in 2-3 CPU-minutes"),
+}
+
+
 def _preset_overrides(name: str) -> dict:
+    if name in _QUICK:
+        base, budget, _ = _QUICK[name]
+        return {**_preset_overrides(base), **_QUICK_DMC, **budget}
     for size, wm in _SIZES.items():
         prefix = f"pwm_{size}_"
         if not name.startswith(prefix):
@@ -609,7 +680,24 @@ def _preset_overrides(name: str) -> dict:
 
 def list_presets() -> list[str]:
     "Names accepted by `get_config`."
-    return [f"pwm_{s}_{v}" for s in _SIZES for v in ["baseline", *_FLOW_WMS, "flowpolicy", "fullflow"]]
+    pwm = [f"pwm_{s}_{v}" for s in _SIZES for v in ["baseline", *_FLOW_WMS, "flowpolicy", "fullflow"]]
+    return pwm + list(_QUICK)
+
+
+_VARIANTS = {
+    "baseline": "PWM's MLP world model and Gaussian policy",
+    "flow_k2_heun": "flow world model, Heun, K = 2",
+    "flow_k4_heun": "flow world model, Heun, K = 4",
+    "flow_k8_euler": "flow world model, Euler, K = 8",
+    "flowpolicy": "PWM's MLP world model, flow ODE policy",
+    "fullflow": "flow world model (Heun, K = 4) and flow ODE policy",
+}
+
+
+def preset_descriptions() -> dict[str, str]:
+    "Every preset's name and one line that says what it runs."
+    out = {f"pwm_{s}_{v}": f"{d}; PWM's {s} sizes, dflex Ant recipe" for s in _SIZES for v, d in _VARIANTS.items()}
+    return {**out, **{k: d for k, (_, _, d) in _QUICK.items()}}
 
 
 def get_config(preset: str = "pwm_5M_flow_k4_heun", overrides: list[str] | dict = ()) -> RunConfig:
@@ -640,3 +728,32 @@ def resolve_device(device: str):
     if d.type == "cuda" and not torch.cuda.is_available():
         raise ConfigError("device", f"{device!r} requested but no CUDA device is available; use device=auto or cpu")
     return d
+
+# %% ../nbs/00_config.ipynb #33c9e02d
+def all_field_docs() -> dict[str, str]:
+    "Every dotted key of a `RunConfig` (as `valid_keys`) and its one-line description."
+    top = {k: v for k, v in field_docs(RunConfig).items() if k not in _SECTIONS}
+    return top | {f"{s}.{k}": v for s, c in _SECTIONS.items() for k, v in field_docs(c).items()}
+
+
+def describe_config(cfg: RunConfig) -> str:
+    """`cfg` as commented YAML: value and description of every key, `[default: …]` where the value differs from the
+    field's default, `[preset: …]` where an override changed the preset's value. `RunConfig.from_yaml` reads it back."""
+    dflt = _flatten(RunConfig().to_dict())
+    pre = _flatten(get_config(cfg.preset).to_dict()) if cfg.preset in list_presets() else dflt
+    docs, section_docs = all_field_docs(), field_docs(RunConfig)
+    lines = [f"# preset {cfg.preset}, config hash {cfg.hash()}",
+             "# key: value  # description [default: D, where the value differs] [preset: P, where an override changed it]"]
+    current = ""
+    for k, v in _flatten(cfg.to_dict()).items():
+        s, _, name = k.rpartition(".")
+        if s != current:
+            current = s
+            lines += ["", f"{s}:  # {section_docs[s]}"]
+        notes = [docs[k]]
+        if k != "preset" and v != dflt[k]:
+            notes.append(f"[default: {json.dumps(dflt[k])}]")
+        if v != pre[k]:
+            notes.append(f"[preset: {json.dumps(pre[k])}]")
+        lines.append(f"{'  ' if s else ''}{name}: {json.dumps(v)}".ljust(40) + "  # " + " ".join(notes))
+    return "\n".join(lines) + "\n"

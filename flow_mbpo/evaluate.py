@@ -19,8 +19,8 @@ from .config import ConfigError
 from .rundir import RunDir, RunDirError, load_checkpoint
 
 # %% auto #0
-__all__ = ['iqm', 'EvalResult', 'EvalInterrupted', 'rollout_episodes', 'evaluate_agent', 'env_kwargs', 'load_agent', 'evaluate',
-           'eval_cli']
+__all__ = ['iqm', 'EvalResult', 'EvalInterrupted', 'rollout_episodes', 'evaluate_agent', 'RandomPolicy', 'random_policy_return',
+           'env_kwargs', 'load_agent', 'evaluate', 'eval_cli']
 
 # %% ../nbs/11_evaluate.ipynb #d3b3f9d8
 def iqm(x) -> float:
@@ -101,6 +101,25 @@ def evaluate_agent(
         if was_training:
             agent.train()
     return EvalResult(rets, lens, deterministic, env_name, time.perf_counter() - t0)
+
+# %% ../nbs/11_evaluate.ipynb #fc8658d6
+class RandomPolicy:
+    "Uniform random actions in [-1, 1] from its own seeded generator; `act` has an agent's signature."
+
+    def __init__(self, num_actions: int, seed: int = 0):
+        self.num_actions, self.gen = num_actions, torch.Generator().manual_seed(seed)
+
+    def act(self, obs, deterministic: bool = True):
+        return torch.rand(obs.shape[0], self.num_actions, generator=self.gen).to(obs.device) * 2 - 1
+
+
+def random_policy_return(env_name: str, episodes: int = 16, seed: int = 10_000, env_kwargs: dict | None = None,
+                         policy_seed: int = 0) -> EvalResult:
+    "`evaluate_agent` of a `RandomPolicy` on `env_name`: the floor a learning run has to beat."
+    env = make_env(env_name, 1, seed, **(env_kwargs or {}))
+    n = env.num_actions
+    env.close()
+    return evaluate_agent(RandomPolicy(n, policy_seed), env_name, episodes, seed=seed, env_kwargs=env_kwargs)
 
 # %% ../nbs/11_evaluate.ipynb #0255da5b
 def env_kwargs(cfg) -> dict:

@@ -15,7 +15,8 @@ import torch
 from fastcore.basics import patch
 from fastcore.script import call_parse
 
-from .config import RunConfig, ConfigError, apply_overrides, parse_overrides, list_presets, resolve_config
+from .config import (RunConfig, ConfigError, apply_overrides, parse_overrides, list_presets, resolve_config,
+                              preset_descriptions, describe_config)
 from .config import get_config  # noqa: F401  (importable from here as before)
 from .config import resolve_device  # noqa: F401  (importable from here as before)
 from .envs import make_env_from_config
@@ -560,15 +561,20 @@ def _one_line(e: BaseException) -> str: return " ".join(str(e).split())
 @call_parse
 def train_cli(*args: str,  # an optional preset name, then section.key=value overrides
               resume: str = None,  # a run directory to continue from its ckpt/latest.pt
-              presets: bool = False,  # print the preset names and exit
+              presets: bool = False,  # print the presets, one line each, and exit
+              show_config: bool = False,  # print the resolved config (values, descriptions, changes) and exit
               ):
     "Train a PWM agent (flow_mbpo.train.run) and print where the results went."
     if presets:
-        print("\n".join(list_presets()))
+        w = max(map(len, list_presets()))
+        print("\n".join(f"{k:<{w}}  {v}" for k, v in preset_descriptions().items()))
         return
     args = list(args)
     preset = args.pop(0) if args and "=" not in args[0] else "pwm_5M_flow_k4_heun"
     try:
+        if show_config:
+            print(describe_config(resolve_config(preset, args)), end="")
+            return
         res = run(preset if resume is None else None, args, resume=resume)
         for s in (signal.SIGINT, signal.SIGTERM): signal.signal(s, signal.SIG_IGN)   # done: only the exit is left
     except (ConfigError, FileNotFoundError, FileExistsError, ValueError) as e:
