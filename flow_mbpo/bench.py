@@ -18,7 +18,7 @@ from .rundir import RunDir
 
 # %% auto #0
 __all__ = ['DEFAULT_ENV_TASKS', 'PWM_ANT_GRID', 'PWM_ANT_SEEDS', 'PWM_ANT_REFERENCE', 'LEARN_STEPS', 'parse_task', 'bench_env',
-           'format_table', 'bench_envs', 'bench_learn', 'learn_report', 'bench_cli']
+           'format_table', 'bench_envs', 'bench_stage_a', 'bench_learn', 'learn_report', 'bench_cli']
 
 # %% ../nbs/16_bench.ipynb #02f243a2
 DEFAULT_ENV_TASKS = ("ant", "ant[substeps=1]", "dmc:walker-walk", "dmc:cheetah-run", "gym:Ant-v5")
@@ -123,6 +123,50 @@ def bench_envs(
                 )
     return rows
 
+# %% ../nbs/16_bench.ipynb #86ac81de
+def bench_stage_a(task_set: str = "mt-dmc10", out="bench_stage_a", episodes_per_task: int = 20, steps: int = 1000,
+                  preset: str = "pwm_5M_baseline", overrides=(), seed: int = 0) -> list[dict]:
+    """Stage A as an experiment: `episodes_per_task` random-policy episodes of every task of `task_set` (collected
+    once into `out`/data), the task-conditioned world model of `preset` (`wm.multitask=true`, `wm.task_dim=64` as
+    TD-MPC2's MT30 models) trained for `steps` gradient steps; prints and writes (`out`/stage_a.md, .csv) the
+    data size, the seconds per 1 000 steps and each task's held-out errors at the end."""
+    from flow_mbpo.multitask import collect_episodes, validate_episodes
+    from flow_mbpo.pretrain import pretrain_world_model
+    from flow_mbpo.config import get_config
+    from flow_mbpo.rundir import read_jsonl
+    out = Path(out)
+    data, run_dir = out / "data", out / "run"
+    if run_dir.exists(): raise FileExistsError(f"{run_dir} exists; give another out= (the data in {data} is reused)")
+    t0 = time.perf_counter()
+    if not (data / "meta.json").exists():
+        collect_episodes(task_set, data, "random", episodes_per_task, seed=seed, envs_per_task=10, progress=True)
+    t_collect = time.perf_counter() - t0
+    info = validate_episodes(data)
+    mb = sum(f.stat().st_size for f in data.glob("chunk_*.pt")) / 2**20
+    cfg = get_config(preset, [f"env.name={task_set}", "wm.multitask=true", "wm.task_dim=64", f"seed={seed}",
+                              f"log.root={out}", *overrides])
+    res = pretrain_world_model(cfg, data, steps, run_dir=run_dir, chunk=100, eval_every=steps, progress=True)
+    chunk_s = [m["time_chunk"] for m in res.metrics[1:]] or [res.metrics[0]["time_chunk"]]   # the first: start-up
+    per_1k = 1000 * sum(chunk_s) / (100 * len(chunk_s))
+    held = read_jsonl(run_dir / "heldout.jsonl")
+    last = max(r["wm_steps"] for r in held)
+    rows = [{k: r[k] for k in ("task", "slices", "consistency_1", "consistency_H", "reward_mae", "reward_mae_mean",
+                               "task_gap")} for r in held if r["wm_steps"] == last]
+    w = cfg.wm
+    head = (f"stage A on {task_set} ({len(info['episodes_per_task'])} tasks): {info['episodes']} random-policy episodes "
+            f"({episodes_per_task} per task), {mb:.1f} MiB, collected in {t_collect:.0f} s; world model of {preset} "
+            f"(kind {w.kind}, latent {w.latent_dim}, units {w.units}, task_dim 64), batch {cfg.train.wm_batch_size} "
+            f"slices of H = {cfg.train.horizon}; {steps} steps, {per_1k:.1f} s per 1 000 steps on "
+            f"{json.loads((run_dir / 'summary.json').read_text())['device']} ({torch.get_num_threads()} thread(s), "
+            f"{platform.processor() or platform.machine()})")
+    cell = lambda v: f"{v:.4f}" if isinstance(v, float) else str(v)
+    table = "\n".join(["| " + " | ".join(rows[0]) + " |", "|" + "---|" * len(rows[0])]
+                      + ["| " + " | ".join(cell(v) for v in r.values()) + " |" for r in rows])
+    (out / "stage_a.md").write_text(head + "\n\n" + table + "\n")
+    pd.DataFrame(rows).to_csv(out / "stage_a.csv", index=False)
+    print(head, table, sep="\n\n", flush=True)
+    return rows
+
 # %% ../nbs/16_bench.ipynb #d83e0320
 def _bench_envs_cli(tasks: str, num_envs: str, seconds: float, repeats: int) -> list[dict]:
     ts = [t for t in re.split(r",(?![^\[]*\])", tasks) if t.strip()]  # commas inside [...] belong to the options
@@ -135,7 +179,7 @@ def _bench_envs_cli(tasks: str, num_envs: str, seconds: float, repeats: int) -> 
     return bench_envs(ts, ns, seconds, repeats)
 
 
-_BENCHES = {"envs": _bench_envs_cli, "learn": None, "learn-report": None}
+_BENCHES = {"envs": _bench_envs_cli, "learn": None, "learn-report": None, "stage-a": None}
 
 # PWM's published training return on dflex Ant, mean of 5 seeds (Georgiev et al. 2024): env steps -> return
 # PWM's five seeds on dflex Ant (training return, last value logged at or before each step), read off
@@ -397,7 +441,7 @@ _cli = call_parse(pos=["what"]) if "pos" in inspect.signature(call_parse).parame
 
 @_cli
 def bench_cli(
-    what: str = "envs",  # which benchmark: envs or learn
+    what: str = "envs",  # which benchmark: envs, learn, learn-report or stage-a
     tasks: str = ",".join(
         DEFAULT_ENV_TASKS
     ),  # envs: comma-separated make_env names, options in brackets: ant[substeps=1]
@@ -410,6 +454,8 @@ def bench_cli(
     env: str = "ant",  # learn: the task
     seeds: str = "0",  # learn: comma-separated seeds
     overrides: str = "",
+    episodes: int = 20,  # stage-a: episodes per task
+    steps: int = 1000,  # stage-a: world-model gradient steps
 ):  # learn: extra key=value overrides, separated by spaces
     "Run benchmark `what`, print its table, and optionally write the results to `out`."
     if what not in _BENCHES:
@@ -425,6 +471,9 @@ def bench_cli(
         )
     if what == "learn-report":
         return learn_report(out or "bench_learn", env)
+    if what == "stage-a":
+        return bench_stage_a(tasks if tasks != ",".join(DEFAULT_ENV_TASKS) else "mt-dmc10", out or "bench_stage_a",
+                             episodes, steps, presets.split(",")[0], overrides.split(), int(seeds.split(",")[0]))
     rows = _BENCHES[what](tasks, num_envs, seconds, repeats)
     print(format_table(rows))
     if out:
