@@ -36,12 +36,7 @@ __all__ = ['DATA_FORMAT', 'PRETRAIN_FORMAT', 'PRETRAIN_METRICS', 'HELDOUT_METRIC
 DATA_FORMAT = "flow_mbpo/episodes/1"
 _FIELDS = ("obs", "action", "reward", "terminated", "task", "length")
 
-def _sha256(path) -> str:
-    "sha256 of a file's bytes, read in 1 MiB blocks."
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""): h.update(block)
-    return h.hexdigest()
+_sha256 = multitask.sha256_file                 # a file's sha256: one implementation, in the dataset module
 
 @torch.no_grad()
 def buffer_episodes(buffer: ReplayBuffer) -> dict[str, Tensor]:
