@@ -551,7 +551,7 @@ def pretrain_world_model(cfg: RunConfig | str | None = None, data=None, steps: i
                     status = "nan_stopped"
                     break
                 if stop.signal is not None or done >= steps or (done - last_ck >= ckpt_every and not skipped):
-                    save()
+                    with stop.hold(): save()         # a second Ctrl-C waits for the file to be complete
                     last_ck = done
                 if stop.signal is not None:
                     status = "interrupted"

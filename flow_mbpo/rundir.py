@@ -7,6 +7,7 @@ Docs: https://flow-mbpo.github.io/flow_mbpo/rundir.html.md"""
 # %% ../nbs/09a_rundir.ipynb #ecfd189c
 from __future__ import annotations
 import json, os, random, secrets, shutil, signal
+from contextlib import contextmanager
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from pathlib import Path
@@ -258,7 +259,9 @@ class StopRequest:
     """SIGTERM and SIGINT become a flag that the loop checks between steps: between warm-up updates, between
     epochs and between evaluation steps. A second SIGINT (Ctrl-C) raises `KeyboardInterrupt` at once."""
     SIGNALS = (signal.SIGTERM, signal.SIGINT)
-    def __init__(self): self.signal, self.old, self.finishing, self.quitting = None, {}, False, False
+    def __init__(self):
+        self.signal, self.old, self.finishing, self.quitting = None, {}, False, False
+        self.holding, self.pending_quit = False, False
     def __bool__(self): return self.signal is not None
     def __enter__(self):
         for s in self.SIGNALS:
@@ -269,6 +272,9 @@ class StopRequest:
         name = signal.Signals(signum).name
         if self.signal is not None:
             if signum == signal.SIGINT and not self.finishing:
+                if self.holding:                     # a checkpoint is being written: quit right after it
+                    self.pending_quit = True
+                    return
                 # raised inside a library call (torch.save's zip writer, ...) the interrupt can surface as another
                 # exception: `quitting` tells the caller what it really was
                 self.quitting = True
@@ -280,3 +286,14 @@ class StopRequest:
               "(Ctrl-C again quits at once, without one)", flush=True)
     def __exit__(self, *exc):
         for s, h in self.old.items(): signal.signal(s, h)
+
+    @contextmanager
+    def hold(self):
+        "A block a second Ctrl-C does not cut (a checkpoint being written): the quit comes right after it."
+        self.holding = True
+        try: yield
+        finally:
+            self.holding = False
+            if self.pending_quit:
+                self.quitting = True
+                raise KeyboardInterrupt("SIGINT twice (after the checkpoint being written)")

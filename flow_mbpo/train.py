@@ -333,12 +333,13 @@ def evaluate(self: Trainer, epoch: int, env_steps: int) -> bool:
 @patch
 def checkpoint(self: Trainer, path: Path, epoch_done: int):
     "Everything the loop needs to continue exactly (a stopped warm-up or evaluation included), written atomically."
-    save_checkpoint(path, config=self.cfg.to_dict(), epoch=epoch_done, env_steps=self.env_steps,
-                    wall_time=self.wall_time(), best_eval=self.best, nan_streak=self.nan_streak,
-                    agent=self.agent.full_state(),
-                    buffer=self.buffer.state_dict(), env=_env_state(self.env), episodes=self.stats.state_dict(),
-                    rng=rng_state(), buffer_rng=self.gen.get_state(), obs=self.obs, warmup=self.warm,
-                    pending_eval=self.pending_eval)
+    with self.stop.hold():                           # a second Ctrl-C waits for the file to be complete
+        save_checkpoint(path, config=self.cfg.to_dict(), epoch=epoch_done, env_steps=self.env_steps,
+                        wall_time=self.wall_time(), best_eval=self.best, nan_streak=self.nan_streak,
+                        agent=self.agent.full_state(),
+                        buffer=self.buffer.state_dict(), env=_env_state(self.env), episodes=self.stats.state_dict(),
+                        rng=rng_state(), buffer_rng=self.gen.get_state(), obs=self.obs, warmup=self.warm,
+                        pending_eval=self.pending_eval)
 
 @patch
 def after_epoch(self: Trainer, epoch: int, m: dict) -> str | None:
