@@ -553,7 +553,7 @@ def _make_multitask(name, num_envs, seed, device, tasks=None, **kw):
     return make_multitask_env(name, num_envs // n, seed, device, tasks=tasks, **kw)
 
 
-MULTITASK_NAMES = ("mt30", "mt80", "mt-mini3", "mt-dmc10")  # flow_mbpo.multitask.TASK_SETS (checked there)
+MULTITASK_NAMES = ("mt30", "mt80", "mt-mini3", "mt-dmc10")  # flow_mbpo.multitask_env.TASK_SETS (checked in 06c)
 _FACTORIES: dict[str, Callable] = {
     "ant": _make_ant,
     **{n: _make_dflex for n in DFLEX_TASKS},
