@@ -19,8 +19,9 @@ from .critics import critic_loss
 
 # %% auto #0
 __all__ = ['DIAG_METRICS', 'esnr', 'esnr_unbiased', 'to_db', 'jacobian_norms', 'exact_jacobian_norms', 'actor_objective',
-           'actor_gradient_samples', 'wm_gradient_samples', 'recent_slices', 'rollout_diagnostics', 'compute_counts',
-           'count_flops', 'update_flops', 'calls_per_update', 'diag_due', 'epoch_diagnostics', 'run_info']
+           'actor_gradient_samples', 'wm_gradient_samples', 'recent_slices', 'open_loop', 'rollout_diagnostics',
+           'compute_counts', 'count_flops', 'update_flops', 'calls_per_update', 'diag_due', 'epoch_diagnostics',
+           'run_info']
 
 # %% ../nbs/09_diagnostics.ipynb #aa82cccb
 def esnr(grads: Tensor) -> float:
@@ -133,24 +134,32 @@ def recent_slices(buffer: ReplayBuffer, length: int) -> Slices:
 
 
 @torch.no_grad()
+def open_loop(agent, s: Slices, task: Tensor | None = None) -> tuple[Tensor, Tensor, Tensor]:
+    """Roll the world model open loop along the recorded actions of `s` from its first observation, with task ids
+    `task` (default `s.task`; None for a single-task model): returns the latents `ẑ_1..ẑ_H` [H,B,L], the encoded
+    targets [H,B,L] and the decoded rewards [H,B] (in the model's training units)."""
+    wm, task = agent.wm, s.task if task is None else task
+    obs = agent.norm_obs(s.obs)
+    z, zs, rs = wm.encode(obs[0], task), [], []
+    for a in s.act:
+        rs.append(wm.reward(z, a, task))
+        z = wm.next(z, a, task)
+        zs.append(z)
+    return torch.stack(zs), wm.encode(obs[1:], task), torch.stack(rs)
+
+
+@torch.no_grad()
 def rollout_diagnostics(agent, s: Slices) -> dict:
     "Open-loop latent errors per step `error [L]` (NaN where no slice is valid), model and env returns, and their gap."
-    obs = agent.norm_obs(s.obs)
-    z_true = agent.wm.encode(obs)
-    z, errs, r_model = z_true[0], [], []
-    for t in range(s.act.shape[0]):
-        r_model.append(agent.wm.reward(z, s.act[t]))
-        z = agent.wm.next(z, s.act[t])
-        m = s.mask[t]
-        errs.append(((z - z_true[t + 1]).pow(2).mean(-1) * m).sum() / m.sum())
-    r_model = torch.stack(r_model)
+    zs, z_true, r_model = open_loop(agent, s)
+    errs = ((zs - z_true).pow(2).mean(-1) * s.mask).sum(1) / s.mask.sum(1)
     if agent.rew_rms is not None:
         r_model = r_model * torch.sqrt(agent.rew_rms.var.to(r_model.dtype) + 1e-5) + agent.rew_rms.mean.to(
             r_model.dtype
         )
     model_ret, env_ret = (s.mask * r_model).sum(0).mean(), (s.mask * s.rew).sum(0).mean()
     return dict(
-        error=torch.stack(errs),
+        error=errs,
         model_return=float(model_ret),
         env_return=float(env_ret),
         return_gap=float(model_ret - env_ret),

@@ -12,25 +12,12 @@ from torch import Tensor
 
 from .buffer import Slices
 from .pwm import Agent
+from .diagnostics import open_loop   # the open-loop rollout the single-task diagnostics use too
 
 # %% auto #0
-__all__ = ['open_loop', 'heldout_metrics']
+__all__ = ['heldout_metrics']
 
 # %% ../nbs/12a_stages.ipynb #5dd23382
-@torch.no_grad()
-def open_loop(agent: Agent, s: Slices, task: Tensor | None = None) -> tuple[Tensor, Tensor, Tensor]:
-    """Roll the world model open loop along the recorded actions of `s` from its first observation, with task ids
-    `task` (default `s.task`): returns the latents `ẑ_1..ẑ_H` [H,B,L], the encoded targets [H,B,L] and the decoded
-    rewards [H,B] (in the model's training units)."""
-    wm, task = agent.wm, s.task if task is None else task
-    obs = agent.norm_obs(s.obs)
-    z, zs, rs = wm.encode(obs[0], task), [], []
-    for a in s.act:
-        rs.append(wm.reward(z, a, task))
-        z = wm.next(z, a, task)
-        zs.append(z)
-    return torch.stack(zs), wm.encode(obs[1:], task), torch.stack(rs)
-
 def _per_task(x: Tensor, mask: Tensor, task: Tensor, n_tasks: int) -> Tensor:
     "Masked mean of x [H,B] over the steps and slices of each task: [n_tasks] (NaN for a task with no slice)."
     num = torch.zeros(n_tasks, dtype=x.dtype, device=x.device).index_add_(0, task, (x * mask).sum(0))
