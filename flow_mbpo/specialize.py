@@ -6,7 +6,7 @@ Docs: https://flow-mbpo.github.io/flow_mbpo/specialize.html.md"""
 
 # %% ../nbs/12c_specialize.ipynb #4b82a853
 from __future__ import annotations
-import time
+import sys, time
 from dataclasses import dataclass, field
 from pathlib import Path
 import torch
@@ -28,7 +28,7 @@ from .pretrain import PRETRAIN_FORMAT, _dataset_sha256, _fresh_dir, _load_ckpt, 
 from .stages import SCORE_METRICS, score_rows, wm_sha256, write_stage
 
 # %% auto #0
-__all__ = ['SPECIALIZE_FORMAT', 'SPECIALIZE_METRICS', 'SpecializeResult', 'specialize']
+__all__ = ['SPECIALIZE_FORMAT', 'SPECIALIZE_METRICS', 'SpecializeResult', 'specialize', 'specialize_cli']
 
 # %% ../nbs/12c_specialize.ipynb #f0274532
 @patch
@@ -45,7 +45,8 @@ def imagine_offline(self: Agent, obs: Tensor, task: Tensor) -> tuple[Tensor, Ima
         z, r = self._wm_step(z, self._policy(z, task=task), task)
         J, disc = J + disc * r, disc * gamma
         v = self.critic.min_value(z)
-        rews.append(r.detach()); vals.append(v.detach())
+        rews.append(r.detach())
+        vals.append(v.detach())
     loss = -(J + disc * v)
     if self.ret_rms is not None:
         self.ret_rms.update(loss.detach())
@@ -237,7 +238,8 @@ def specialize(parent=None, task: str | None = None, data=None, iterations: int 
                     status = "interrupted"
                     break
     finally:
-        mlog.close(); slog.close()
+        mlog.close()
+        slog.close()
     wm_end = wm_sha256(agent)
     scores = read_jsonl(run_dir / "scores.jsonl")
     write_json(run_dir / "summary.json", dict(
@@ -247,3 +249,30 @@ def specialize(parent=None, task: str | None = None, data=None, iterations: int 
     if freeze_wm and wm_end != wm_start:
         raise RuntimeError(f"freeze_wm: the world model changed during {run_dir} (sha256 {wm_start[:12]}… → {wm_end[:12]}…)")
     return SpecializeResult(run_dir, cfg, status, it, scores, (wm_start, wm_end))
+
+# %% ../nbs/12c_specialize.ipynb #d17051d3
+@call_parse
+def specialize_cli(*args: str,  # section.key=value overrides of the parent's config (actor, critic, optim, seed, ...)
+                   parent: str = None,  # the stage-A/B run directory (or checkpoint) to specialise
+                   task: str = None,  # the task of the parent's task set
+                   data: str = None,  # the multitask dataset (default: the parent's own)
+                   iterations: int = None,  # gradient iterations (default 10000, PWM's)
+                   batch: int = 512,  # slices per iteration (PWM: 512)
+                   eval_every: int = 200,  # iterations between evaluations (PWM: 200)
+                   episodes: int = 10,  # evaluation episodes (PWM: 10)
+                   finetune_wm: bool = False,  # fine-tune the world model too (default: frozen, as PWM)
+                   resume: str = None,  # a specialisation run directory to continue
+                   ):
+    "Stage C offline: specialise a task-conditioned world model's policy on one task (PWM's multitask protocol)."
+    try:
+        if resume is not None:
+            if args or parent or task: raise ValueError("--resume continues a run with its own parent, task and config")
+            res = specialize(resume=resume, iterations=iterations)
+        else:
+            res = specialize(parent, task, data, iterations, batch, eval_every, episodes, not finetune_wm,
+                             overrides=list(args))
+    except (ConfigError, FileNotFoundError, FileExistsError, ValueError) as e:
+        print(f"flow-mbpo-specialize: error: {' '.join(str(e).split())}", file=sys.stderr)
+        sys.exit(2)
+    print(res, flush=True)
+    sys.exit(0 if res.status == "finished" else 3)

@@ -98,5 +98,7 @@ def score_rows(result, iteration: int, env_steps: int | None = None) -> list[dic
 def wm_sha256(agent: Agent) -> str:
     "SHA-256 of the world model's parameters and buffers (in state-dict order): equal iff bit-identical."
     h = hashlib.sha256()
-    for k, v in agent.wm.state_dict().items(): h.update(k.encode()); h.update(v.detach().cpu().contiguous().numpy().tobytes())
+    for k, v in agent.wm.state_dict().items():
+        h.update(k.encode())
+        h.update(v.detach().cpu().contiguous().numpy().tobytes())
     return h.hexdigest()

@@ -21,7 +21,7 @@ from .config import get_config  # noqa: F401  (importable from here as before)
 from .config import resolve_device  # noqa: F401  (importable from here as before)
 from .envs import make_env_from_config
 from .buffer import ReplayBuffer
-from .pwm import Agent, EnvStep, make_agent
+from .pwm import Agent, EnvStep, make_agent  # noqa: F401  (Agent: importable from here as before)
 from .evaluate import evaluate_agent, EvalInterrupted, env_kwargs
 from .diagnostics import DIAG_METRICS, diag_due, epoch_diagnostics, run_info
 from .rundir import (RunDir, new_run_dir, write_json, JsonlLog, read_jsonl, seed_everything, rng_state,
