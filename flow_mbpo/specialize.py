@@ -24,11 +24,13 @@ from .evaluate import evaluate_agent, env_kwargs
 from .diagnostics import run_info
 from .rundir import (CKPT_FORMAT, JsonlLog, StopRequest, atomic_save, read_jsonl, rng_state, seed_everything,
                               set_rng_state, write_json)
-from .pretrain import PRETRAIN_FORMAT, _dataset_sha256, _fresh_dir, _load_ckpt, init_from_pretrained
+from .pretrain import (PRETRAIN_FORMAT, _dataset_sha256, _fresh_dir, _load_ckpt, init_from_pretrained,
+                               pretrain_world_model)
 from .stages import SCORE_METRICS, score_rows, wm_sha256, write_stage
+from . import train
 
 # %% auto #0
-__all__ = ['SPECIALIZE_FORMAT', 'SPECIALIZE_METRICS', 'SpecializeResult', 'specialize', 'specialize_cli']
+__all__ = ['SPECIALIZE_FORMAT', 'SPECIALIZE_METRICS', 'SpecializeResult', 'specialize', 'pipeline', 'specialize_cli']
 
 # %% ../nbs/12c_specialize.ipynb #f0274532
 @patch
@@ -249,6 +251,72 @@ def specialize(parent=None, task: str | None = None, data=None, iterations: int 
     if freeze_wm and wm_end != wm_start:
         raise RuntimeError(f"freeze_wm: the world model changed during {run_dir} (sha256 {wm_start[:12]}… → {wm_end[:12]}…)")
     return SpecializeResult(run_dir, cfg, status, it, scores, (wm_start, wm_end))
+
+# %% ../nbs/12c_specialize.ipynb #0c44141e
+_STAGES = ("A", "B", "C")
+
+def _check_path(path: str, c_mode: str) -> list[str]:
+    "The stages of `path` (`A>C`, `B>C`, `A>B>C`, `C`, ...), in order, each at most once; C only last."
+    parts = [p.strip().upper() for p in path.replace("→", ">").split(">")]
+    if not parts or any(p not in _STAGES for p in parts) or parts != sorted(set(parts), key=_STAGES.index):
+        raise ValueError(f"path: stages A, B, C in this order, each at most once, joined by '>' (A>C, B>C, A>B>C, C); "
+                         f"got {path!r}")
+    if c_mode not in ("offline", "online"): raise ValueError(f"c_mode: 'offline' or 'online', got {c_mode!r}")
+    if parts == ["C"] and c_mode == "offline":
+        raise ValueError("path 'C' alone has no world model to specialise offline: use c_mode='online' (C from scratch) "
+                         "or a parent stage (A>C)")
+    return parts
+
+def pipeline(path: str, task: str | None = None, data=None, preset: str | RunConfig = "pwm_5M_baseline", overrides=(),
+             a_steps: int = 100_000, b_epochs: int | None = None, c_mode: str = "offline",
+             c_iterations: int = 10_000, c_epochs: int | None = None, stage_overrides: dict | None = None,
+             c_kw: dict | None = None, progress: bool | None = None) -> dict[str, Path]:
+    """Run the stages of `path` one after the other, each starting from the one before: A (`pretrain_world_model` on
+    the multitask dataset `data`, `a_steps` steps), B (the training loop on the task set, `b_epochs` epochs), C on
+    `task` (`c_mode='offline'`: `specialize` for `c_iterations`; `'online'`: the training loop on the task alone for
+    `c_epochs` epochs). `preset` + `overrides` is every stage's config (it must name the task set in `env.name` and
+    set `wm.multitask=true`); `stage_overrides={'A': [...], 'B': [...], 'C': [...]}` adds per-stage overrides;
+    `c_kw` goes to `specialize`. Everything is checked before any compute: the path, the task, the data's task set.
+    A stage that does not finish stops the stages after it. Returns each stage's run directory."""
+    stages, so = _check_path(path, c_mode), stage_overrides or {}
+    bad = set(so) - set(stages)
+    if bad: raise ValueError(f"stage_overrides: {sorted(bad)} not in the path {path!r}")
+    cfg = {s: resolve_config(preset, [*overrides, *so.get(s, [])]) for s in stages}
+    for s, c in cfg.items():
+        if not c.wm.multitask:
+            raise ConfigError("wm.multitask", f"stage {s}: the pipeline's stages share a task-conditioned world model; "
+                              "set wm.multitask=true")
+    ts = get_task_set(cfg[stages[0]].env.name)                     # raises naming the valid task sets
+    for s, c in cfg.items():
+        if get_task_set(c.env.name).tasks != ts.tasks:
+            raise ConfigError("env.name", f"stage {s} has {c.env.name!r}, stage {stages[0]} {ts.name!r}: one task set")
+    if "C" in stages:
+        if task is None: raise ValueError(f"task: the task of {ts.name} to specialise on ({', '.join(ts.tasks)})")
+        ts.index(task)
+    if "A" in stages or ("C" in stages and c_mode == "offline"):
+        if data is None: raise ValueError(f"data: path {path!r} needs the multitask dataset of {ts.name}")
+        held = multitask.load_episodes(data, tasks=[task] if task else None).task_set
+        if held.tasks != ts.tasks:
+            raise ValueError(f"data: {data} holds the tasks of {held.name}, the config's env.name is {ts.name}")
+    out, parent = {}, None
+    for s in stages:
+        c = cfg[s]
+        if s == "A":
+            r = pretrain_world_model(c, data, a_steps, progress=progress)
+        elif s == "B" or c_mode == "online":
+            ov = [f"train.init_wm={parent}"] if parent is not None else []
+            ov += [f"env.task={task}"] if s == "C" else []
+            n = b_epochs if s == "B" else c_epochs
+            ov += [f"train.epochs={n}"] if n is not None else []
+            ov += [f"log.progress={str(progress).lower()}"] if progress is not None else []
+            r = train.run(c, ov)
+        else:
+            r = specialize(parent, task, data, c_iterations, progress=progress,
+                           overrides=so.get("C", []), **(c_kw or {}))
+        out[s] = parent = r.run_dir
+        if r.status != "finished":
+            raise RuntimeError(f"stage {s} of {path} ended {r.status!r} ({r.run_dir}); the stages after it did not run")
+    return out
 
 # %% ../nbs/12c_specialize.ipynb #d17051d3
 @call_parse
