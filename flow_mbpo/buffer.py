@@ -44,6 +44,7 @@ class ReplayBuffer:
         device="cpu",
         dtype=torch.float32,
         sampling: str = "step",
+        task_ids: Tensor | None = None,
     ):
         if capacity < num_envs:
             raise ValueError(f"capacity {capacity} must hold at least one step of {num_envs} envs")
@@ -63,6 +64,10 @@ class ReplayBuffer:
         self.invalid = torch.zeros(T, N, dtype=torch.bool, **kw)  # not a real transition (simulator NaN recovery)
         self.ptr, self.size = 0, 0
         self._episodes = None  # (env, first logical step, length) of finished episodes
+        # multitask: each env column runs one task for good (MultiTaskVecEnv), so one id per column tags every slice
+        if task_ids is not None and tuple(task_ids.shape) != (num_envs,):
+            raise ValueError(f"task_ids: one id per env ({num_envs}), got shape {tuple(task_ids.shape)}")
+        self.task_ids = None if task_ids is None else task_ids.to(self.device, torch.long)
 
     def __len__(self) -> int:
         return self.size * self.num_envs
@@ -130,6 +135,7 @@ class ReplayBuffer:
             rew=self.rew[t, e],
             terminated=self.terminated[t, e] & mask,
             mask=mask.to(self.rew.dtype),
+            task=None if self.task_ids is None else self.task_ids[env],
         )
 
     def _step_starts(self, batch, horizon, g):

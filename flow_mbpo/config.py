@@ -169,12 +169,15 @@ class EnvConfig(_Section):
     episode_length: int | None = doc(None, "control steps per episode; None: the task's own (1000 for Ant)")
     stochastic_init: bool = doc(True, "randomise the initial state, as dflex does")
     action_repeat: int | None = doc(None, "physics steps per action; None: the task's own (DMC: 2, as TD-MPC2)")
+    task: str | None = doc(None, "with a task-set `name`: run only this task of the set, with the set's ids and padding "
+                           "(a task-conditioned world model specialised on one task)")
 
     def _validate(self):
         self._need(self.num_envs >= 1, "num_envs", "must be >= 1")
         self._need(self.episode_length is None or self.episode_length >= 1, "episode_length", "must be >= 1")
         self._need(self.action_repeat is None or self.action_repeat >= 1, "action_repeat", "must be >= 1")
         self._need(bool(self.name.strip()), "name", "must not be empty")
+        self._need(self.task is None or bool(self.task.strip()), "task", "must not be empty (None: every task)")
 
 # %% ../nbs/00_config.ipynb #94cb7156
 _FLOW_ONLY_WM = (
@@ -289,6 +292,8 @@ class ActorConfig(_Section):
     min_logstd: float = doc(-1.427, "lower bound of the learned log-std")
     max_logstd: float = doc(1.0, "upper bound of the learned log-std")
     detach: bool = doc(True, "the actor sees sg(z): no actor gradient into the encoder")
+    mask_actions: bool = doc(False, "multitask: zero each task's padded action dims (TD-MPC2); False: PWM, whose actor "
+                             "drives all dims and the env drops the extra ones")
     substeps: int = doc(2, "flow only: ODE substeps of the policy")
     integrator: Integrator = doc("heun", "flow only: ODE integrator of the policy")
     base_from_z: bool = doc(True, "flow only: a0 = W z + b + sigma*eps (False: a0 = sigma*eps)")

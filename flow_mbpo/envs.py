@@ -604,7 +604,15 @@ def make_env(name: str, num_envs: int, seed: int, device="cpu", **kw) -> VecEnv:
 
 
 def make_env_from_config(env_cfg, seed: int, device="cpu") -> VecEnv:
-    "`make_env` from an `EnvConfig` (`cfg.env`): name, num_envs, episode_length, stochastic_init, action_repeat."
+    """`make_env` from an `EnvConfig` (`cfg.env`): name, num_envs, episode_length, stochastic_init, action_repeat, and
+    with a task-set name, `task` (only that task of the set, ids and padding as in the set)."""
+    kw = {}
+    if getattr(env_cfg, "task", None) is not None:
+        name = env_cfg.name
+        if not (name in MULTITASK_NAMES or name.startswith("multitask:")):
+            raise EnvError(f"env.task={env_cfg.task!r} needs a task-set env.name ({', '.join(MULTITASK_NAMES)} or "
+                           f"multitask:<t1>,<t2>,...), got {name!r}")
+        kw["tasks"] = [env_cfg.task]
     return make_env(
         env_cfg.name,
         env_cfg.num_envs,
@@ -613,4 +621,5 @@ def make_env_from_config(env_cfg, seed: int, device="cpu") -> VecEnv:
         episode_length=env_cfg.episode_length,
         stochastic_init=env_cfg.stochastic_init,
         action_repeat=env_cfg.action_repeat,
+        **kw,
     )

@@ -38,6 +38,7 @@ class EvalResult:
     deterministic: bool
     env: str
     seconds: float = 0.0
+    tasks: list[str] | None = None  # multitask: the task of each episode
     mean: float = field(init=False)
     std: float = field(init=False)
     iqm: float = field(init=False)
@@ -50,6 +51,13 @@ class EvalResult:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    def per_task(self) -> dict[str, dict]:
+        "Multitask: each task's episodes, mean return and count, in the order the tasks first appear."
+        if self.tasks is None: raise ValueError(f"per_task: {self.env} is not a multitask env")
+        out = {}
+        for t, r in zip(self.tasks, self.returns): out.setdefault(t, []).append(r)
+        return {t: dict(mean=float(np.mean(r)), episodes=len(r), returns=r) for t, r in out.items()}
 
 # %% ../nbs/11_evaluate.ipynb #c8ff7e9e
 class EvalInterrupted(Exception):
@@ -88,19 +96,24 @@ def evaluate_agent(
     env_kwargs: dict | None = None,
     callback=None,
 ) -> EvalResult:
-    "Closed-loop evaluation of `agent` (anything with `act(obs, deterministic)`) on `episodes` fresh envs."
+    """Closed-loop evaluation of `agent` (anything with `act(obs, deterministic)`) on `episodes` fresh envs. On a
+    multitask env (a task set: `episodes` is spread over its tasks) a multitask agent also gets each column's task id
+    (`act(obs, deterministic, task=...)`) and the result records each episode's task."""
     t0 = time.perf_counter()
     env = make_env(env_name, episodes, seed, device=getattr(agent, "device", "cpu"), **(env_kwargs or {}))
+    ids = getattr(env, "task_ids", None)
+    kw = dict(task=ids.to(agent.device)) if ids is not None and getattr(agent, "n_tasks", 0) else {}
+    names = [env.task_set.tasks[i] for i in ids.tolist()] if ids is not None else None
     was_training = getattr(agent, "training", False)
     try:
         if hasattr(agent, "eval"):
             agent.eval()
-        rets, lens = rollout_episodes(lambda o: agent.act(o, deterministic=deterministic), env, callback=callback)
+        rets, lens = rollout_episodes(lambda o: agent.act(o, deterministic=deterministic, **kw), env, callback=callback)
     finally:
         env.close()
         if was_training:
             agent.train()
-    return EvalResult(rets, lens, deterministic, env_name, time.perf_counter() - t0)
+    return EvalResult(rets, lens, deterministic, env_name, time.perf_counter() - t0, names)
 
 # %% ../nbs/11_evaluate.ipynb #fc8658d6
 class RandomPolicy:
@@ -109,7 +122,7 @@ class RandomPolicy:
     def __init__(self, num_actions: int, seed: int = 0):
         self.num_actions, self.gen = num_actions, torch.Generator().manual_seed(seed)
 
-    def act(self, obs, deterministic: bool = True):
+    def act(self, obs, deterministic: bool = True, task=None):
         return torch.rand(obs.shape[0], self.num_actions, generator=self.gen).to(obs.device) * 2 - 1
 
 
@@ -124,11 +137,12 @@ def random_policy_return(env_name: str, episodes: int = 16, seed: int = 10_000, 
 # %% ../nbs/11_evaluate.ipynb #0255da5b
 def env_kwargs(cfg) -> dict:
     "The env options of a run's config, so evaluation uses the task exactly as training did."
-    return dict(
+    kw = dict(
         episode_length=cfg.env.episode_length,
         stochastic_init=cfg.env.stochastic_init,
         action_repeat=cfg.env.action_repeat,
     )
+    return kw if getattr(cfg.env, "task", None) is None else dict(kw, tasks=[cfg.env.task])
 
 
 def load_agent(run_dir, checkpoint: str = "best", device: str = "cpu"):

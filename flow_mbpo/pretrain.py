@@ -16,7 +16,7 @@ from fastcore.script import call_parse
 
 from .config import RunConfig, ConfigError
 from .buffer import ReplayBuffer, Slices
-from .stages import heldout_metrics
+from .stages import heldout_metrics, write_stage
 from .multitask_env import TASK_SETS
 from .pwm import Agent
 from .diagnostics import run_info
@@ -507,6 +507,8 @@ def pretrain_world_model(cfg: RunConfig | str | None = None, data=None, steps: i
         run_dir = _fresh_dir(cfg, run_dir)
         (run_dir / "config.yaml").write_text(cfg.to_yaml())
         write_json(run_dir / "run_info.json", dict(kind="pretrain", data=info, stage_a=stage_a, **run_info(agent)))
+        if mt: write_stage(run_dir, "A", src.train.task_set, cfg.seed, mode="offline",
+                           data=dict(path=info["path"], sha256=info["sha256"]))
         src.update_rms(agent)
     else:
         agent.load_full_state(ck["agent"])
@@ -616,7 +618,11 @@ def init_from_pretrained(agent: Agent, buffer: ReplayBuffer, path) -> dict:
            if k in own and own[k].shape != v.shape]
     bad += [f"wm.{k}: missing in the checkpoint" for k in own if k not in wm_state]
     if bad: raise ValueError(f"train.init_wm: {ck_path} does not fit this world model:\n  " + "\n  ".join(bad[:8]))
-    if ck["format"] == PRETRAIN_FORMAT:
+    if agent.n_tasks:   # a multitask parent (stage A or B): its world model only; the child collects its own data
+        data = dict(path=None, sha256=None, source="not loaded: a multitask child starts with an empty replay buffer")
+        wm_steps = int(ck["wm_steps"] if ck["format"] == PRETRAIN_FORMAT else state["counters"]["wm_updates"])
+        d = None
+    elif ck["format"] == PRETRAIN_FORMAT:
         dpath = Path(ck["data"]["path"])
         if not dpath.exists():
             raise FileNotFoundError(f"train.init_wm: the dataset {dpath} that {ck_path} was trained on is missing")
@@ -630,7 +636,7 @@ def init_from_pretrained(agent: Agent, buffer: ReplayBuffer, path) -> dict:
         d = buffer_episodes(_buffer_from_state(ck["buffer"]))
         data = dict(path=str(ck_path.resolve()), sha256=None, source="the checkpoint's replay buffer")
         wm_steps = int(state["counters"]["wm_updates"])
-    loaded = add_episodes(buffer, d)                                   # before any change to the agent: it may refuse
+    loaded = add_episodes(buffer, d) if d is not None else dict(episodes=0, transitions=0)  # before any change: it may refuse
     agent.wm.load_state_dict(wm_state)
     agent.wm_opt.load_state_dict(state["wm_opt"])
     o = agent.cfg.optim

@@ -6,20 +6,21 @@ Docs: https://flow-mbpo.github.io/flow_mbpo/pwm.html.md"""
 
 # %% ../nbs/08_pwm.ipynb #82abeac1
 from __future__ import annotations
+from collections.abc import Sequence
 from dataclasses import dataclass
 import torch
 from torch import nn, Tensor
 from torch.nn.utils import clip_grad_norm_
 from fastcore.basics import patch
 
-from .config import RunConfig
+from .config import RunConfig, ConfigError
 from .world_models import make_world_model
 from .actors import make_actor
 from .critics import CriticEnsemble, td_lambda, critic_loss
 from .buffer import ReplayBuffer, RunningMeanStd, Slices
 
 # %% auto #0
-__all__ = ['scheduled_lr', 'UpdateResult', 'guarded_step', 'Imagined', 'EnvStep', 'Agent']
+__all__ = ['scheduled_lr', 'UpdateResult', 'guarded_step', 'Imagined', 'EnvStep', 'Agent', 'make_agent']
 
 # %% ../nbs/08_pwm.ipynb #ec418d5b
 def scheduled_lr(lr0: float, epoch: int, epochs: int, schedule: str = "linear", min_lr: float = 1e-5) -> float:
@@ -87,10 +88,14 @@ class EnvStep:
 class Agent(nn.Module):
     "PWM's agent: world model, actor, critic ensemble, their optimisers and normalisers, built from a `RunConfig`."
 
-    def __init__(self, cfg: RunConfig, obs_dim: int, act_dim: int, device="cpu", n_tasks: int = 0):
+    def __init__(self, cfg: RunConfig, obs_dim: int, act_dim: int, device="cpu", n_tasks: int = 0,
+                 action_dims: Sequence[int] | None = None):
         super().__init__()
         self.cfg, self.obs_dim, self.act_dim, self.n_tasks = cfg, obs_dim, act_dim, n_tasks
         self.device = torch.device(device)
+        # multitask: each task's real action dims (TD-MPC2's action masks), rebuilt from the task set, never saved
+        self.action_masks = None if action_dims is None else (
+            torch.arange(act_dim)[None] < torch.as_tensor(list(action_dims))[:, None]).float().to(self.device)
         self.wm = make_world_model(cfg.wm, obs_dim, act_dim, n_tasks)  # n_tasks > 0: a task-conditioned model
         self.actor = make_actor(cfg.actor, cfg.wm.latent_dim, act_dim)
         self.critic = CriticEnsemble(cfg.wm.latent_dim, cfg.critic.units, cfg.critic.num_critics)
@@ -127,6 +132,16 @@ class Agent(nn.Module):
         self._wm_step_fn, self._wm_next_loss_fn = wrap(self.wm.step), wrap(self.wm.next_with_loss)
         self._wm_next_fn, self._actor_fn = wrap(self.wm.next), wrap(self.actor.forward)
 
+# %% ../nbs/08_pwm.ipynb #a0b12a95
+def make_agent(cfg: RunConfig, env, device="cpu") -> Agent:
+    "The `Agent` for `cfg` on `env`: task-conditioned (`n_tasks` = the env's task set) when `wm.multitask` is on."
+    ts = getattr(env, "task_set", None)
+    if cfg.wm.multitask and ts is None:
+        raise ConfigError("wm.multitask", f"a task-conditioned world model needs a task-set env.name (mt30, mt-mini3, "
+                          f"multitask:<t1>,<t2>,... ), got {cfg.env.name!r}")
+    return Agent(cfg, env.num_obs, env.num_actions, device, n_tasks=len(ts) if cfg.wm.multitask else 0,
+                 action_dims=ts.action_dims if cfg.wm.multitask else None)
+
 # %% ../nbs/08_pwm.ipynb #09077e59
 @patch
 def set_lr(self: Agent, epoch: int) -> dict:
@@ -157,24 +172,39 @@ def norm_rew(self: Agent, r: Tensor) -> Tensor:
 
 
 @patch
-def encode(self: Agent, obs: Tensor) -> Tensor:
-    "Latents `z` of real observations `obs [N, obs_dim]`: moved to the agent's device, normalised, encoded."
-    return self.wm.encode(self.norm_obs(obs.to(self.device)))
+def encode(self: Agent, obs: Tensor, task: Tensor | int | None = None) -> Tensor:
+    """Latents `z` of real observations `obs [N, obs_dim]`: moved to the agent's device, normalised, encoded (with
+    their task ids `task` for a multitask agent)."""
+    return self.wm.encode(self.norm_obs(obs.to(self.device)), task)
 
 
 @patch
-def _policy(self: Agent, z: Tensor, deterministic: bool = False, count: bool = True) -> Tensor:
+def tasks_of(self: Agent, env) -> Tensor | None:
+    "The task id of each of `env`'s columns for a multitask agent (`env.task_ids`), None for a single-task one."
+    if not self.n_tasks: return None
+    ids = getattr(env, "task_ids", None)
+    if ids is None:
+        raise ValueError(f"a multitask agent ({self.n_tasks} tasks) needs an env with task ids (a MultiTaskVecEnv), "
+                         f"got {type(env).__name__}")
+    return ids.to(self.device)
+
+
+@patch
+def _policy(self: Agent, z: Tensor, deterministic: bool = False, count: bool = True, task=None) -> Tensor:
     if count:
         self.counters["actor_calls"] += 1
     zin = z.detach() if self.cfg.actor.detach else z
-    return torch.tanh(self._actor_fn(zin, deterministic=deterministic))
+    a = torch.tanh(self._actor_fn(zin, deterministic=deterministic))
+    if self.cfg.actor.mask_actions and task is not None and self.action_masks is not None:
+        a = a * self.action_masks[torch.as_tensor(task, device=self.device)]  # TD-MPC2: padded dims exactly 0
+    return a
 
 
 @patch
-def _wm_step(self: Agent, z: Tensor, a: Tensor):
+def _wm_step(self: Agent, z: Tensor, a: Tensor, task=None):
     self.counters["wm_forward"] += 1
     self.counters["velocity_evals"] += self.wm_evals_per_step
-    return self._wm_step_fn(z, a)
+    return self._wm_step_fn(z, a, task)
 
 
 @patch
@@ -223,19 +253,20 @@ def imagine(
     N = obs.shape[0]
     dev = self.device
     closed = cfg.train.collection == "closed_loop"
+    task = self.tasks_of(env)                                  # multitask: each env column's task id
     with torch.no_grad():
-        z = self.encode(obs)
+        z = self.encode(obs, task)
     J_acc = torch.zeros(N, device=dev)
     disc = torch.ones(N, device=dev)
     per_env = torch.zeros(N, device=dev)
     zs, rews, nvals, terms, truncs = [], [], [], [], []
     for i in range(H):
         zs.append(z.detach())
-        a = self._policy(z)
+        a = self._policy(z, task=task)
         with torch.no_grad():
-            a_env = self._policy(self.encode(obs), deterministic=False) if closed else a.detach()
+            a_env = self._policy(self.encode(obs, task), deterministic=False, task=task) if closed else a.detach()
             next_obs, done, term, trunc = self._env_step(env, obs, a_env, buffer, on_step)
-        z_next, r = self._wm_step(z, a)
+        z_next, r = self._wm_step(z, a, task)
         v_next = self.critic.min_value(z_next) * (~term).to(z_next.dtype)
         ret = J_acc + disc * r
         end = done if i < H - 1 else torch.ones_like(done)
@@ -248,7 +279,7 @@ def imagine(
         truncs.append(trunc)
         if done.any():
             with torch.no_grad():
-                z_reset = self.encode(next_obs)
+                z_reset = self.encode(next_obs, task)
             z = torch.where(done[:, None], z_reset, z_next)
         else:
             z = z_next
@@ -284,18 +315,22 @@ def update_actor(
 @patch
 def collect(self: Agent, env, obs: Tensor, buffer: ReplayBuffer, on_step=None) -> Tensor:
     "Step `env` H times with the current policy (no update): the first epoch's data collection."
+    task = self.tasks_of(env)
     with torch.no_grad():
         for _ in range(self.cfg.train.horizon):
-            obs = self._env_step(env, obs, self.act(obs, deterministic=False, count=True), buffer, on_step)[0]
+            obs = self._env_step(env, obs, self.act(obs, deterministic=False, count=True, task=task), buffer, on_step)[0]
         return obs
 
 
 @patch
-def act(self: Agent, obs: Tensor, deterministic: bool = True, count: bool = False) -> Tensor:
-    """Closed-loop action in [-1, 1] for real observations `obs [N, obs_dim]`. Evaluation's entry point: it adds
-    nothing to `counters` unless `count=True` (training's own data collection, `collect`, counts its calls)."""
+def act(self: Agent, obs: Tensor, deterministic: bool = True, count: bool = False, task=None) -> Tensor:
+    """Closed-loop action in [-1, 1] for real observations `obs [N, obs_dim]` (of tasks `task` for a multitask agent).
+    Evaluation's entry point: it adds nothing to `counters` unless `count=True` (training's own data collection,
+    `collect`, counts its calls)."""
+    if self.n_tasks and task is None:
+        raise ValueError(f"act: a multitask agent ({self.n_tasks} tasks) needs the task ids of the observations")
     with torch.no_grad():
-        return self._policy(self.encode(obs), deterministic, count=count)
+        return self._policy(self.encode(obs, task), deterministic, count=count, task=task)
 
 # %% ../nbs/08_pwm.ipynb #88f29dcd
 @patch

@@ -10,12 +10,18 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor
 
+import hashlib, json
+from pathlib import Path
+
 from .buffer import Slices
 from .pwm import Agent
+from .multitask import normalized_score, sha256_file
+from .multitask_env import TaskSet
+from .rundir import write_json
 from .diagnostics import open_loop   # the open-loop rollout the single-task diagnostics use too
 
 # %% auto #0
-__all__ = ['heldout_metrics']
+__all__ = ['SCORE_METRICS', 'heldout_metrics', 'read_stage', 'write_stage', 'score_rows', 'wm_sha256']
 
 # %% ../nbs/12a_stages.ipynb #5dd23382
 def _per_task(x: Tensor, mask: Tensor, task: Tensor, n_tasks: int) -> Tensor:
@@ -50,3 +56,49 @@ def heldout_metrics(agent: Agent, s: Slices, names: Sequence[str] | None = None,
     count = torch.bincount(s.task, minlength=n)
     return {names[i]: dict(slices=int(count[i]), **{k: float(v[i]) for k, v in cols.items()})
             for i in range(n) if count[i] > 0}
+
+# %% ../nbs/12a_stages.ipynb #c5a2eef5
+SCORE_METRICS: dict[str, str] = {
+    "epoch": "the evaluation's epoch (online) or gradient iteration (offline), 0-based",
+    "iteration": "the same, under the name the stage reports share",
+    "env_steps": "real env steps of training so far (null offline)",
+    "task": "the task's name in its task set",
+    "return": "mean return of the evaluation episodes (deterministic policy)",
+    "success": "Meta-World: mean success of the last step (null for DMC)",
+    "score": "normalised score: DMC return / 1000 clipped to [0, 1]; Meta-World success",
+    "episodes": "evaluation episodes of this task",
+}
+
+def read_stage(run_dir) -> dict | None:
+    "A run directory's `stage.json` (None if it has none)."
+    p = Path(run_dir) / "stage.json"
+    return json.loads(p.read_text()) if p.exists() else None
+
+def write_stage(run_dir, stage: str, task_set: TaskSet, seed: int, mode: str | None = None, task: str | None = None,
+                parent=None, parent_ckpt=None, data: dict | None = None) -> dict:
+    """Write `run_dir/stage.json`: this stage (`A`, `B`, `C`), its `mode`, its task set and task, and where it
+    came from: the parent run (or file), the SHA-256 of the checkpoint it started from, and the data it used. The
+    `path` extends the parent's (`A>B>C`); a parent without `stage.json` counts by its mode (`import`) or not at all."""
+    if stage not in ("A", "B", "C"): raise ValueError(f"stage: one of A, B, C, got {stage!r}")
+    if task is not None: task_set.index(task)                              # raises naming the valid tasks
+    prev = read_stage(parent) if parent is not None and Path(parent).is_dir() else None
+    own = "import" if mode == "import" else stage
+    rec = dict(stage=stage, mode=mode, path=f"{prev['path']}>{own}" if prev else own, task_set=task_set.name,
+               tasks=list(task_set.tasks), task=task, seed=int(seed), parent=None if parent is None else str(parent),
+               parent_ckpt_sha256=None if parent_ckpt is None else sha256_file(parent_ckpt), data=data)
+    write_json(Path(run_dir) / "stage.json", rec)
+    return rec
+
+def score_rows(result, iteration: int, env_steps: int | None = None) -> list[dict]:
+    "`scores.jsonl` rows (`SCORE_METRICS`) of a multitask `EvalResult`: one per task, its normalised score."
+    return [dict(epoch=iteration, iteration=iteration, env_steps=env_steps, task=t, **{"return": r["mean"]},
+                 success=None, score=float(normalized_score(t, r["mean"])), episodes=r["episodes"])
+            for t, r in result.per_task().items()]
+
+def wm_sha256(agent: Agent) -> str:
+    "SHA-256 of the world model's parameters and buffers (in state-dict order): equal iff bit-identical."
+    h = hashlib.sha256()
+    for k, v in agent.wm.state_dict().items():
+        h.update(k.encode())
+        h.update(v.detach().cpu().contiguous().numpy().tobytes())
+    return h.hexdigest()

@@ -21,7 +21,7 @@ from .config import get_config  # noqa: F401  (importable from here as before)
 from .config import resolve_device  # noqa: F401  (importable from here as before)
 from .envs import make_env_from_config
 from .buffer import ReplayBuffer
-from .pwm import Agent, EnvStep
+from .pwm import Agent, EnvStep, make_agent  # noqa: F401  (Agent: importable from here as before)
 from .evaluate import evaluate_agent, EvalInterrupted, env_kwargs
 from .diagnostics import DIAG_METRICS, diag_due, epoch_diagnostics, run_info
 from .rundir import (RunDir, new_run_dir, write_json, JsonlLog, read_jsonl, seed_everything, rng_state,
@@ -30,6 +30,7 @@ from .rundir import (RunDir, new_run_dir, write_json, JsonlLog, read_jsonl, seed
 from .rundir import RunDirError, CKPT_FORMAT, atomic_save, read_json, check_metrics  # noqa: F401
 from .rundir import StopRequest
 from .pretrain import init_from_pretrained
+from .stages import SCORE_METRICS, score_rows, write_stage
 
 # %% auto #0
 __all__ = ['METRICS', 'EVAL_METRICS', 'Progress', 'EpisodeStats', 'Trainer', 'RunResult', 'run', 'train_cli']
@@ -173,9 +174,9 @@ class Trainer:
         self.device = resolve_device(cfg.device)
         seed_everything(cfg.seed)
         self.env = make_env_from_config(cfg.env, cfg.seed, device="cpu")
-        self.agent = Agent(cfg, self.env.num_obs, self.env.num_actions, self.device)
+        self.agent = make_agent(cfg, self.env, self.device)       # task-conditioned on a task set (stages B, C)
         self.buffer = ReplayBuffer(self.env.num_envs, self.env.num_obs, self.env.num_actions, cfg.train.wm_buffer_size,
-                                   self.device, sampling=cfg.buffer.sampling)
+                                   self.device, sampling=cfg.buffer.sampling, task_ids=self.agent.tasks_of(self.env))
         self.gen = torch.Generator(device=self.device).manual_seed(cfg.seed + 1)
         self.stats = EpisodeStats()
         self.N, self.H = self.env.num_envs, cfg.train.horizon
@@ -189,7 +190,8 @@ class Trainer:
             self.env.close()
             raise
         fresh = self.start_epoch == 0 or self.agent.counters["wm_updates"] == 0 or self.warm is not None
-        self.needs_warmup = fresh and self.t.init_wm is None     # a pre-trained world model skips collect + warm-up
+        # a pre-trained world model skips collect + warm-up, unless it comes without data (a multitask parent)
+        self.needs_warmup = fresh and (self.t.init_wm is None or self.agent.n_tasks > 0)
         self.records, self.evals, self.stop, self.nan_stop = [], [], StopRequest(), None
 
     def _create(self) -> RunDir:
@@ -199,6 +201,11 @@ class Trainer:
         rd = RunDir(new_run_dir(self.cfg))
         rd.config.write_text(self.cfg.to_yaml())
         write_json(rd.run_info, info)
+        if self.agent.n_tasks:                 # stage B (every task of the set) or C online (env.task): the hand-off
+            ck = info["init_wm"]["path"] if "init_wm" in info else None        # RUN/ckpt/latest.pt: the parent is RUN
+            parent = None if ck is None else Path(ck).parents[1] if Path(ck).parent.name == "ckpt" else ck
+            write_stage(rd.path, "C" if self.cfg.env.task else "B", self.env.task_set, self.cfg.seed, mode="online",
+                        task=self.cfg.env.task, parent=parent, parent_ckpt=ck)
         return rd
 
     def _restore(self, rd: RunDir, state: dict) -> RunDir:
@@ -318,12 +325,14 @@ def evaluate(self: Trainer, epoch: int, env_steps: int) -> bool:
     def tick(mode, step, limit):
         self.prog.phase(f"eval {mode}", step, limit)
         return bool(self.stop)
-    try: e = _evaluate(self.agent, self.cfg, epoch, env_steps, tick)
+    try: e, det = _evaluate(self.agent, self.cfg, epoch, env_steps, tick)
     except EvalInterrupted:
         self.pending_eval = dict(epoch=epoch, env_steps=env_steps)
         return False
     self.pending_eval, self.last_eval, self.prog.eval_seconds = None, e["det_mean"], e["eval_seconds"]
     self.log("eval", e)
+    if "scores" in self.logs:                                   # multitask: each task's normalised score
+        for row in score_rows(det, epoch, env_steps): self.logs["scores"].write(row)
     self.evals.append(e)
     if e["det_mean"] > self.best:
         self.best = e["det_mean"]
@@ -369,6 +378,7 @@ def open(self: Trainer):
     self._closed = False
     self.logs = dict(metrics=JsonlLog(rd.metrics, METRICS, resume), eval=JsonlLog(rd.evals, EVAL_METRICS, resume),
                      diag=JsonlLog(rd.diagnostics, DIAG_METRICS, resume))
+    if self.agent.n_tasks: self.logs["scores"] = JsonlLog(rd.path / "scores.jsonl", SCORE_METRICS, resume)
     self.evals = read_jsonl(rd.evals)
     self.last_eval = self.evals[-1]["det_mean"] if self.evals else None
     self.wb = _wandb_init(self.cfg, rd.path)
@@ -517,20 +527,22 @@ class _Tracker:
 @torch.no_grad()
 def _evaluate(agent, cfg: RunConfig, epoch: int, env_steps: int, tick=None) -> dict:
     """Deterministic and stochastic closed-loop evaluation, without touching the training RNG. `tick(mode, step, limit)`
-    is called every env step; when it returns True the evaluation stops (`EvalInterrupted`)."""
+    is called every env step; when it returns True the evaluation stops (`EvalInterrupted`). Returns the `eval.jsonl`
+    record and the deterministic `EvalResult`."""
     t0 = time.perf_counter()
     with torch.random.fork_rng(devices=[agent.device] if agent.device.type == "cuda" else []):
         torch.manual_seed(cfg.seed + 12345 + epoch)
         kw = env_kwargs(cfg)
-        out = dict(epoch=epoch, env_steps=env_steps)
+        out, results = dict(epoch=epoch, env_steps=env_steps), {}
         for tag, det in (("det", True), ("sto", False)):
             cb = None if tick is None else (lambda step, limit, tag=tag: tick(tag, step, limit))
             r = evaluate_agent(agent, cfg.env.name, cfg.train.eval_episodes, det, seed=cfg.seed + 10_000 + epoch,
                                env_kwargs=kw, callback=cb)
             out.update({f"{tag}_mean": r.mean, f"{tag}_std": r.std, f"{tag}_iqm": r.iqm,
                         f"{tag}_length": r.mean_length})
+            results[tag] = r
     out["eval_seconds"] = time.perf_counter() - t0
-    return out
+    return out, results["det"]
 
 def _wandb_scalars(d: dict) -> dict:
     "A record for wandb, whose history wants scalars: a list value `k` becomes `k/0`, `k/1`, …"
