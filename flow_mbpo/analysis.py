@@ -18,14 +18,18 @@ from fastcore.script import call_parse
 
 from .config import RunConfig
 from .rundir import RunDir, read_jsonl, read_json
+from .multitask_env import get_task_set
 
 # %% auto #0
-__all__ = ['AGGREGATES', 'BOOKKEEPING', 'WM_NAMES', 'POLICY_NAMES', 'DIAG_SUMMARY', 'REPORT_FIGURES', 'LOG_SCALE',
+__all__ = ['AGGREGATES', 'BOOKKEEPING', 'WM_NAMES', 'POLICY_NAMES', 'DIAG_SUMMARY', 'REPORT_FIGURES', 'LOG_SCALE', 'STAGE_FILE',
+           'SCORES_FILE', 'TRAIN_KINDS', 'STAGE_KEYS', 'STAGE_MODES', 'STAGE_COLUMNS', 'ANCHOR_STYLE',
            'median_over_runs', 'stratified_bootstrap', 'interval_estimates', 'probability_of_improvement',
            'read_records', 'Run', 'load_run', 'find_run_dirs', 'load_runs', 'config_columns', 'config_id', 'variant',
            'training_flops', 'steps_to_threshold', 'run_row', 'runs_table', 'default_threshold', 'compare', 'grid_2x2',
-           'run_logs', 'curve_bands', 'plot_curve', 'report_figure', 'markdown_table', 'readable', 'write_report',
-           'report_cli']
+           'run_logs', 'curve_bands', 'plot_curve', 'report_figure', 'run_kind', 'markdown_table', 'readable',
+           'write_report', 'read_stage', 'read_scores', 'find_stage_dirs', 'load_stage_runs', 'is_metaworld',
+           'score_matrix', 'path_scores', 'task_table', 'score_curves', 'mt30_anchors', 'anchor_rows',
+           'multitask_figure', 'curves_figure', 'write_multitask_report', 'report_cli']
 
 # %% ../nbs/14_analysis.ipynb #7bc0cc9c
 def median_over_runs(scores: np.ndarray) -> float:
@@ -516,6 +520,24 @@ def report_figure(logs: dict[str, pd.DataFrame], panels: list[tuple], ncols: int
     fig.tight_layout(rect=(0, 0.08 if h else 0, 1, 1))
     return fig
 
+# %% ../nbs/14_analysis.ipynb #3f7f66b1
+STAGE_FILE, SCORES_FILE = "stage.json", "scores.jsonl"  # what a run of the staged pipeline adds
+TRAIN_KINDS = ("train",)  # the kinds the single-task report compares
+
+
+def run_kind(path) -> str:
+    """What wrote the run directory `path`: `stage` (a run of the staged multitask pipeline: it has a stage.json), the
+    `kind` its summary.json or run_info.json names (`pretrain`, ...), else `train` (single-task training runs)."""
+    p = Path(path)
+    if (p / STAGE_FILE).is_file():
+        return "stage"
+    for f in (RunDir.SUMMARY, RunDir.RUN_INFO):
+        kind = (read_json(p / f) or {}).get("kind")
+        if kind:
+            return kind
+    return "train"
+
+
 # %% ../nbs/14_analysis.ipynb #bb48e37b
 def _fmt(v, digits: int = 3) -> str:
     if isinstance(v, (float, np.floating)):
@@ -585,7 +607,13 @@ def write_report(
     "Load the runs in `paths`; write runs.csv, comparison.csv, report.md, figures/*.png to `out`; return tables, paths."
     out = Path(out)
     (out / "figures").mkdir(parents=True, exist_ok=True)
-    runs = load_runs(paths)
+    dirs = find_run_dirs(paths)
+    kinds = {d: run_kind(d) for d in dirs}
+    runs = [load_run(d) for d in dirs if kinds[d] in TRAIN_KINDS]
+    skipped = pd.Series([k for k in kinds.values() if k not in TRAIN_KINDS], dtype=object).value_counts()
+    if not runs:
+        found = f" (found {', '.join(f'{v} {k}' for k, v in skipped.items())})" if len(skipped) else ""
+        raise FileNotFoundError(f"no training runs in {[str(p) for p in paths]}{found}")
     table = runs_table(runs, score)
     cmp = compare(table, runs, threshold, score, reps, seed)
     table.to_csv(out / "runs.csv", index=False)
@@ -601,6 +629,11 @@ def write_report(
         f"# flow_mbpo report\n\n{len(runs)} runs ({', '.join(f'{v} {k}' for k, v in status.items())}); "
         f"score: final `{score}` "
         f"(last closed-loop evaluation); {reps} bootstrap resamples; threshold {thr}.\n",
+        *(
+            [f"Left out {skipped.sum()} run directories that are not single-task training runs "
+             f"({', '.join(f'{k}: {v}' for k, v in skipped.items())}; stage runs are in multitask_report.md).\n"]
+            if len(skipped) else []
+        ),
         "## IQM final return: world model × policy\n",
         markdown_table(grid),
         "\n## Per configuration (95 % stratified-bootstrap CIs over seeds)\n",
@@ -616,30 +649,398 @@ def write_report(
         figures[name] = out / "figures" / f"{name}.png"
         fig.savefig(figures[name], dpi=110)
         plt.close(fig)
-    return dict(runs=table, comparison=cmp, markdown=out / "report.md", figures=figures, out=out)
+    return dict(runs=table, comparison=cmp, markdown=out / "report.md", figures=figures, out=out, skipped=skipped)
 
 
+# %% ../nbs/14_analysis.ipynb #5e3b09da
+STAGE_KEYS = ("stage", "mode", "path", "task_set", "tasks", "task", "seed", "parent")
+STAGE_MODES = ("offline", "online", "import", None)
+
+
+def _stage_error(f, msg: str):
+    return ValueError(f"{f}: {msg}")
+
+
+def read_stage(run_dir) -> dict:
+    "The `stage.json` of `run_dir`, checked: every key present, stage/mode/path/tasks/seed well-formed (errors name it)."
+    f = Path(run_dir) / STAGE_FILE
+    try:
+        s = json.loads(f.read_text())
+    except json.JSONDecodeError as e:
+        raise _stage_error(f, f"not valid JSON ({e})") from None
+    if not isinstance(s, dict):
+        raise _stage_error(f, f"must hold a JSON object, got {type(s).__name__}")
+    missing = [k for k in STAGE_KEYS if k not in s]
+    if missing:
+        raise _stage_error(f, f"missing key(s) {missing}; a stage.json has {list(STAGE_KEYS)}")
+    if s["stage"] not in ("A", "B", "C"):
+        raise _stage_error(f, f"stage must be 'A', 'B' or 'C', got {s['stage']!r}")
+    if s["mode"] not in STAGE_MODES:
+        raise _stage_error(f, f"mode must be one of {list(STAGE_MODES)}, got {s['mode']!r}")
+    chain = s["path"].split(">") if isinstance(s["path"], str) else [None]
+    if not set(chain) <= {"A", "B", "C", "import"} or chain[-1].replace("import", "A") != s["stage"]:
+        raise _stage_error(f, f"path must chain A, B, C, import with '>' and end in its stage {s['stage']}, "
+                              f"got {s['path']!r}")
+    if not (isinstance(s["tasks"], list) and s["tasks"] and all(isinstance(t, str) for t in s["tasks"])):
+        raise _stage_error(f, f"tasks must be a non-empty list of task names, got {s['tasks']!r}")
+    if not isinstance(s["task_set"], str):
+        raise _stage_error(f, f"task_set must be a name, got {s['task_set']!r}")
+    if s["stage"] == "C" and not isinstance(s["task"], str):
+        raise _stage_error(f, f"a stage C run names its task, got task={s['task']!r}")
+    if not isinstance(s["seed"], int) or isinstance(s["seed"], bool):
+        raise _stage_error(f, f"seed must be an integer, got {s['seed']!r}")
+    return s
+
+
+def read_scores(run_dir, stage: dict | None = None) -> pd.DataFrame:
+    """All rows of `scores.jsonl` of `run_dir` (empty without the file; a torn last line is skipped), checked against
+    its stage: each row has an integer iteration, a task of the run and a finite score."""
+    f, stage = Path(run_dir) / SCORES_FILE, stage or read_stage(run_dir)
+    df = pd.DataFrame(read_records(f))
+    if df.empty:
+        return df
+    missing = [k for k in ("iteration", "task", "score") if k not in df]
+    if missing:
+        raise _stage_error(f, f"rows lack {missing}; a row has iteration, env_steps, task, return, success, score, episodes")
+    allowed = [stage["task"]] if stage["stage"] == "C" else stage["tasks"]
+    bad = sorted(set(df.task) - set(allowed))
+    if bad:
+        raise _stage_error(f, f"task(s) {bad} are not tasks of this run ({allowed[:5]}{' ...' if len(allowed) > 5 else ''})")
+    if not np.isfinite(pd.to_numeric(df.score, errors="coerce")).all():
+        raise _stage_error(f, "every score must be a finite number")
+    for k in ("env_steps", "return", "success", "episodes"):
+        df[k] = df[k] if k in df else None
+    return df.astype({"iteration": int, "score": float})
+
+
+def find_stage_dirs(paths) -> list[Path]:
+    "Run directories of the staged pipeline (folders holding a `stage.json`) named in `paths` or found below them."
+    found = []
+    for p in map(Path, [paths] if isinstance(paths, (str, Path)) else paths):
+        if (p / STAGE_FILE).is_file():
+            found.append(p)
+        elif p.is_dir():
+            found += [f.parent for f in p.rglob(STAGE_FILE)]
+        else:
+            raise FileNotFoundError(f"{p} is neither a run directory nor a folder")
+    return sorted(dict.fromkeys(found))
+
+
+def _status(run_dir) -> str:
+    s = read_json(Path(run_dir) / RunDir.SUMMARY)
+    return s.get("status", "incomplete") if s else "incomplete"
+
+
+STAGE_COLUMNS = ["run_dir", "stage", "mode", "path", "task_set", "seed", "task", "return", "success", "score",
+                 "iteration", "env_steps", "episodes", "status", "task_id"]
+
+
+def load_stage_runs(paths, finished_only: bool = True) -> pd.DataFrame:
+    """The final per-task scores of the stage runs in `paths`: one row per (run, task) from the evaluation with the
+    largest iteration of each run's `scores.jsonl`. Runs without scores (stage A, imports) are listed in
+    `df.attrs["unscored"]`; with `finished_only`, runs whose status is not `finished` are left out and listed in
+    `df.attrs["excluded"]`. A path label whose runs name different task sets, or two runs scoring the same
+    (path, seed, task), is an error naming the files."""
+    dirs = find_stage_dirs(paths)
+    if not dirs:
+        raise FileNotFoundError(f"no stage runs (folders with a {STAGE_FILE}) in {[str(p) for p in paths]}")
+    rows, unscored, excluded, sets = [], [], [], {}
+    for d in dirs:
+        s, status = read_stage(d), _status(d)
+        info = dict(run_dir=str(d), stage=s["stage"], mode=s["mode"], path=s["path"], task_set=s["task_set"],
+                    seed=s["seed"], status=status)
+        first = sets.setdefault(s["path"], (d, s["task_set"], s["tasks"]))
+        if (s["task_set"], s["tasks"]) != first[1:]:
+            raise _stage_error(d / STAGE_FILE, f"path {s['path']!r} mixes task sets: this run has {s['task_set']!r} "
+                                               f"({len(s['tasks'])} tasks), {first[0] / STAGE_FILE} has "
+                                               f"{first[1]!r} ({len(first[2])} tasks)")
+        sc = read_scores(d, s)
+        if sc.empty:
+            unscored.append(info)
+        elif finished_only and status != "finished":
+            excluded.append(info)
+        else:
+            final = sc[sc.iteration == sc.iteration.max()].drop_duplicates("task", keep="last")
+            rows += [{**info, **r} for r in final.to_dict("records")]
+    df = pd.DataFrame(rows, columns=STAGE_COLUMNS)
+    dup = df[df.duplicated(["path", "seed", "task"], keep=False)]
+    if len(dup):
+        r = dup.iloc[0]
+        both = dup[(dup.path == r.path) & (dup.seed == r.seed) & (dup.task == r.task)].run_dir.tolist()
+        raise ValueError(f"two runs score task {r.task} for seed {r.seed} of path {r.path!r}: {both}; "
+                         "keep one (or report them from separate folders)")
+    order = {p: {t: i for i, t in enumerate(v[2])} for p, v in sets.items()}
+    df["task_id"] = [order[p].get(t, len(order[p])) for p, t in zip(df.path, df.task)]  # an unseen C task goes last
+    df = df.sort_values(["path", "seed", "task_id"], ignore_index=True)
+    df.attrs.update(unscored=unscored, excluded=excluded, tasks={p: v[2] for p, v in sets.items()})
+    return df
+
+
+# %% ../nbs/14_analysis.ipynb #29369579
+def is_metaworld(task: str) -> bool:
+    "Meta-World tasks are named `mw-*` (scored by success); every other task is DMC (scored by return / 1000)."
+    return task.startswith("mw-")
+
+
+def score_matrix(df: pd.DataFrame, path: str) -> pd.DataFrame:
+    "The final scores of `path` as seeds × tasks (task-set order); a task a seed has no score for is NaN, not imputed."
+    d = df[df.path == path]
+    if d.empty:
+        raise KeyError(f"no scores for path {path!r}; paths: {sorted(df.path.unique())}")
+    tasks = d.sort_values("task_id").task.unique()
+    return d.pivot(index="seed", columns="task", values="score").reindex(columns=tasks)
+
+
+def _estimates(m: np.ndarray, prefix: str, reps: int, seed: int) -> dict:
+    est = interval_estimates(m, reps, seed=seed) if len(m) else {k: (math.nan,) * 3 for k in ("mean", "iqm")}
+    return {f"{prefix}{k}{s}": v for k in ("mean", "iqm") for s, v in zip(("", "_lo", "_hi"), est[k])}
+
+
+def path_scores(df: pd.DataFrame, reps: int = 2000, seed: int = 0) -> pd.DataFrame:
+    """One row per path: mean and IQM over tasks of the final scores with 95 % stratified-bootstrap CIs over seeds,
+    seeds (complete / all), tasks, the (seed: tasks) without a score, DMC-only and Meta-World-only sub-means when
+    the tasks mix them. Only seeds with a score on every task of the path enter the estimates. Best mean first."""
+    rows = []
+    for path in df.path.unique():
+        m = score_matrix(df, path)
+        full = m.dropna()
+        holes = {int(s): [t for t in m.columns if math.isnan(m.loc[s, t])] for s in m.index}
+        row = dict(path=path, stage=path.split(">")[-1], task_set=df.task_set[df.path == path].iloc[0],
+                   seeds=len(full), seeds_all=len(m), tasks=m.shape[1],
+                   missing="; ".join(f"seed {s}: {', '.join(t)}" for s, t in holes.items() if t),
+                   **_estimates(full.to_numpy(), "", reps, seed))
+        mw = np.array([is_metaworld(t) for t in m.columns])
+        if mw.any() and not mw.all():
+            row.update(_estimates(full.to_numpy()[:, ~mw], "dmc_", reps, seed))
+            row.update(_estimates(full.to_numpy()[:, mw], "mw_", reps, seed))
+        rows.append(row)
+    return pd.DataFrame(rows).sort_values("mean", ascending=False, ignore_index=True, na_position="last")
+
+
+def task_table(df: pd.DataFrame, order=None) -> pd.DataFrame:
+    "Tasks (task-set order) × paths (`order`, default alphabetical): each task's final score, mean over seeds."
+    t = df.pivot_table(index="task", columns="path", values="score", aggfunc="mean")
+    tasks = df.sort_values(["task_id"]).task.unique()
+    return t.reindex(index=tasks, columns=list(order) if order is not None else sorted(t.columns))
+
+
+# %% ../nbs/14_analysis.ipynb #361a0a8d
+def score_curves(df: pd.DataFrame, reps: int = 1000, seed: int = 0) -> pd.DataFrame:
+    """Per path and evaluation iteration, from every row of the runs' `scores.jsonl`: each seed's mean score over the
+    path's tasks (only where the seed has them all), then the mean over seeds with a 95 % bootstrap band (`lo`, `hi`),
+    median env steps and the number of seeds."""
+    rows = []
+    for path, g in df.groupby("path", sort=False):
+        runs = g.drop_duplicates("run_dir")
+        every = pd.concat([read_scores(d).assign(seed=s) for d, s in zip(runs.run_dir, runs.seed)], ignore_index=True)
+        every = every.assign(env_steps=pd.to_numeric(every.env_steps, errors="coerce"))
+        per = every.groupby(["seed", "iteration"]).agg(
+            score=("score", "mean"), n=("task", "nunique"), env_steps=("env_steps", "median")
+        )
+        per = per[per.n == g.task.nunique()].reset_index()
+        for it, p in per.groupby("iteration"):
+            v = p.score.to_numpy()
+            lo, hi = stratified_bootstrap((v,), np.mean, reps, seed=seed) if np.ptp(v) > 0 else ([v[0]], [v[0]])
+            rows.append(dict(path=path, iteration=it, env_steps=p.env_steps.median(), mean=v.mean(), lo=lo[0],
+                             hi=hi[0], seeds=len(v)))
+    return pd.DataFrame(rows, columns=["path", "iteration", "env_steps", "mean", "lo", "hi", "seeds"])
+
+
+# %% ../nbs/14_analysis.ipynb #40d45c1d
+def mt30_anchors() -> pd.DataFrame:
+    """PWM's and TD-MPC2's published MT30 results (`flow_mbpo.multitask.PWM_MT30`, `TDMPC2_MT30`) as normalised
+    scores: MT30 tasks × method. Other protocols than ours: reference lines, not comparisons run for run."""
+    from flow_mbpo.multitask import PWM_MT30, TDMPC2_MT30, normalized_score  # lazy: loads the env stack
+
+    tasks = get_task_set("mt30").tasks
+    return pd.DataFrame({m: [normalized_score(t, r) for t, r in zip(tasks, v)]
+                         for m, v in (("PWM", PWM_MT30), ("TD-MPC2", TDMPC2_MT30))}, index=pd.Index(tasks, name="task"))
+
+
+def anchor_rows(anchors: pd.DataFrame) -> pd.DataFrame:
+    "Mean and IQM over the 30 tasks of each published method (`flow_mbpo.multitask.aggregate`)."
+    from flow_mbpo.multitask import aggregate
+
+    rows = [dict(method=m, **aggregate(anchors[m].to_dict())) for m in anchors]
+    return pd.DataFrame(rows)[["method", "tasks", "mean", "iqm"]]
+
+
+# %% ../nbs/14_analysis.ipynb #863b190a
+ANCHOR_STYLE = {"PWM": dict(color="0.35", ls="--"), "TD-MPC2": dict(color="0.35", ls=":")}
+
+
+def multitask_figure(scores: pd.DataFrame, tasks: pd.DataFrame, anchors: pd.DataFrame | None = None):
+    """Top: mean and IQM over tasks per path with 95 % CIs (`path_scores`); bottom: each task's score per path
+    (`task_table`). `anchors` (`mt30_anchors`) adds the published means as dashed lines and per-task grey marks."""
+    paths = list(scores.path)
+    color = {p: f"C{i % 10}" for i, p in enumerate(paths)}
+    fig = plt.figure(figsize=(max(9.0, 0.32 * len(tasks) + 3), 2.6 + 0.3 * len(paths) + 3.4))
+    gs = fig.add_gridspec(2, 2, height_ratios=[1.0 + 0.3 * len(paths), 3.4])
+    y = np.arange(len(paths))[::-1]
+    for j, (k, title) in enumerate((("mean", "mean over tasks"), ("iqm", "IQM over tasks"))):
+        ax = fig.add_subplot(gs[0, j])
+        for yi, (_, r) in zip(y, scores.iterrows()):
+            ax.hlines(yi, r[f"{k}_lo"], r[f"{k}_hi"], color=color[r.path], lw=7, alpha=0.45)
+            ax.plot(r[k], yi, "|", color="k", ms=14, mew=2)
+        if anchors is not None:
+            for m, st in ANCHOR_STYLE.items():
+                v = AGGREGATES[k](anchors[[m]].to_numpy().T)  # one "run" of 30 tasks
+                ax.axvline(v, lw=1, label=f"{m} MT30, published ({v:.3f})", **st)
+            ax.legend(fontsize=7, loc="lower left", frameon=False)
+        ax.set_yticks(y, paths if j == 0 else [""] * len(paths), fontsize=8)
+        ax.set_ylim(-0.7, len(paths) - 0.3)
+        ax.set_title(f"{title} (95 % CI over seeds)", fontsize=9)
+        ax.set_xlabel("normalised score", fontsize=8)
+        ax.grid(axis="x", alpha=0.3)
+    ax = fig.add_subplot(gs[1, :])
+    x = np.arange(len(tasks))
+    if anchors is not None:
+        a = anchors.reindex(tasks.index)
+        for m, mk in zip(ANCHOR_STYLE, ("s", "x")):
+            ax.scatter(x, a[m], marker=mk, s=40, color="0.5", facecolor="none" if mk == "s" else "0.5",
+                       label=f"{m} (published)", zorder=1)
+    for i, p in enumerate(paths):
+        ax.scatter(x + (i - (len(paths) - 1) / 2) * 0.12, tasks[p], s=22, color=color[p], label=p, zorder=2)
+    ax.set_xticks(x, tasks.index, rotation=60, ha="right", fontsize=7)
+    ax.set_ylabel("final score, mean over seeds", fontsize=8)
+    ax.set_ylim(-0.04, 1.04)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, ncol=min(6, len(paths) + 2), loc="upper center", bbox_to_anchor=(0.5, 1.13), frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def curves_figure(curves: pd.DataFrame, anchors: pd.DataFrame | None = None, ncols: int = 3):
+    """Mean score over tasks and seeds against env steps (or iterations, where a path logs no env steps), one panel
+    per path, with the 95 % band over seeds; `anchors` adds the published MT30 means."""
+    paths = list(dict.fromkeys(curves.path))
+    n = max(1, len(paths))
+    fig, axes = plt.subplots(math.ceil(n / ncols), min(ncols, n), figsize=(4.2 * min(ncols, n), 3.1 * math.ceil(n / ncols)),
+                             squeeze=False)
+    for i, (ax, p) in enumerate(zip(axes.flat, paths)):
+        c = curves[curves.path == p]
+        x = "env_steps" if c.env_steps.notna().all() else "iteration"
+        ax.plot(c[x], c["mean"], marker="o" if len(c) < 30 else None, ms=3, color=f"C{i % 10}")
+        ax.fill_between(c[x], c.lo, c.hi, color=f"C{i % 10}", alpha=0.2, lw=0)
+        if anchors is not None:
+            for m, st in ANCHOR_STYLE.items():
+                ax.axhline(anchors[m].mean(), lw=1, label=f"{m} MT30, published", **st)
+            ax.legend(fontsize=7, frameon=False)
+        ax.set_title(f"{p} ({c.seeds.max()} seeds)", fontsize=9)
+        ax.set_xlabel(x, fontsize=8)
+        ax.set_ylabel("mean score over tasks", fontsize=8)
+        ax.tick_params(labelsize=7)
+        ax.grid(alpha=0.3)
+    for ax in axes.flat[len(paths):]:
+        ax.set_visible(False)
+    fig.tight_layout()
+    return fig
+
+
+# %% ../nbs/14_analysis.ipynb #86491a5b
+def _path_row(r, mixed: bool) -> dict:
+    row = {"path": r.path, "task set": r.task_set, "seeds": f"{r.seeds}" + (f" of {r.seeds_all}" if r.seeds < r.seeds_all
+           else ""), "tasks": r.tasks, "mean [95% CI]": _ci(r["mean"], r.mean_lo, r.mean_hi),
+           "IQM [95% CI]": _ci(r.iqm, r.iqm_lo, r.iqm_hi)}
+    if mixed:
+        row["DMC mean"] = _ci(r.dmc_mean, r.dmc_mean_lo, r.dmc_mean_hi) if "dmc_mean" in r else "–"
+        row["Meta-World mean"] = _ci(r.mw_mean, r.mw_mean_lo, r.mw_mean_hi) if "mw_mean" in r else "–"
+    return {**row, "missing (not imputed)": r.missing or "–"}
+
+
+def write_multitask_report(paths, out, reps: int = 2000, seed: int = 0, finished_only: bool = True) -> dict:
+    """Load the stage runs in `paths` (`load_stage_runs`) and write to `out`: multitask_runs.csv (final score per run
+    and task), multitask_paths.csv (`path_scores`), multitask_tasks.csv (`task_table`), multitask_curves.csv,
+    multitask_report.md and figures/multitask_{scores,curves}.png. Return the tables and the paths written."""
+    out = Path(out)
+    (out / "figures").mkdir(parents=True, exist_ok=True)
+    df = load_stage_runs(paths, finished_only)
+    unscored, excluded = pd.DataFrame(df.attrs["unscored"]), pd.DataFrame(df.attrs["excluded"])
+    md = [f"# flow_mbpo multitask report\n\n{df.run_dir.nunique()} scored stage runs "
+          f"({', '.join(f'stage {k}: {v}' for k, v in df.drop_duplicates('run_dir').stage.value_counts().sort_index().items())}"
+          f"){'' if finished_only else ' (unfinished runs included: see the status column of multitask_runs.csv)'}. "
+          "Score: the last evaluation in each run's scores.jsonl, normalised (DMC: return / 1000, Meta-World: "
+          f"success); over tasks the mean and the IQM, with 95 % stratified-bootstrap CIs over seeds ({reps} "
+          "resamples). Only the seeds with a score on every task of a path enter its estimates.\n"]
+    if len(excluded):
+        counts = ", ".join(f"{k} {v}" for k, v in excluded.status.value_counts().items())
+        md.append(f"**Left out: {len(excluded)} unfinished run{'s' * (len(excluded) > 1)}** ({counts}): "
+                  + ", ".join(f"`{Path(d).name}`" for d in excluded.run_dir) + ".\n")
+    res = dict(runs=df, unscored=unscored, excluded=excluded, out=out, figures={})
+    if df.empty:
+        md.append("No run has scores yet.\n")
+    else:
+        scores = path_scores(df, reps, seed)
+        tasks = task_table(df, scores.path)
+        curves = score_curves(df, min(reps, 1000), seed)
+        mt30 = (scores.task_set == "mt30").any()
+        anchors = mt30_anchors() if mt30 else None
+        mixed = "dmc_mean" in scores
+        md += ["## Paths (best mean first)\n", markdown_table(
+            pd.DataFrame([_path_row(r, mixed) for _, r in scores.iterrows()]), index=False)]
+        if mt30:
+            ref = anchor_rows(anchors)
+            here = [t for t in tasks.index if t in anchors.index]
+            if len(here) < len(anchors):  # the same methods on the tasks this report scores
+                ref[f"mean on the {len(here)} tasks here"] = [anchors.loc[here, m].mean() for m in ref.method]
+            md += ["\nPublished MT30 references, **other protocols**, not runs of this code: PWM = a world model trained "
+                   "by TD-MPC2's code, then one policy per task offline with that model frozen (1 run per task); "
+                   "TD-MPC2 = one online multitask agent (means of 10 seeds per task). Mean and IQM over all 30 "
+                   "tasks:\n", markdown_table(ref, index=False)]
+            tasks = tasks.join(anchors.add_suffix(" (published)"))
+        if scores.tasks.nunique() > 1:
+            md.append("\nThe paths score different numbers of tasks: compare their means on the per-task table.")
+        md += ["\n## Per task: final score, mean over seeds\n", markdown_table(tasks)]
+        for name, fig in (("multitask_scores", multitask_figure(scores, task_table(df, scores.path), anchors)),
+                          ("multitask_curves", curves_figure(curves, anchors))):
+            res["figures"][name] = out / "figures" / f"{name}.png"
+            fig.savefig(res["figures"][name], dpi=110)
+            plt.close(fig)
+            md.append(f"\n![{name}](figures/{name}.png)")
+        df.to_csv(out / "multitask_runs.csv", index=False)
+        scores.to_csv(out / "multitask_paths.csv", index=False)
+        tasks.to_csv(out / "multitask_tasks.csv")
+        curves.to_csv(out / "multitask_curves.csv", index=False)
+        res.update(paths=scores, tasks=tasks, curves=curves)
+    if len(unscored):
+        md += ["\n## Runs without scores (stage A, imports)\n",
+               markdown_table(unscored.assign(run_dir=unscored.run_dir.map(lambda d: Path(d).name)), index=False)]
+    res["markdown"] = out / "multitask_report.md"
+    res["markdown"].write_text("\n".join(md) + "\n")
+    return res
+
+
+# %% ../nbs/14_analysis.ipynb #db27af3f
 @call_parse
 def report_cli(
     *run_dirs: str,  # run directories, or folders searched for them
-    out: str = "report",  # folder for runs.csv, comparison.csv, report.md and figures/
+    out: str = "report",  # folder for the report files (runs.csv, report.md, multitask_report.md, figures/, ...)
     threshold: float = None,  # return for "steps to threshold" (default: 90 % of the best config's IQM)
     score: str = "det_mean",  # eval.jsonl column that scores a run (its last value)
     reps: int = 2000,  # bootstrap resamples
     seed: int = 0,  # bootstrap seed
+    all_runs: bool = False,  # multitask report: include stage runs that have not finished (default: leave out, count)
 ):
-    "Aggregate run directories into a report: tables (CSV + Markdown) and figures (PNG). Only reads the runs."
+    """Aggregate run directories into a report: tables (CSV + Markdown) and figures (PNG); stage runs of the multitask
+    pipeline into multitask_report.md. Only reads the runs."""
     plt.switch_backend("Agg")
     if not run_dirs:
         print("flow-mbpo-report: error: give at least one run directory", file=sys.stderr)
         sys.exit(2)
     try:
-        res = write_report(run_dirs, out, threshold, score, reps, seed)
+        train = [d for d in find_run_dirs(run_dirs) if run_kind(d) in TRAIN_KINDS]
+        staged = find_stage_dirs(run_dirs)
+        if not train and not staged:
+            raise FileNotFoundError(f"no training runs and no stage runs in {list(run_dirs)}")
+        res = write_report(run_dirs, out, threshold, score, reps, seed) if train else None
+        mt = write_multitask_report(staged, out, reps, seed, finished_only=not all_runs) if staged else None
     except (FileNotFoundError, ValueError) as e:
         print(f"flow-mbpo-report: error: {e}", file=sys.stderr)
         sys.exit(2)
-    print(res["markdown"].read_text())
-    print(
-        f"wrote {res['out']}/runs.csv, comparison.csv, report.md and figures/{{{','.join(res['figures'])}}}.png",
-        flush=True,
-    )
+    if res:
+        print(res["markdown"].read_text())
+        figs = ",".join(res["figures"])
+        print(f"wrote {res['out']}/runs.csv, comparison.csv, report.md and figures/{{{figs}}}.png", flush=True)
+    if mt:
+        print(mt["markdown"].read_text())
+        print(f"wrote {mt['out']}/multitask_report.md, multitask_*.csv and figures/multitask_*.png", flush=True)
