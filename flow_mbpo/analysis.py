@@ -18,7 +18,7 @@ from fastcore.script import call_parse
 
 from .config import RunConfig
 from .rundir import RunDir, read_jsonl, read_json
-from .multitask_env import get_task_set
+from .multitask_env import get_task_set, PWM_MT30, TDMPC2_MT30
 
 # %% auto #0
 __all__ = ['AGGREGATES', 'BOOKKEEPING', 'WM_NAMES', 'POLICY_NAMES', 'DIAG_SUMMARY', 'REPORT_FIGURES', 'LOG_SCALE', 'STAGE_FILE',
@@ -850,18 +850,15 @@ def score_curves(df: pd.DataFrame, reps: int = 1000, seed: int = 0) -> pd.DataFr
 def mt30_anchors() -> pd.DataFrame:
     """PWM's and TD-MPC2's published MT30 results (`flow_mbpo.multitask.PWM_MT30`, `TDMPC2_MT30`) as normalised
     scores: MT30 tasks × method. Other protocols than ours: reference lines, not comparisons run for run."""
-    from flow_mbpo.multitask import PWM_MT30, TDMPC2_MT30, normalized_score  # lazy: loads the env stack
-
-    tasks = get_task_set("mt30").tasks
-    return pd.DataFrame({m: [normalized_score(t, r) for t, r in zip(tasks, v)]
+    tasks = get_task_set("mt30").tasks                       # all DMC: score = return / 1000, clipped to [0, 1]
+    return pd.DataFrame({m: np.clip(np.asarray(v, np.float64) / 1000, 0, 1)
                          for m, v in (("PWM", PWM_MT30), ("TD-MPC2", TDMPC2_MT30))}, index=pd.Index(tasks, name="task"))
 
 
 def anchor_rows(anchors: pd.DataFrame) -> pd.DataFrame:
-    "Mean and IQM over the 30 tasks of each published method (`flow_mbpo.multitask.aggregate`)."
-    from flow_mbpo.multitask import aggregate
-
-    rows = [dict(method=m, **aggregate(anchors[m].to_dict())) for m in anchors]
+    "Mean and IQM over the 30 tasks of each published method (one run each: no interval)."
+    rows = [dict(method=m, tasks=len(anchors), mean=float(rly_metrics.aggregate_mean(anchors[m].to_numpy()[None])),
+                 iqm=float(rly_metrics.aggregate_iqm(anchors[m].to_numpy()[None]))) for m in anchors]
     return pd.DataFrame(rows)[["method", "tasks", "mean", "iqm"]]
 
 

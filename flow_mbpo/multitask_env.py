@@ -14,8 +14,8 @@ from torch import Tensor
 from .vecenv import EnvError
 
 # %% auto #0
-__all__ = ['DMC_DIMS', 'MW_TASKS', 'TASK_DIMS', 'TASK_SETS', 'episode_length_of', 'env_name', 'TaskSet', 'get_task_set',
-           'task_seed', 'MultiTaskVecEnv']
+__all__ = ['DMC_DIMS', 'MW_TASKS', 'TASK_DIMS', 'TASK_SETS', 'PWM_MT30', 'TDMPC2_MT30', 'episode_length_of', 'env_name',
+           'TaskSet', 'get_task_set', 'task_seed', 'MultiTaskVecEnv']
 
 # %% ../nbs/06c_multitask_env.ipynb #bef83e35
 DMC_DIMS: dict[str, tuple[int, int]] = {  # MT30 in TD-MPC2's order: task -> (obs dim, action dim)
@@ -208,4 +208,14 @@ class MultiTaskVecEnv:
             raise ValueError(f"MultiTaskVecEnv.load_state_dict: saved tasks {d['tasks']}, this env has {self.tasks}")
         for e, s in zip(self.envs, d["envs"]):
             e.load_state_dict(s)
+
+
+# %% ../nbs/06c_multitask_env.ipynb #1865e013
+# MT30 task order (ids 0-29); final episode returns as published, not normalised
+PWM_MT30 = [995.4, 985.8, 857.8, 414.5, 991.7, 988.3, 116.4, 869.1, 999.7, 1000.0, 896.6, 953.4, 471.6, 977.6,
+            879.7, 871.2, 844.4, 394.7, 162.4, 977.8, 791.6, 601.0, 549.4, 825.9, 793.8, 165.1, 989.1, 974.9,
+            839.6, 866.9]
+TDMPC2_MT30 = [989.2, 979.0, 617.6, 148.1, 981.4, 974.5, 9.7, 814.8, 990.5, 1000.0, 0.5, 0.0, 964.3, 928.2,
+               983.4, 981.1, 487.6, 493.1, 69.6, 959.9, 186.7, 324.6, 122.8, 156.8, 301.8, 273.0, 979.1, 580.8,
+               828.8, 820.5]
 
