@@ -14,7 +14,8 @@ import torch
 from .vecenv import VecEnv, EnvError, BatchedEnv, _check_counts, _as_device
 from .ant import AntEnv
 from .dmc_custom import CUSTOM_TASKS, DMC_CUSTOM_TASKS
-from .multitask_env import MultiTaskVecEnv, TaskSet, get_task_set, env_name, task_seed
+from .multitask_env import MultiTaskVecEnv, TaskSet, get_task_set, env_name, task_seed, MW_TASKS
+from .metaworld_env import MetaWorldVecEnv, metaworld_available, require_metaworld
 
 # %% auto #0
 __all__ = ['DMC_TASKS', 'GYM_TASKS', 'DFLEX_TASKS', 'MULTITASK_NAMES', 'parse_dmc_name', 'DMCVecEnv', 'GymVecEnv',
@@ -509,6 +510,10 @@ def _make_dflex(name, num_envs, seed, device, **kw):
     return DflexVecEnv(name, num_envs, seed, device, **kw)
 
 
+def _make_mw(name, num_envs, seed, device, **kw):
+    return MetaWorldVecEnv(name.split(":", 1)[1], num_envs, seed, device, **kw)
+
+
 def make_multitask_env(
     task_set: TaskSet | str,
     envs_per_task: int = 1,
@@ -524,6 +529,9 @@ def make_multitask_env(
     ts = get_task_set(task_set)
     tasks = tuple(ts.tasks if tasks is None else tasks)
     ids = [ts.index(t) for t in tasks]
+    mw = [t for t in tasks if t.startswith("mw-")]
+    if mw and not metaworld_available():  # refuse before building any task
+        require_metaworld(f"{ts.name}'s Meta-World tasks ({', '.join(mw[:2])}{', ...' if len(mw) > 2 else ''})")
     if isinstance(envs_per_task, bool) or not isinstance(envs_per_task, int) or envs_per_task < 1:
         raise EnvError(f"envs_per_task: must be a positive int, got {envs_per_task!r}")
     one = episode_length is None or np.ndim(episode_length) == 0
@@ -535,14 +543,9 @@ def make_multitask_env(
         for t, i, L in zip(tasks, ids, lengths):
             envs.append(make_env(env_name(t), envs_per_task, task_seed(seed, i), device, episode_length=L, **kw))
         return MultiTaskVecEnv(ts, envs, tasks)
-    except Exception as e:
+    except Exception:
         for x in envs:
             x.close()
-        if isinstance(e, EnvError) and t.startswith("mw-") and str(e).startswith("unknown env"):
-            raise EnvError(
-                f"{t}: Meta-World tasks need an `mw:` env in make_env, which this installation "
-                "does not have; DMC tasks of the set work"
-            ) from None
         raise
 
 
@@ -559,13 +562,19 @@ _FACTORIES: dict[str, Callable] = {
     **{n: _make_dflex for n in DFLEX_TASKS},
     **{n: _make_multitask for n in MULTITASK_NAMES},
 }
-_PREFIXES: dict[str, Callable] = {"dmc:": _make_dmc, "gym:": _make_gym, "multitask:": _make_multitask}
+_PREFIXES: dict[str, Callable] = {
+    "dmc:": _make_dmc,
+    "gym:": _make_gym,
+    "mw:": _make_mw,
+    "multitask:": _make_multitask,
+}
 
 
 def list_envs() -> list[str]:
     "Every env name `make_env` knows by name (any other dm_control suite task or gymnasium id loads too)."
-    dmc = (*DMC_TASKS, *DMC_CUSTOM_TASKS)
-    return ["ant", *DFLEX_TASKS, *("dmc:" + t for t in dmc), *("gym:" + t for t in GYM_TASKS), *MULTITASK_NAMES]
+    dmc, gym, mw = (*DMC_TASKS, *DMC_CUSTOM_TASKS), GYM_TASKS, MW_TASKS
+    return ["ant", *DFLEX_TASKS, *("dmc:" + t for t in dmc), *("gym:" + t for t in gym), *("mw:" + t for t in mw),
+            *MULTITASK_NAMES]
 
 
 def _env_class(name):
@@ -575,6 +584,8 @@ def _env_class(name):
         return DflexVecEnv
     if name in MULTITASK_NAMES or name.startswith("multitask:"):
         return make_multitask_env
+    if name.startswith("mw:"):
+        return MetaWorldVecEnv
     return DMCVecEnv if name.startswith("dmc:") else GymVecEnv
 
 
@@ -591,6 +602,7 @@ def make_env(name: str, num_envs: int, seed: int, device="cpu", **kw) -> VecEnv:
         raise EnvError(
             f"unknown env {name!r}.{hint} Valid names: {', '.join(list_envs())} "
             "(and any dm_control suite task as dmc:<domain>-<task>, any gymnasium id as gym:<Id>, "
+            "Meta-World tasks as mw:<name> with the metaworld extra, "
             "several tasks as multitask:<t1>,<t2>,...)"
         )
     target = _env_class(name)

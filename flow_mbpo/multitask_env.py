@@ -187,12 +187,15 @@ class MultiTaskVecEnv:
         obs = torch.cat([self._pad(o[0]) for o in outs])
         rew, done = torch.cat([o[1] for o in outs]), torch.cat([o[2] for o in outs])
         info = {}
-        for k, v in outs[0][3].items():
-            if isinstance(v, Tensor):
-                vs = [o[3][k] for o in outs]
+        for k in dict.fromkeys(k for o in outs for k in o[3]):      # every key any task reports, in order
+            vs = [o[3].get(k) for o in outs]
+            v = next(x for x in vs if x is not None)
+            if isinstance(v, Tensor):                                # a task without the key (a DMC task's
+                vs = [torch.zeros_like(v) if x is None else x for x in vs]   # "success") reports zeros
                 info[k] = torch.cat([self._pad(x) for x in vs] if k == "obs_before_reset" else vs)
             elif isinstance(v, (int, float)):
-                info[k] = sum(o[3][k] for o in outs)
+                info[k] = sum(x for x in vs if x is not None)
+        info.setdefault("success", torch.zeros(self.num_envs, device=self.device))
         info["task"] = self.task_ids.clone()
         return obs, rew, done, info
 
