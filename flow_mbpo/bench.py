@@ -15,10 +15,12 @@ from fastcore.script import call_parse
 from .config import load_yaml
 from .envs import make_env, EnvError
 from .rundir import RunDir
+from .pwm import PhaseTimer, no_timer
 
 # %% auto #0
-__all__ = ['DEFAULT_ENV_TASKS', 'PWM_ANT_GRID', 'PWM_ANT_SEEDS', 'PWM_ANT_REFERENCE', 'LEARN_STEPS', 'parse_task', 'bench_env',
-           'format_table', 'bench_envs', 'bench_stage_a', 'bench_learn', 'learn_report', 'bench_cli']
+__all__ = ['DEFAULT_ENV_TASKS', 'SPEED_OPTIONS', 'SPEED_PHASES', 'SPEED_FAST_START', 'PWM_ANT_GRID', 'PWM_ANT_SEEDS',
+           'PWM_ANT_REFERENCE', 'LEARN_STEPS', 'parse_task', 'bench_env', 'format_table', 'bench_envs', 'parse_options',
+           'device_name', 'git_commit', 'bench_speed', 'bench_stage_a', 'bench_learn', 'learn_report', 'bench_cli']
 
 # %% ../nbs/16_bench.ipynb #02f243a2
 DEFAULT_ENV_TASKS = ("ant", "ant[substeps=1]", "dmc:walker-walk", "dmc:cheetah-run", "gym:Ant-v5")
@@ -123,6 +125,148 @@ def bench_envs(
                 )
     return rows
 
+# %% ../nbs/16_bench.ipynb #b3a49c81
+SPEED_OPTIONS = {"amp": "train.amp", "tf32": "train.tf32", "compile": "train.compile", "adam": "optim.adam"}
+SPEED_PHASES = ("env", "actor_forward", "actor_backward", "critic", "world_model", "log", "other")
+# PWM's training epochs at once: one horizon of collection and one warm-up update; no evaluation, checkpoints or
+# diagnostics; a replay buffer smaller than PWM's million transitions (its size does not change the compute)
+SPEED_FAST_START = ("train.wm_warmup_iters=1", "train.collect_until_episode_end=false", "buffer.sampling=step",
+                    "train.eval_every=0", "train.ckpt_every=0", "diag.every=0", "log.progress=false",
+                    "log.wandb=disabled", "train.wm_buffer_size=200000")
+
+
+def parse_options(spec: str) -> list[str]:
+    "`'amp=bf16,compile=1'` -> `['train.amp=bf16', 'train.compile=true']`: a speed option set as config overrides."
+    out = []
+    for item in filter(None, (s.strip() for s in spec.split(","))):
+        k, eq, v = item.partition("=")
+        if not eq or k.strip() not in SPEED_OPTIONS:
+            raise ValueError(f"options: {item!r} is not KEY=VALUE with KEY one of {', '.join(SPEED_OPTIONS)}")
+        v = {"1": "true", "0": "false"}.get(v.strip(), v.strip()) if k.strip() in ("tf32", "compile") else v.strip()
+        out.append(f"{SPEED_OPTIONS[k.strip()]}={v}")
+    return out
+
+
+class _TimedEnv:
+    "A trainer's env whose steps count as phase `env`, the transfers to and from the agent's `device` included."
+
+    def __init__(self, env, timer, device):
+        self._env, self._timer, self.device = env, timer, device
+
+    def step(self, a):
+        with self._timer("env"):
+            obs, r, done, info = self._env.step(a.to(self._env.device))
+            to = lambda x: x.to(self.device) if isinstance(x, torch.Tensor) else x
+            return to(obs), to(r), to(done), {k: to(v) for k, v in info.items()}
+
+    def __getattr__(self, name):
+        return getattr(self._env, name)
+
+
+def device_name(device) -> str:
+    "The GPU's name, or the CPU's model with its bf16 support and torch's thread count."
+    device = torch.device(device)
+    if device.type == "cuda":
+        return f"{torch.cuda.get_device_name(device)} (torch {torch.__version__}, CUDA {torch.version.cuda})"
+    model, flags = platform.processor() or platform.machine(), []
+    try:
+        info = Path("/proc/cpuinfo").read_text()
+        model = re.search(r"model name\s*:\s*(.*)", info).group(1).strip()
+        flags = re.search(r"flags\s*:\s*(.*)", info).group(1).split()
+    except (OSError, AttributeError):
+        pass
+    bf16 = [f for f in ("avx512_bf16", "amx_bf16") if f in flags]
+    return (f"{model} ({os.cpu_count()} cpus, bf16: {'+'.join(bf16) or 'none'}), {torch.get_num_threads()} torch "
+            f"thread(s), torch {torch.__version__}")
+
+
+def git_commit() -> str:
+    "The package's git commit (short hash, `+dirty` with uncommitted changes), or `unknown`."
+    import subprocess
+    d = Path(__file__).resolve().parent if "__file__" in globals() else Path.cwd()
+    try:
+        h = subprocess.run(["git", "-C", str(d), "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                           check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(d), "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True).stdout.strip()
+        return h + ("+dirty" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+# %% ../nbs/16_bench.ipynb #676680ab
+def _gpu_busy(tr, epoch: int) -> float:
+    "Fraction of one epoch's wall time the GPU spent in kernels and copies (`torch.profiler`, CUDA activity only)."
+    from torch.profiler import profile, ProfilerActivity
+    timer, tr.agent.timer = tr.agent.timer, no_timer          # no phase syncs in this epoch
+    torch.cuda.synchronize()
+    t0 = time.perf_counter()
+    with profile(activities=[ProfilerActivity.CUDA]) as prof:
+        tr.after_epoch(epoch, tr.run_epoch(epoch))
+        torch.cuda.synchronize()
+    wall = time.perf_counter() - t0
+    tr.agent.timer = timer
+    return sum(e.self_device_time_total for e in prof.key_averages()) / 1e6 / wall
+
+
+def bench_speed(presets=("pwm_5M_baseline",), env: str = "ant", epochs: int = 3, warmup: int = 1,
+                options=("amp=none",), out="bench_speed", overrides=(), seed: int = 0, verbose: bool = True) -> list[dict]:
+    """Time `epochs` training epochs (after `warmup` untimed ones) of every preset with every option set, interleaved;
+    print and write (`out`/speed.md, speed.csv) seconds per epoch, env steps/s and each phase's share."""
+    from flow_mbpo.config import get_config
+    from flow_mbpo.train import Trainer
+    out, load0, runs = Path(out), os.getloadavg(), []
+    for p in presets:
+        for o in options:
+            cfg = get_config(p, [f"env.name={env}", f"seed={seed}", *SPEED_FAST_START, f"log.root={out}",
+                                 "log.experiment=runs", *overrides, *parse_options(o)])
+            tr = Trainer(cfg)
+            tr.open()
+            timer = PhaseTimer(sync=torch.cuda.synchronize if tr.device.type == "cuda" else None)
+            tr.agent.timer, tr.env = timer, _TimedEnv(tr.env, timer, tr.device)
+            runs.append((p, o or "-", tr, timer))
+    rows = []
+    try:
+        for epoch in range(1 + warmup + epochs):              # epoch 0: collection and the one warm-up update
+            for p, o, tr, timer in runs:
+                t0 = time.perf_counter()
+                m = tr.run_epoch(epoch)
+                with timer("log"):
+                    tr.after_epoch(epoch, m)
+                wall, ph = time.perf_counter() - t0, timer.reset()
+                if epoch > warmup:
+                    rows.append(dict(preset=p, options=o, epoch=epoch, seconds=wall,
+                                     **{k: ph.get(k, 0.0) for k in SPEED_PHASES[:-1]},
+                                     other=wall - sum(ph.values()), wm_loss=m["wm_loss"]))
+        busy = {(p, o): _gpu_busy(tr, 1 + warmup + epochs) if tr.device.type == "cuda" else None
+                for p, o, tr, _ in runs}
+    finally:
+        for *_, tr, _ in runs:
+            tr.close("finished")
+    df = pd.DataFrame(rows)
+    out.mkdir(parents=True, exist_ok=True)
+    df.to_csv(out / "speed.csv", index=False)
+    tr = runs[0][2]
+    steps = tr.N * tr.H
+    lines = ["| preset | options | s/epoch (± std) | env steps/s | vs first | "
+             + " | ".join(SPEED_PHASES) + " | GPU busy |", "|---|---|---:|---:|---:|" + "---:|" * len(SPEED_PHASES) + "---:|"]
+    summary = []
+    for (p, o), g in df.groupby(["preset", "options"], sort=False):
+        ref = df[df.preset == p].groupby("options", sort=False)["seconds"].mean().iloc[0]
+        s = g["seconds"].mean()
+        r = dict(preset=p, options=o, seconds=s, std=g["seconds"].std(ddof=0), env_steps_per_s=steps / s,
+                 speedup=ref / s, gpu_busy=busy[(p, o)], **{k: g[k].mean() / s for k in SPEED_PHASES})
+        summary.append(r)
+        gb = "–" if r["gpu_busy"] is None else f"{r['gpu_busy']:.0%}"
+        lines.append(f"| {p} | `{o}` | {s:.2f} (± {r['std']:.2f}) | {r['env_steps_per_s']:,.0f} | {r['speedup']:.2f}x | "
+                     + " | ".join(f"{r[k]:.0%}" for k in SPEED_PHASES) + f" | {gb} |")
+    head = (f"speed on {env} ({tr.N} envs x H={tr.H} = {steps:,} env steps per epoch), {epochs} timed epochs after "
+            f"{warmup} untimed, configurations interleaved; device {tr.device}: {device_name(tr.device)}; commit "
+            f"{git_commit()}; load average {load0[0]:.2f} before, {os.getloadavg()[0]:.2f} after")
+    (out / "speed.md").write_text(head + "\n\n" + "\n".join(lines) + "\n")
+    if verbose:
+        print(head, "\n".join(lines), sep="\n\n", flush=True)
+    return summary
+
 # %% ../nbs/16_bench.ipynb #86ac81de
 def bench_stage_a(task_set: str = "mt-dmc10", out="bench_stage_a", episodes_per_task: int = 20, steps: int = 1000,
                   preset: str = "pwm_5M_baseline", overrides=(), seed: int = 0) -> list[dict]:
@@ -179,7 +323,7 @@ def _bench_envs_cli(tasks: str, num_envs: str, seconds: float, repeats: int) -> 
     return bench_envs(ts, ns, seconds, repeats)
 
 
-_BENCHES = {"envs": _bench_envs_cli, "learn": None, "learn-report": None, "stage-a": None}
+_BENCHES = {"envs": _bench_envs_cli, "learn": None, "learn-report": None, "stage-a": None, "speed": None}
 
 # PWM's published training return on dflex Ant, mean of 5 seeds (Georgiev et al. 2024): env steps -> return
 # PWM's five seeds on dflex Ant (training return, last value logged at or before each step), read off
@@ -441,7 +585,7 @@ _cli = call_parse(pos=["what"]) if "pos" in inspect.signature(call_parse).parame
 
 @_cli
 def bench_cli(
-    what: str = "envs",  # which benchmark: envs, learn, learn-report or stage-a
+    what: str = "envs",  # which benchmark: envs, learn, learn-report, stage-a or speed
     tasks: str = ",".join(
         DEFAULT_ENV_TASKS
     ),  # envs: comma-separated make_env names, options in brackets: ant[substeps=1]
@@ -456,6 +600,9 @@ def bench_cli(
     overrides: str = "",
     episodes: int = 20,  # stage-a: episodes per task
     steps: int = 1000,  # stage-a: world-model gradient steps
+    epochs: int = 3,  # speed: timed training epochs per configuration
+    warmup: int = 1,  # speed: untimed training epochs first (compilation happens here)
+    options: str = "amp=none",  # speed: option sets separated by ';', each KEY=VALUE,...: amp, tf32, compile, adam
 ):  # learn: extra key=value overrides, separated by spaces
     "Run benchmark `what`, print its table, and optionally write the results to `out`."
     if what not in _BENCHES:
@@ -469,6 +616,9 @@ def bench_cli(
             overrides.split(),
             [int(x) for x in seeds.split(",") if x.strip()],
         )
+    if what == "speed":
+        return bench_speed(presets.split(","), env, epochs, warmup, options.split(";"), out or "bench_speed",
+                           overrides.split(), int(seeds.split(",")[0]))
     if what == "learn-report":
         return learn_report(out or "bench_learn", env)
     if what == "stage-a":

@@ -345,6 +345,9 @@ class OptimConfig(_Section):
     actor_grad_norm: float = doc(1.0, "actor gradient-norm clip")
     critic_grad_norm: float = doc(100.0, "critic gradient-norm clip")
     wm_grad_norm: float = doc(20.0, "world-model gradient-norm clip")
+    adam: Literal["auto", "loop", "foreach", "fused"] = doc(
+        "auto", "Adam's kernels: loop (one tensor at a time), foreach (batched ops) or fused (one kernel); "
+        "auto: fused on CUDA, loop on CPU")
 
     def _validate(self):
         for n in ("actor_lr", "critic_lr", "model_lr"):
@@ -387,6 +390,10 @@ class TrainConfig(_Section):
     keep_ckpts: int = doc(3, "periodic checkpoints kept besides latest/best")
     max_nan_streak: int = doc(20, "consecutive epochs with skipped (non-finite) updates before the run stops")
     compile: bool = doc(False, "torch.compile the hot paths (GPU)")
+    amp: Literal["none", "bf16"] = doc(
+        "none", "bf16: bfloat16 autocast around the world-model loss, imagined rollout and critic loss (weights, "
+        "optimiser states and normalisers stay fp32); none: fp32 throughout")
+    tf32: bool = doc(True, "CUDA only: TF32 tensor-core matmuls for fp32 work (10-bit mantissa); no effect on CPU")
     init_wm: str | None = doc(None, "a pre-train run dir or checkpoint: start from its world model and data")
 
     def _validate(self):
@@ -534,6 +541,7 @@ _LEGACY = {
     "optim.lr_decay_epochs": lambda flat: flat.get("train.epochs", TrainConfig.epochs),
     "wm.reward_coef": lambda flat: 1.0,
     "buffer.sampling": lambda flat: "step",
+    "train.tf32": lambda flat: False,  # torch's default: fp32 matmuls in full precision
 }
 
 _SECTIONS = {

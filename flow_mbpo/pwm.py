@@ -8,6 +8,9 @@ Docs: https://flow-mbpo.github.io/flow_mbpo/pwm.html.md"""
 from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
+import time
+from collections import defaultdict
+from contextlib import contextmanager, nullcontext
 import torch
 from torch import nn, Tensor
 from torch.nn.utils import clip_grad_norm_
@@ -20,7 +23,8 @@ from .critics import CriticEnsemble, td_lambda, critic_loss
 from .buffer import ReplayBuffer, RunningMeanStd, Slices
 
 # %% auto #0
-__all__ = ['scheduled_lr', 'UpdateResult', 'guarded_step', 'Imagined', 'EnvStep', 'Agent', 'make_agent']
+__all__ = ['scheduled_lr', 'UpdateResult', 'guarded_step', 'Imagined', 'EnvStep', 'speed_setup', 'fp32', 'no_timer', 'PhaseTimer',
+           'Agent', 'make_agent']
 
 # %% ../nbs/08_pwm.ipynb #ec418d5b
 def scheduled_lr(lr0: float, epoch: int, epochs: int, schedule: str = "linear", min_lr: float = 1e-5) -> float:
@@ -84,6 +88,55 @@ class EnvStep:
     truncated: Tensor
     done: Tensor
 
+# %% ../nbs/08_pwm.ipynb #0648c5cf
+def speed_setup(cfg: RunConfig, device: torch.device) -> dict:
+    "Apply `train.tf32` on CUDA; return Adam's keyword arguments for `optim.adam` on `device`."
+    cuda = torch.device(device).type == "cuda"
+    if cuda:
+        torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = cfg.train.tf32
+    impl = cfg.optim.adam if cfg.optim.adam != "auto" else ("fused" if cuda else "loop")
+    return dict(foreach=impl == "foreach", fused=impl == "fused")
+
+
+def fp32(d: Imagined) -> Imagined:
+    "`d` with its floating-point tensors in fp32 (a no-op, no copies, when they already are)."
+    return Imagined(*(x.float() if x.is_floating_point() else x for x in vars(d).values()))
+
+
+def no_timer(name: str):
+    "The timer an agent has unless a benchmark sets one: does nothing."
+    return nullcontext()
+
+
+class PhaseTimer:
+    "Wall-clock seconds per named phase, `with timer('critic'): ...`; a nested phase is not counted in its parent."
+
+    def __init__(self, sync=None):
+        self.sync, self.seconds, self.stack = sync, defaultdict(float), []
+
+    @contextmanager
+    def __call__(self, name: str):
+        if self.sync is not None:
+            self.sync()
+        t0 = time.perf_counter()
+        if self.stack:  # the parent's time so far is its own
+            self.seconds[self.stack[-1][0]] += t0 - self.stack[-1][1]
+        self.stack.append([name, t0])
+        try:
+            yield
+        finally:
+            if self.sync is not None:
+                self.sync()
+            t1 = time.perf_counter()
+            self.seconds[name] += t1 - self.stack.pop()[1]
+            if self.stack:
+                self.stack[-1][1] = t1  # the parent resumes
+
+    def reset(self) -> dict:
+        "The seconds so far (a plain dict), then start from zero."
+        out, self.seconds = dict(self.seconds), defaultdict(float)
+        return out
+
 # %% ../nbs/08_pwm.ipynb #616eadb8
 class Agent(nn.Module):
     "PWM's agent: world model, actor, critic ensemble, their optimisers and normalisers, built from a `RunConfig`."
@@ -100,12 +153,12 @@ class Agent(nn.Module):
         self.actor = make_actor(cfg.actor, cfg.wm.latent_dim, act_dim)
         self.critic = CriticEnsemble(cfg.wm.latent_dim, cfg.critic.units, cfg.critic.num_critics)
         self.to(self.device)
-        o = cfg.optim
+        o, ak = cfg.optim, speed_setup(cfg, self.device)
         self.wm_opt = torch.optim.Adam(
-            self.wm.parameters(), o.model_lr, betas=o.model_betas, weight_decay=o.model_weight_decay
+            self.wm.parameters(), o.model_lr, betas=o.model_betas, weight_decay=o.model_weight_decay, **ak
         )
-        self.actor_opt = torch.optim.Adam(self.actor.parameters(), o.actor_lr, betas=o.actor_betas)
-        self.critic_opt = torch.optim.Adam(self.critic.parameters(), o.critic_lr, betas=o.critic_betas)
+        self.actor_opt = torch.optim.Adam(self.actor.parameters(), o.actor_lr, betas=o.actor_betas, **ak)
+        self.critic_opt = torch.optim.Adam(self.critic.parameters(), o.critic_lr, betas=o.critic_betas, **ak)
         t = cfg.train
         self.obs_rms = RunningMeanStd((obs_dim,), self.device) if t.obs_rms else None
         self.rew_rms = RunningMeanStd((), self.device) if t.rew_rms else None
@@ -131,6 +184,15 @@ class Agent(nn.Module):
         wrap = torch.compile if t.compile else (lambda f: f)
         self._wm_step_fn, self._wm_next_loss_fn = wrap(self.wm.step), wrap(self.wm.next_with_loss)
         self._wm_next_fn, self._actor_fn = wrap(self.wm.next), wrap(self.actor.forward)
+
+# %% ../nbs/08_pwm.ipynb #785e80ae
+Agent.timer = staticmethod(no_timer)  # a benchmark sets a PhaseTimer on the instance
+
+
+@patch
+def autocast(self: Agent):
+    "The `train.amp` context: bfloat16 autocast on the agent's device type, or nothing (fp32) for `none`."
+    return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.cfg.train.amp == "bf16")
 
 # %% ../nbs/08_pwm.ipynb #a0b12a95
 def make_agent(cfg: RunConfig, env, device="cpu") -> Agent:
@@ -300,12 +362,15 @@ def update_actor(
 ) -> tuple[Tensor, Imagined, dict]:
     "One actor update (with its H real env steps). Returns (next obs, critic data, metrics as tensors)."
     self.train()
-    loss, obs, data = self.imagine(env, obs, buffer, on_step)
-    params = list(self.actor.parameters())
-    grads = torch.autograd.grad(loss, params, allow_unused=True) if torch.isfinite(loss) else None
-    if grads is not None:
-        grads = [torch.zeros_like(p) if g is None else g for p, g in zip(params, grads)]
-    res = guarded_step(self.actor_opt, params, loss, self.cfg.optim.actor_grad_norm, grads=grads)
+    with self.timer("actor_forward"), self.autocast():
+        loss, obs, data = self.imagine(env, obs, buffer, on_step)
+    data = fp32(data)  # the critic regresses in fp32 whatever train.amp is
+    with self.timer("actor_backward"):
+        params = list(self.actor.parameters())
+        grads = torch.autograd.grad(loss, params, allow_unused=True) if torch.isfinite(loss) else None
+        if grads is not None:
+            grads = [torch.zeros_like(p) if g is None else g for p, g in zip(params, grads)]
+        res = guarded_step(self.actor_opt, params, loss, self.cfg.optim.actor_grad_norm, grads=grads)
     self.counters["actor_updates"] += 1
     self.counters["skipped_actor"] += int(res.skipped)
     self.counters["wm_backward"] += self.cfg.train.horizon  # macro steps the actor gradient went back through
@@ -349,9 +414,9 @@ def update_critic(self: Agent, data: Imagined) -> dict:
         perm = torch.randperm(H * N, device=self.device)
         for b in range(t.critic_batches):
             idx = perm[b * bs : (b + 1) * bs]
-            res = guarded_step(
-                self.critic_opt, params, critic_loss(self.critic, z[idx], y[idx]), self.cfg.optim.critic_grad_norm
-            )
+            with self.autocast():
+                loss = critic_loss(self.critic, z[idx], y[idx])
+            res = guarded_step(self.critic_opt, params, loss, self.cfg.optim.critic_grad_norm)
             self.counters["critic_updates"] += 1
             skipped += int(res.skipped)
             losses.append(res.loss)
@@ -408,7 +473,8 @@ def update_wm(self: Agent, buffer: ReplayBuffer, iters: int, generator: torch.Ge
         s = buffer.sample(t.wm_batch_size, t.horizon, generator)
         if self.rew_rms is not None:
             self.rew_rms.update(s.rew[s.mask.bool()])
-        loss, dyn, rwd = self.wm_loss(s)
+        with self.autocast():
+            loss, dyn, rwd = self.wm_loss(s)
         res = guarded_step(self.wm_opt, params, loss, self.cfg.optim.wm_grad_norm)
         self.counters["wm_updates"] += 1
         self.counters["wm_backward"] += t.horizon

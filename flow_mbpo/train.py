@@ -268,9 +268,9 @@ def train_epoch(self: Trainer, m: dict, track) -> int:
     self.env_steps += self.N * self.H
     dg = self.diagnostics(m["epoch"])
     tc = time.perf_counter()
-    cm = self.agent.update_critic(data)
+    with self.agent.timer("critic"): cm = self.agent.update_critic(data)
     tw = time.perf_counter()
-    wm = self.agent.update_wm(self.buffer, self.t.wm_iterations, self.gen)
+    with self.agent.timer("world_model"): wm = self.agent.update_wm(self.buffer, self.t.wm_iterations, self.gen)
     tend = time.perf_counter()
     skipped = sum(int(x.pop("skipped")) for x in (am, cm, wm))
     m.update({k: float(v) for k, v in {**am, **cm, **wm}.items()})
