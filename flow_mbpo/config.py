@@ -395,6 +395,7 @@ class TrainConfig(_Section):
         "optimiser states and normalisers stay fp32); none: fp32 throughout")
     tf32: bool = doc(True, "CUDA only: TF32 tensor-core matmuls for fp32 work (10-bit mantissa); no effect on CPU")
     init_wm: str | None = doc(None, "a pre-train run dir or checkpoint: start from its world model and data")
+    init_actor: bool = doc(False, "with init_wm naming a training run (e.g. stage B): start from its actor too")
 
     def _validate(self):
         for n in (
@@ -412,6 +413,7 @@ class TrainConfig(_Section):
             self._need(getattr(self, n) >= 0, n, "must be >= 0")
         self._need(0 < self.gamma <= 1, "gamma", "must be in (0, 1]")
         self._need(self.init_wm is None or bool(self.init_wm.strip()), "init_wm", "must be a path or null")
+        self._need(not self.init_actor or self.init_wm is not None, "init_actor", "needs train.init_wm (the run to start from)")
         self._need(0 <= self.lam < 1, "lam", "must be in [0, 1)")
         self._need(
             self.wm_buffer_size >= self.horizon + 1,

@@ -39,6 +39,7 @@ class EvalResult:
     env: str
     seconds: float = 0.0
     tasks: list[str] | None = None  # multitask: the task of each episode
+    successes: list[float] | None = None  # Meta-World: each episode's last-step success (NaN for other tasks)
     mean: float = field(init=False)
     std: float = field(init=False)
     iqm: float = field(init=False)
@@ -57,7 +58,10 @@ class EvalResult:
         if self.tasks is None: raise ValueError(f"per_task: {self.env} is not a multitask env")
         out = {}
         for t, r in zip(self.tasks, self.returns): out.setdefault(t, []).append(r)
-        return {t: dict(mean=float(np.mean(r)), episodes=len(r), returns=r) for t, r in out.items()}
+        succ = {}
+        for t, x in zip(self.tasks, self.successes or [np.nan] * len(self.tasks)): succ.setdefault(t, []).append(x)
+        return {t: dict(mean=float(np.mean(r)), episodes=len(r), returns=r,
+                        success=None if np.isnan(succ[t]).any() else float(np.mean(succ[t]))) for t, r in out.items()}
 
 # %% ../nbs/11_evaluate.ipynb #c8ff7e9e
 class EvalInterrupted(Exception):
@@ -65,11 +69,12 @@ class EvalInterrupted(Exception):
 
 
 @torch.no_grad()
-def rollout_episodes(policy, env, max_steps: int | None = None, callback=None) -> tuple[list[float], list[int]]:
+def rollout_episodes(policy, env, max_steps: int | None = None, callback=None,
+                     success: list | None = None) -> tuple[list[float], list[int]]:
     """First-episode returns and lengths of every env in `env` under `policy(obs) -> actions`. `callback(step, limit)`,
     if given, is called after every step (progress); when it returns True the rollout raises `EvalInterrupted`."""
     N = env.num_envs
-    ret, length = np.full(N, np.nan), np.zeros(N, np.int64)
+    ret, length, succ = np.full(N, np.nan), np.zeros(N, np.int64), np.full(N, np.nan)
     obs = env.reset()
     limit = max_steps or env.episode_length
     for step in range(limit):
@@ -78,12 +83,14 @@ def rollout_episodes(policy, env, max_steps: int | None = None, callback=None) -
         if d.any():
             ret[d] = info["episode_return"].cpu().numpy()[d]
             length[d] = info["episode_length"].cpu().numpy()[d]
+            if "success" in info: succ[d] = info["success"].float().cpu().numpy()[d]
         if not np.isnan(ret).any():
             break
         if callback is not None and callback(step + 1, limit):
             raise EvalInterrupted(f"stopped after {step + 1} of up to {limit} steps")
     if np.isnan(ret).any():
         raise RuntimeError(f"{int(np.isnan(ret).sum())} episodes did not finish within {limit} steps")
+    if success is not None: success[:] = succ.tolist()
     return ret.tolist(), length.tolist()
 
 
@@ -108,12 +115,16 @@ def evaluate_agent(
     try:
         if hasattr(agent, "eval"):
             agent.eval()
-        rets, lens = rollout_episodes(lambda o: agent.act(o, deterministic=deterministic, **kw), env, callback=callback)
+        succ = []
+        rets, lens = rollout_episodes(lambda o: agent.act(o, deterministic=deterministic, **kw), env, callback=callback,
+                                      success=succ)
     finally:
         env.close()
         if was_training:
             agent.train()
-    return EvalResult(rets, lens, deterministic, env_name, time.perf_counter() - t0, names)
+    mw = names is not None and any(t.startswith("mw-") for t in names)  # success only means something on Meta-World
+    return EvalResult(rets, lens, deterministic, env_name, time.perf_counter() - t0, names,
+                      [s if t.startswith("mw-") else float("nan") for s, t in zip(succ, names)] if mw else None)
 
 # %% ../nbs/11_evaluate.ipynb #fc8658d6
 class RandomPolicy:

@@ -637,14 +637,24 @@ def init_from_pretrained(agent: Agent, buffer: ReplayBuffer, path) -> dict:
         data = dict(path=str(ck_path.resolve()), sha256=None, source="the checkpoint's replay buffer")
         wm_steps = int(state["counters"]["wm_updates"])
     loaded = add_episodes(buffer, d) if d is not None else dict(episodes=0, transitions=0)  # before any change: it may refuse
+    actor = None
+    if agent.cfg.train.init_actor:                                    # B→C online: the parent's policy too
+        if ck["format"] != CKPT_FORMAT:
+            raise ValueError(f"train.init_actor: {ck_path} is a world-model pretraining run and holds no actor")
+        actor = {k[6:]: v for k, v in state["model"].items() if k.startswith("actor.")}
+        own_a = agent.actor.state_dict()
+        bad = [f"actor.{k}: checkpoint {tuple(v.shape)} vs model {tuple(own_a[k].shape)}" for k, v in actor.items()
+               if k in own_a and own_a[k].shape != v.shape] + [f"actor.{k}: missing" for k in own_a if k not in actor]
+        if bad: raise ValueError(f"train.init_actor: {ck_path} does not fit this actor:\n  " + "\n  ".join(bad[:8]))
     agent.wm.load_state_dict(wm_state)
     agent.wm_opt.load_state_dict(state["wm_opt"])
+    if actor is not None: agent.actor.load_state_dict(actor)
     o = agent.cfg.optim
     for g in agent.wm_opt.param_groups: g.update(lr=o.model_lr, betas=o.model_betas, weight_decay=o.model_weight_decay)
     for k in ("obs_rms", "rew_rms"):
         if getattr(agent, k) is not None: getattr(agent, k).load_state_dict(state["rms"][k])
     return dict(path=str(ck_path.resolve()), sha256=_sha256(ck_path), kind="pretrain" if ck["format"] == PRETRAIN_FORMAT
-                else "run", wm_steps=wm_steps, preset=ck_cfg.preset, config_hash=ck_cfg.hash(),
+                else "run", wm_steps=wm_steps, actor=actor is not None, preset=ck_cfg.preset, config_hash=ck_cfg.hash(),
                 data=dict(**data, episodes=loaded["episodes"], transitions=loaded["transitions"]))
 
 # %% ../nbs/10b_pretrain.ipynb #77a998b0

@@ -6,7 +6,7 @@ Docs: https://flow-mbpo.github.io/flow_mbpo/specialize.html.md"""
 
 # %% ../nbs/12c_specialize.ipynb #4b82a853
 from __future__ import annotations
-import sys, time
+import inspect, sys, time
 from dataclasses import dataclass, field
 from pathlib import Path
 import torch
@@ -28,9 +28,12 @@ from .pretrain import (PRETRAIN_FORMAT, _dataset_sha256, _fresh_dir, _load_ckpt,
                                pretrain_world_model)
 from .stages import SCORE_METRICS, score_rows, wm_sha256, write_stage
 from . import train
+from submitit.helpers import Checkpointable
+from .dispatch import DeferredPreemption, check_cluster, current_job_id, dispatchable, make_executor
 
 # %% auto #0
-__all__ = ['SPECIALIZE_FORMAT', 'SPECIALIZE_METRICS', 'SpecializeResult', 'specialize', 'pipeline', 'specialize_cli']
+__all__ = ['SPECIALIZE_FORMAT', 'SPECIALIZE_METRICS', 'SpecializeResult', 'specialize', 'Stage', 'plan_pipeline', 'pipeline',
+           'StageTask', 'submit_pipeline', 'specialize_cli']
 
 # %% ../nbs/12c_specialize.ipynb #f0274532
 @patch
@@ -267,17 +270,43 @@ def _check_path(path: str, c_mode: str) -> list[str]:
                          "or a parent stage (A>C)")
     return parts
 
-def pipeline(path: str, task: str | None = None, data=None, preset: str | RunConfig = "pwm_5M_baseline", overrides=(),
-             a_steps: int = 100_000, b_epochs: int | None = None, c_mode: str = "offline",
-             c_iterations: int = 10_000, c_epochs: int | None = None, stage_overrides: dict | None = None,
-             c_kw: dict | None = None, progress: bool | None = None) -> dict[str, Path]:
-    """Run the stages of `path` one after the other, each starting from the one before: A (`pretrain_world_model` on
-    the multitask dataset `data`, `a_steps` steps), B (the training loop on the task set, `b_epochs` epochs), C on
-    `task` (`c_mode='offline'`: `specialize` for `c_iterations`; `'online'`: the training loop on the task alone for
-    `c_epochs` epochs). `preset` + `overrides` is every stage's config (it must name the task set in `env.name` and
-    set `wm.multitask=true`); `stage_overrides={'A': [...], 'B': [...], 'C': [...]}` adds per-stage overrides;
-    `c_kw` goes to `specialize`. Everything is checked before any compute: the path, the task, the data's task set.
-    A stage that does not finish stops the stages after it. Returns each stage's run directory."""
+@dataclass
+class Stage:
+    "One stage of a pipeline: what it runs, from which parent, into which run directory (None: a new one)."
+    stage: str
+    cfg: RunConfig
+    task: str | None
+    data: str | None
+    budget: int | None                 # A: steps; B and C online: epochs; C offline: iterations
+    c_mode: str = "offline"
+    c_kw: dict = field(default_factory=dict)
+    c_overrides: list = field(default_factory=list)
+    run_dir: Path | None = None
+
+    def __call__(self, parent=None, progress: bool | None = None):
+        "Run this stage from `parent` (a run directory); resumes instead where `run_dir` holds a checkpoint."
+        d = self.run_dir
+        again = d is not None and (d / "ckpt" / "latest.pt").exists()
+        if self.stage == "A":
+            return (pretrain_world_model(resume=d, progress=progress) if again else
+                    pretrain_world_model(self.cfg, self.data, self.budget, run_dir=d, progress=progress))
+        if self.stage == "B" or self.c_mode == "online":
+            if again: return train.run(None, resume=d)
+            ov = [f"train.init_wm={parent}"] if parent is not None else []
+            ov += [f"env.task={self.task}"] if self.stage == "C" else []
+            ov += [f"train.epochs={self.budget}"] if self.budget is not None else []
+            ov += [f"log.progress={str(progress).lower()}"] if progress is not None else []
+            return train.run(self.cfg, ov)
+        if again: return specialize(resume=d, progress=progress)
+        return specialize(parent, self.task, self.data, self.budget, run_dir=d, progress=progress,
+                          overrides=self.c_overrides, **self.c_kw)
+
+def plan_pipeline(path: str, task: str | None = None, data=None, preset: str | RunConfig = "pwm_5M_baseline",
+                  overrides=(), a_steps: int = 100_000, b_epochs: int | None = None, c_mode: str = "offline",
+                  c_iterations: int = 10_000, c_epochs: int | None = None, stage_overrides: dict | None = None,
+                  c_kw: dict | None = None) -> list[Stage]:
+    """The stages of `path`, checked before any compute: the path, one task-conditioned config per stage
+    (`preset` + `overrides` + `stage_overrides[stage]`), one task set everywhere, the task, the dataset's task set."""
     stages, so = _check_path(path, c_mode), stage_overrides or {}
     bad = set(so) - set(stages)
     if bad: raise ValueError(f"stage_overrides: {sorted(bad)} not in the path {path!r}")
@@ -298,25 +327,71 @@ def pipeline(path: str, task: str | None = None, data=None, preset: str | RunCon
         held = multitask.load_episodes(data, tasks=[task] if task else None).task_set
         if held.tasks != ts.tasks:
             raise ValueError(f"data: {data} holds the tasks of {held.name}, the config's env.name is {ts.name}")
+    budget = dict(A=a_steps, B=b_epochs, C=c_iterations if c_mode == "offline" else c_epochs)
+    return [Stage(s, cfg[s], task, None if data is None else str(Path(data).resolve()), budget[s], c_mode,
+                  dict(c_kw or {}), list(so.get("C", []))) for s in stages]
+
+def pipeline(path: str, task: str | None = None, data=None, preset: str | RunConfig = "pwm_5M_baseline", overrides=(),
+             progress: bool | None = None, **kw) -> dict[str, Path]:
+    """Run the stages of `path` one after the other, each starting from the one before: A (`pretrain_world_model` on
+    the multitask dataset `data`, `a_steps` steps), B (the training loop on the task set, `b_epochs` epochs), C on
+    `task` (`c_mode='offline'`: `specialize` for `c_iterations`; `'online'`: the training loop on the task alone for
+    `c_epochs` epochs). `preset` + `overrides` is every stage's config (it must name the task set in `env.name` and
+    set `wm.multitask=true`); `stage_overrides={'A': [...], 'B': [...], 'C': [...]}` adds per-stage overrides;
+    `c_kw` goes to `specialize`. Everything is checked before any compute (`plan_pipeline`). A stage that does not
+    finish stops the stages after it. Returns each stage's run directory."""
     out, parent = {}, None
-    for s in stages:
-        c = cfg[s]
-        if s == "A":
-            r = pretrain_world_model(c, data, a_steps, progress=progress)
-        elif s == "B" or c_mode == "online":
-            ov = [f"train.init_wm={parent}"] if parent is not None else []
-            ov += [f"env.task={task}"] if s == "C" else []
-            n = b_epochs if s == "B" else c_epochs
-            ov += [f"train.epochs={n}"] if n is not None else []
-            ov += [f"log.progress={str(progress).lower()}"] if progress is not None else []
-            r = train.run(c, ov)
-        else:
-            r = specialize(parent, task, data, c_iterations, progress=progress,
-                           overrides=so.get("C", []), **(c_kw or {}))
-        out[s] = parent = r.run_dir
+    for st in plan_pipeline(path, task, data, preset, overrides, **kw):
+        r = st(parent, progress)
+        out[st.stage] = parent = r.run_dir
         if r.status != "finished":
-            raise RuntimeError(f"stage {s} of {path} ended {r.status!r} ({r.run_dir}); the stages after it did not run")
+            raise RuntimeError(f"stage {st.stage} of {path} ended {r.status!r} ({r.run_dir}); the stages after it did "
+                               "not run")
     return out
+
+# %% ../nbs/12c_specialize.ipynb #d49086fa
+class StageTask(Checkpointable):
+    "A pipeline stage as a Slurm job: its run directory is fixed, so a requeued attempt resumes it."
+    def __init__(self, st: Stage, parent: Path | None): self.st, self.parent = st, parent
+
+    def __call__(self):
+        print(f"pipeline: job {current_job_id()}: stage {self.st.stage} into {self.st.run_dir}"
+              + (f" from {self.parent}" if self.parent else ""), flush=True)
+        with DeferredPreemption() as preemption:
+            r = self.st(self.parent, progress=False)
+        if r.status == "interrupted":
+            preemption.forward()                       # time limit ahead: submitit requeues
+            sys.exit(1)                                # no result: the requeued attempt resumes the directory
+        if r.status != "finished": raise RuntimeError(f"stage {self.st.stage} ended {r.status!r} ({r.run_dir})")
+        return str(r.run_dir)
+
+def submit_pipeline(path: str, task: str | None = None, data=None, preset: str | RunConfig = "pwm_5M_baseline",
+                    overrides=(), cluster: str = "slurm", folder=None, name: str = "pipeline",
+                    profile: str = "gpu", env: dict | None = None, additional_parameters: dict | None = None,
+                    **kw) -> list:
+    """`pipeline` as one Slurm job per stage, each depending on its parent (`afterok`, and `kill-on-invalid-dep`: a
+    stage that fails cancels the stages after it). The run directories are fixed at submission
+    (`<log.root>/<log.experiment>/<name>-<stage>`); everything `plan_pipeline` checks fails here, before any job.
+    Keywords of `plan_pipeline` and Slurm options (`partition=`, `time=`, ...) go in `kw`. Returns the jobs, in
+    stage order."""
+    check_cluster(cluster)
+    if cluster != "slurm": raise ValueError("submit_pipeline: dependent jobs need cluster='slurm' (locally: pipeline())")
+    pk = {k: kw.pop(k) for k in list(kw) if k in inspect.signature(plan_pipeline).parameters}
+    stages = plan_pipeline(path, task, data, preset, overrides, **pk)
+    for st in stages:
+        st.cfg = dispatchable(st.cfg, f"{name}-{st.stage}")
+        st.run_dir = Path(st.cfg.log.root) / st.cfg.log.experiment / st.cfg.log.run_name
+        if st.run_dir.exists(): raise FileExistsError(f"submit_pipeline: {st.run_dir} exists already (pick another name)")
+    folder = Path(folder if folder is not None else Path(stages[0].cfg.log.root) / "jobs").resolve()
+    jobs, parent = [], None
+    for st in stages:
+        extra = dict(additional_parameters or {})
+        if jobs: extra.update(dependency=f"afterok:{jobs[-1].job_id}", kill_on_invalid_dep="yes")
+        ex = make_executor(cluster, folder, name=f"{name}-{st.stage}", profile=profile, env=env,
+                           additional_parameters=extra, **kw)
+        jobs.append(ex.submit(StageTask(st, parent)))
+        parent = st.run_dir
+    return jobs
 
 # %% ../nbs/12c_specialize.ipynb #d17051d3
 @call_parse

@@ -92,7 +92,7 @@ def write_stage(run_dir, stage: str, task_set: TaskSet, seed: int, mode: str | N
 def score_rows(result, iteration: int, env_steps: int | None = None) -> list[dict]:
     "`scores.jsonl` rows (`SCORE_METRICS`) of a multitask `EvalResult`: one per task, its normalised score."
     return [dict(epoch=iteration, iteration=iteration, env_steps=env_steps, task=t, **{"return": r["mean"]},
-                 success=None, score=float(normalized_score(t, r["mean"])), episodes=r["episodes"])
+                 success=r["success"], score=float(normalized_score(t, r["mean"], r["success"])), episodes=r["episodes"])
             for t, r in result.per_task().items()]
 
 def wm_sha256(agent: Agent) -> str:
