@@ -2,7 +2,8 @@
 # One lent GPU session, about 10 minutes: the CUDA build of torch, the package, the speed benchmark on ant
 # (pwm_5M_baseline and pwm_5M_flow_k4_heun: fp32 with and without TF32, bf16, torch.compile) and the `#| gpu`
 # cells of 08_pwm and 10_train. Everything it writes goes under $OUT (default: ./gpu_out).
-#   tools/gpu_check.sh                  TORCH_INDEX=<pip index of CUDA wheels> tools/gpu_check.sh
+#   tools/gpu_check.sh          (torch from TORCH_INDEX, default PyTorch's cu128 wheels; a machine without network
+#                                 sets WHEELS=<folder with the torch 2.13.0 CUDA wheel and its dependencies>)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-gpu_out}
@@ -14,8 +15,10 @@ log() { echo "[$(date +%T)] $*" | tee -a "$OUT/gpu_check.log"; }
 # 1. torch 2.13.0 (the CPU pin's version) built for CUDA, unless it is there already; then the package
 if ! python -c "import sys, torch; sys.exit(not (torch.__version__.startswith('2.13.0') and torch.cuda.is_available()))" 2>/dev/null; then
   TORCH_INDEX=${TORCH_INDEX:-https://download.pytorch.org/whl/cu128}
-  log "installing torch==2.13.0 from $TORCH_INDEX"
-  python -m pip install -q torch==2.13.0 --index-url "$TORCH_INDEX" >> "$OUT/install.log" 2>&1 \
+  SRC=(--index-url "$TORCH_INDEX")
+  [ -n "${WHEELS:-}" ] && SRC=(--no-index --find-links "$WHEELS")
+  log "installing torch==2.13.0 from ${SRC[*]}"
+  python -m pip install -q torch==2.13.0 "${SRC[@]}" >> "$OUT/install.log" 2>&1 \
     || { log "torch install failed (see install.log)"; exit 1; }
 fi
 python -m pip install -q -e ".[dev]" >> "$OUT/install.log" 2>&1 || { log "package install failed"; exit 1; }
