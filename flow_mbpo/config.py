@@ -413,7 +413,6 @@ class TrainConfig(_Section):
             self._need(getattr(self, n) >= 0, n, "must be >= 0")
         self._need(0 < self.gamma <= 1, "gamma", "must be in (0, 1]")
         self._need(self.init_wm is None or bool(self.init_wm.strip()), "init_wm", "must be a path or null")
-        self._need(not self.init_actor or self.init_wm is not None, "init_actor", "needs train.init_wm (the run to start from)")
         self._need(0 <= self.lam < 1, "lam", "must be in [0, 1)")
         self._need(
             self.wm_buffer_size >= self.horizon + 1,

@@ -171,6 +171,8 @@ class Trainer:
         try: sys.stdout.reconfigure(line_buffering=True)
         except Exception: pass
         self.cfg, self.t = cfg, cfg.train
+        if self.t.init_actor and self.t.init_wm is None:
+            raise ConfigError("train.init_actor", "needs train.init_wm, the run whose actor to start from")
         self.device = resolve_device(cfg.device)
         seed_everything(cfg.seed)
         self.env = make_env_from_config(cfg.env, cfg.seed, device="cpu")
