@@ -20,7 +20,8 @@ from .pwm import PhaseTimer, no_timer
 # %% auto #0
 __all__ = ['DEFAULT_ENV_TASKS', 'SPEED_OPTIONS', 'SPEED_PHASES', 'SPEED_FAST_START', 'PWM_ANT_GRID', 'PWM_ANT_SEEDS',
            'PWM_ANT_REFERENCE', 'LEARN_STEPS', 'parse_task', 'bench_env', 'format_table', 'bench_envs', 'parse_options',
-           'device_name', 'git_commit', 'bench_speed', 'bench_stage_a', 'bench_learn', 'learn_report', 'bench_cli']
+           'device_name', 'git_commit', 'bench_speed', 'bench_stage_a', 'bench_learn', 'learn_report', 'bench_cli',
+           'bench_stage_c']
 
 # %% ../nbs/16_bench.ipynb #02f243a2
 DEFAULT_ENV_TASKS = ("ant", "ant[substeps=1]", "dmc:walker-walk", "dmc:cheetah-run", "gym:Ant-v5")
@@ -326,7 +327,7 @@ def _bench_envs_cli(tasks: str, num_envs: str, seconds: float, repeats: int) -> 
     return bench_envs(ts, ns, seconds, repeats)
 
 
-_BENCHES = {"envs": _bench_envs_cli, "learn": None, "learn-report": None, "stage-a": None, "speed": None}
+_BENCHES = {"envs": _bench_envs_cli, "learn": None, "learn-report": None, "stage-a": None, "stage-c": None, "speed": None}
 
 # PWM's published training return on dflex Ant, mean of 5 seeds (Georgiev et al. 2024): env steps -> return
 # PWM's five seeds on dflex Ant (training return, last value logged at or before each step), read off
@@ -588,7 +589,7 @@ _cli = call_parse(pos=["what"]) if "pos" in inspect.signature(call_parse).parame
 
 @_cli
 def bench_cli(
-    what: str = "envs",  # which benchmark: envs, learn, learn-report, stage-a or speed
+    what: str = "envs",  # which benchmark: envs, learn, learn-report, stage-a, stage-c or speed
     tasks: str = ",".join(
         DEFAULT_ENV_TASKS
     ),  # envs: comma-separated make_env names, options in brackets: ant[substeps=1]
@@ -606,6 +607,8 @@ def bench_cli(
     epochs: int = 3,  # speed: timed training epochs per configuration
     warmup: int = 1,  # speed: untimed training epochs first (compilation happens here)
     options: str = "amp=none",  # speed: option sets separated by ';', each KEY=VALUE,...: amp, tf32, compile, adam
+    iterations: int = 400,  # stage-c: specialisation iterations
+    c_overrides: str = "",  # stage-c: key=value overrides of the specialised actor and critics, separated by spaces
 ):  # learn: extra key=value overrides, separated by spaces
     "Run benchmark `what`, print its table, and optionally write the results to `out`."
     if what not in _BENCHES:
@@ -624,6 +627,11 @@ def bench_cli(
                            overrides.split(), int(seeds.split(",")[0]))
     if what == "learn-report":
         return learn_report(out or "bench_learn", env)
+    if what == "stage-c":
+        kw = dict(tasks=tuple(tasks.split(","))) if tasks != ",".join(DEFAULT_ENV_TASKS) else {}
+        return bench_stage_c(out=out or "bench_stage_c", seeds=[int(x) for x in seeds.split(",") if x.strip()],
+                             steps=steps, iterations=iterations, preset=presets.split(",")[0],
+                             overrides=overrides.split(), c_overrides=c_overrides.split(), **kw)
     if what == "stage-a":
         return bench_stage_a(tasks if tasks != ",".join(DEFAULT_ENV_TASKS) else "mt-dmc10", out or "bench_stage_a",
                              episodes, steps, presets.split(",")[0], overrides.split(), int(seeds.split(",")[0]))
@@ -634,3 +642,64 @@ def bench_cli(
         Path(out).write_text(json.dumps(rows, indent=1))
         print(f"wrote {len(rows)} rows to {out}")
     return rows
+
+# %% ../nbs/16_bench.ipynb #83507805
+def bench_stage_c(task_set: str = "mt-dmc10", tasks=("cartpole-balance", "pendulum-spin", "cup-catch"),
+                  data=None, out="bench_stage_c", seeds=(0, 1, 2), steps: int = 2000, iterations: int = 400,
+                  preset: str = "pwm_5M_baseline", overrides=(), c_overrides=(), batch: int = 64,
+                  eval_episodes: int = 4, episodes_per_task: int = 20) -> pd.DataFrame:
+    """Does multitask data help a specialised policy? For each seed: stage A on every task of `task_set` (`steps`
+    world-model steps), and for each of `tasks` a world model of the same size and steps trained on that task's
+    episodes alone (the control: same layout and ids, only the data differs); then stage C offline (`specialize`,
+    `iterations` of `batch` slices, frozen world model) from each, on the same task. Prints and writes (`out`/
+    stage_c.md, .csv) each task's final normalised score per path and the mean over tasks with a 95 % bootstrap
+    interval over seeds. `data`: a multitask dataset of `task_set` (default: random-policy episodes collected once)."""
+    from flow_mbpo.multitask import collect_episodes, load_episodes, save_episodes, validate_episodes
+    from flow_mbpo.pretrain import pretrain_world_model
+    from flow_mbpo.specialize import specialize
+    from flow_mbpo.analysis import interval_estimates
+    from flow_mbpo.config import get_config
+    out = Path(out)
+    if (out / "runs").exists(): raise FileExistsError(f"{out / 'runs'} exists; give another out=")
+    t0 = time.perf_counter()
+    if data is None:
+        data = out / "data"
+        if not (data / "meta.json").exists():
+            collect_episodes(task_set, data, "random", episodes_per_task, seed=0, envs_per_task=10, progress=True)
+    info = validate_episodes(data)
+    own = {}
+    for t in tasks:                                               # each task's episodes alone, same task-set layout
+        own[t] = out / "data_only" / t
+        if not (own[t] / "meta.json").exists(): save_episodes(load_episodes(data, tasks=[t]), own[t])
+    rows = []
+    for seed in seeds:
+        cfg = get_config(preset, [f"env.name={task_set}", "wm.multitask=true", f"seed={seed}",
+                                  f"log.root={out / 'runs'}", "log.progress=false", *overrides])
+        a = pretrain_world_model(cfg, data, steps, chunk=100, eval_every=steps, progress=False).run_dir
+        for t in tasks:
+            only = pretrain_world_model(cfg, own[t], steps, chunk=100, eval_every=steps, progress=False).run_dir
+            for path, parent in (("A>C (all tasks' data)", a), ("task-only>C", only)):
+                c = specialize(parent, t, data, iterations, batch, eval_every=iterations, eval_episodes=eval_episodes,
+                               overrides=list(c_overrides), progress=False)
+                rows.append(dict(seed=seed, task=t, path=path, score=c.scores[-1]["score"],
+                                 ret=c.scores[-1]["return"], untrained=c.scores[0]["return"]))
+                print(f"seed {seed} {t:18s} {path:22s} return {rows[-1]['ret']:7.1f} (untrained actor "
+                      f"{rows[-1]['untrained']:.1f})  [{time.perf_counter() - t0:.0f} s]", flush=True)
+    df = pd.DataFrame(rows)
+    df.to_csv(out / "stage_c.csv", index=False)
+    lines = ["| path | " + " | ".join(tasks) + " | mean over tasks [95 % CI over seeds] |", "|---" * (len(tasks) + 2) + "|"]
+    for path, g in df.groupby("path", sort=False):
+        m = g.pivot(index="seed", columns="task", values="score")[list(tasks)]
+        est = interval_estimates(m.to_numpy().mean(1), seed=0)["mean"]
+        lines.append(f"| {path} | " + " | ".join(f"{m[t].mean():.3f}" for t in tasks)
+                     + f" | {est[0]:.3f} [{est[1]:.3f}, {est[2]:.3f}] |")
+    w = cfg.wm
+    head = (f"stage C offline on {task_set} ({info['episodes']} episodes: {data}); world models of {preset} with "
+            f"{' '.join(overrides) or 'no overrides'} (latent {w.latent_dim}, units {w.units}, task_dim {w.task_dim}), "
+            f"{steps} steps each; specialize: {iterations} iterations x {batch} slices, frozen world model, "
+            f"{eval_episodes} deterministic episodes at the end; seeds {list(seeds)}; normalised score = return / 1000; "
+            f"{time.perf_counter() - t0:.0f} s on {platform.processor() or platform.machine()}, "
+            f"{torch.get_num_threads()} thread(s)")
+    (out / "stage_c.md").write_text(head + "\n\n" + "\n".join(lines) + "\n")
+    print(head, "\n".join(lines), sep="\n\n", flush=True)
+    return df

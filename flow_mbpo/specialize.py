@@ -33,7 +33,7 @@ from .dispatch import DeferredPreemption, check_cluster, current_job_id, dispatc
 
 # %% auto #0
 __all__ = ['SPECIALIZE_FORMAT', 'SPECIALIZE_METRICS', 'SpecializeResult', 'specialize', 'Stage', 'plan_pipeline', 'pipeline',
-           'StageTask', 'submit_pipeline', 'specialize_cli']
+           'StageTask', 'submit_pipeline', 'specialize_cli', 'pipeline_cli']
 
 # %% ../nbs/12c_specialize.ipynb #f0274532
 @patch
@@ -419,3 +419,44 @@ def specialize_cli(*args: str,  # section.key=value overrides of the parent's co
         sys.exit(2)
     print(res, flush=True)
     sys.exit(0 if res.status == "finished" else 3)
+
+# %% ../nbs/12c_specialize.ipynb #08974c3f
+def _stage_overrides(text: str | None) -> dict:
+    "`'B:a=1,b=2;C:c=3'` -> `{'B': ['a=1', 'b=2'], 'C': ['c=3']}`."
+    out = {}
+    for part in filter(None, (text or "").split(";")):
+        stage, sep, ov = part.partition(":")
+        if not sep or stage.strip().upper() not in _STAGES:
+            raise ValueError(f"--stage-overrides: 'STAGE:key=value,...' parts joined by ';', got {part!r}")
+        out[stage.strip().upper()] = [o.strip() for o in ov.split(",") if o.strip()]
+    return out
+
+@call_parse
+def pipeline_cli(path: str,  # the stages, e.g. A>C, B>C, A>B>C, C
+                 *args: str,  # an optional preset name, then section.key=value overrides for every stage
+                 task: str = None,  # the task of the set that C specialises on
+                 data: str = None,  # the multitask dataset (A; C offline)
+                 a_steps: int = 100_000,  # stage A: world-model gradient steps
+                 b_epochs: int = None,  # stage B: epochs (default: the config's train.epochs)
+                 c_mode: str = "offline",  # stage C: offline (PWM's protocol) or online
+                 c_iterations: int = 10_000,  # stage C offline: iterations
+                 c_epochs: int = None,  # stage C online: epochs (default: the config's train.epochs)
+                 stage_overrides: str = None,  # per-stage overrides, "B:key=value,...;C:key=value,..."
+                 slurm: bool = False,  # submit one dependent Slurm job per stage instead of running here
+                 name: str = "pipeline",  # --slurm: the jobs' and run directories' name
+                 ):
+    "Run a staged multitask path (A: offline world model, B: online multitask, C: one task) in one command."
+    args = list(args)
+    preset = args.pop(0) if args and "=" not in args[0] else "pwm_5M_baseline"
+    kw = dict(a_steps=a_steps, b_epochs=b_epochs, c_mode=c_mode, c_iterations=c_iterations, c_epochs=c_epochs)
+    try:
+        so = _stage_overrides(stage_overrides)
+        if slurm:
+            jobs = submit_pipeline(path, task, data, preset, args, name=name, stage_overrides=so, **kw)
+            print("submitted: " + ", ".join(f"{st} job {j.job_id}" for st, j in zip(_check_path(path, c_mode), jobs)))
+            return
+        out = pipeline(path, task, data, preset, args, stage_overrides=so, **kw)
+    except (ConfigError, FileNotFoundError, FileExistsError, ValueError, RuntimeError) as e:
+        print(f"flow-mbpo-pipeline: error: {' '.join(str(e).split())}", file=sys.stderr)
+        sys.exit(2)
+    for st, d in out.items(): print(f"{st}: {d}")
