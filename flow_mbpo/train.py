@@ -22,7 +22,7 @@ from .config import resolve_device  # noqa: F401  (importable from here as befor
 from .envs import make_env_from_config
 from .buffer import ReplayBuffer
 from .pwm import Agent, EnvStep, make_agent  # noqa: F401  (Agent: importable from here as before)
-from .evaluate import evaluate_agent, EvalInterrupted, env_kwargs
+from .evaluate import evaluate_agent, EvalInterrupted, EvalResult, env_kwargs
 from .diagnostics import DIAG_METRICS, diag_due, epoch_diagnostics, run_info
 from .rundir import (RunDir, new_run_dir, write_json, JsonlLog, read_jsonl, seed_everything, rng_state,
                               set_rng_state, save_checkpoint, load_checkpoint, keep_periodic)
@@ -177,6 +177,11 @@ class Trainer:
         seed_everything(cfg.seed)
         self.env = make_env_from_config(cfg.env, cfg.seed, device="cpu")
         self.agent = make_agent(cfg, self.env, self.device)       # task-conditioned on a task set (stages B, C)
+        n = len(self.env.tasks) if hasattr(self.env, "task_set") else 1
+        if cfg.train.eval_every and cfg.train.eval_episodes % n:
+            self.env.close()
+            raise ConfigError("train.eval_episodes", f"must be a multiple of the {n} tasks the run evaluates on, "
+                              f"got {cfg.train.eval_episodes}")
         self.buffer = ReplayBuffer(self.env.num_envs, self.env.num_obs, self.env.num_actions, cfg.train.wm_buffer_size,
                                    self.device, sampling=cfg.buffer.sampling, task_ids=self.agent.tasks_of(self.env))
         self.gen = torch.Generator(device=self.device).manual_seed(cfg.seed + 1)
@@ -527,7 +532,7 @@ class _Tracker:
     def step_reward(self) -> float: return float(torch.stack(self.rewards).mean()) if self.rewards else float("nan")
 
 @torch.no_grad()
-def _evaluate(agent, cfg: RunConfig, epoch: int, env_steps: int, tick=None) -> dict:
+def _evaluate(agent, cfg: RunConfig, epoch: int, env_steps: int, tick=None) -> tuple[dict, EvalResult]:
     """Deterministic and stochastic closed-loop evaluation, without touching the training RNG. `tick(mode, step, limit)`
     is called every env step; when it returns True the evaluation stops (`EvalInterrupted`). Returns the `eval.jsonl`
     record and the deterministic `EvalResult`."""
