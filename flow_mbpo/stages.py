@@ -1,4 +1,5 @@
-"""Stage A: a task-conditioned world model trained offline on a multitask dataset, and what it is judged by.
+"""Stage A: a task-conditioned world model trained offline on a multitask dataset, what it is judged by, how stages hand
+over to each other, and a policy specialised on it.
 
 Docs: https://flow-mbpo.github.io/flow_mbpo/stages.html.md"""
 
