@@ -1,5 +1,4 @@
-"""Stage A: a task-conditioned world model trained offline on a multitask dataset, what it is judged by, how stages hand
-over to each other, and a policy specialised on it.
+"""Stage A, a task-conditioned world model trained offline on many tasks, what it is judged by, and the hand-off between stages.
 
 Docs: https://flow-mbpo.github.io/flow_mbpo/stages.html.md"""
 
