@@ -592,11 +592,12 @@ def check_pretrained(cfg: RunConfig, ck_cfg: RunConfig, dims: tuple[int, int], c
     mine = "this environment" if k in ("obs_dim", "act_dim") else "this config"
     raise ConfigError(k, f"the checkpoint has {x!r}, {mine} has {y!r}{' (' + str(where) + ')' if where else ''}{also}")
 
-def _ckpt_file(path) -> Path:
+def _ckpt_file(path, what: str = "train.init_wm") -> Path:
+    "A run directory's `ckpt/latest.pt`, or the checkpoint file given; `what` names the setting in the error."
     p = Path(path)
     if p.is_dir(): p = p / "ckpt" / "latest.pt"
     if not p.exists():
-        raise FileNotFoundError(f"train.init_wm: {p} does not exist (give a pretrain run directory or a checkpoint)")
+        raise FileNotFoundError(f"{what}: {p} does not exist (give a run directory or a checkpoint)")
     return p
 
 @torch.no_grad()

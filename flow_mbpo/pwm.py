@@ -365,6 +365,14 @@ def update_actor(
     with self.timer("actor_forward"), self.autocast():
         loss, obs, data = self.imagine(env, obs, buffer, on_step)
     data = fp32(data)  # the critic regresses in fp32 whatever train.amp is
+    res = self.actor_step(loss)
+    return obs, data, dict(actor_loss=res.loss, actor_grad_norm=res.grad_norm, skipped=int(res.skipped))
+
+
+@patch
+def actor_step(self: Agent, loss: Tensor) -> UpdateResult:
+    """The actor's optimiser step on `loss` (an imagined rollout's), with the gradient taken with respect to the
+    actor's parameters alone: the world model and critics never accumulate one. Counted in `counters`."""
     with self.timer("actor_backward"):
         params = list(self.actor.parameters())
         grads = torch.autograd.grad(loss, params, allow_unused=True) if torch.isfinite(loss) else None
@@ -374,7 +382,7 @@ def update_actor(
     self.counters["actor_updates"] += 1
     self.counters["skipped_actor"] += int(res.skipped)
     self.counters["wm_backward"] += self.cfg.train.horizon  # macro steps the actor gradient went back through
-    return obs, data, dict(actor_loss=res.loss, actor_grad_norm=res.grad_norm, skipped=int(res.skipped))
+    return res
 
 
 @patch

@@ -16,7 +16,7 @@ from fastcore.script import call_parse
 
 from .config import RunConfig, ConfigError, resolve_config, resolve_device
 from .buffer import Slices
-from .pwm import Agent, Imagined, guarded_step
+from .pwm import Agent, Imagined, fp32, guarded_step
 from .multitask_env import TaskSet, get_task_set
 from . import multitask
 from .multitask import EpisodeData
@@ -24,7 +24,7 @@ from .evaluate import evaluate_agent, env_kwargs
 from .diagnostics import run_info
 from .rundir import (CKPT_FORMAT, JsonlLog, StopRequest, atomic_save, read_jsonl, rng_state, seed_everything,
                               set_rng_state, write_json)
-from .pretrain import (PRETRAIN_FORMAT, _dataset_sha256, _fresh_dir, _load_ckpt, init_from_pretrained,
+from .pretrain import (PRETRAIN_FORMAT, _ckpt_file, _dataset_sha256, _fresh_dir, _load_ckpt, init_from_pretrained,
                                pretrain_world_model)
 from .stages import SCORE_METRICS, score_rows, wm_sha256, write_stage
 from . import train
@@ -66,15 +66,10 @@ def update_offline(self: Agent, s: Slices, freeze_wm: bool = True) -> dict:
     """One iteration of PWM's offline specialisation on the slices `s`: the actor through the world model from the
     slices' first observations, the critic on that rollout (TD(λ)), and unless `freeze_wm` the world model on `s`."""
     self.train()
-    loss, data = self.imagine_offline(s.obs[0], s.task)
-    params = list(self.actor.parameters())      # the actor's gradient only: the world model's stays untouched
-    grads = torch.autograd.grad(loss, params, allow_unused=True) if torch.isfinite(loss) else None
-    grads = None if grads is None else [torch.zeros_like(p) if g is None else g for p, g in zip(params, grads)]
-    res = guarded_step(self.actor_opt, params, loss, self.cfg.optim.actor_grad_norm, grads=grads)
-    self.counters["actor_updates"] += 1
-    self.counters["skipped_actor"] += int(res.skipped)
-    self.counters["wm_backward"] += self.cfg.train.horizon
-    cm = self.update_critic(data)
+    with self.autocast():                                       # train.amp, as online
+        loss, data = self.imagine_offline(s.obs[0], s.task)
+    res = self.actor_step(loss)                 # the actor's gradient only: the world model's stays untouched
+    cm = self.update_critic(fp32(data))
     out = dict(actor_loss=res.loss, actor_grad_norm=res.grad_norm, critic_loss=cm["critic_loss"],
                critic_grad_norm=cm["critic_grad_norm"], target_mean=cm["target_mean"],
                skipped=int(res.skipped) + cm["skipped"], wm_loss=torch.tensor(float("nan")))
@@ -119,13 +114,6 @@ class SpecializeResult:
                 f"run_dir='{self.run_dir}')")
 
 # %% ../nbs/12c_specialize.ipynb #7954d5f4
-def _parent_file(parent) -> Path:
-    "A parent run directory's `ckpt/latest.pt`, or the checkpoint file given."
-    p = Path(parent)
-    p = p / "ckpt" / "latest.pt" if p.is_dir() else p
-    if not p.exists(): raise FileNotFoundError(f"parent: {p} does not exist (give a stage-A/B run directory or checkpoint)")
-    return p
-
 def _task_data(data, ts: TaskSet, task: str) -> tuple[EpisodeData, dict]:
     "The rows of `task` in the multitask dataset `data` (which must hold the parent's task set)."
     if data is None:
@@ -161,7 +149,7 @@ def specialize(parent=None, task: str | None = None, data=None, iterations: int 
     iterations = 10_000 if iterations is None else iterations
     if min(iterations, batch, eval_every, eval_episodes, log_every) < 1:
         raise ValueError("iterations, batch, eval_every, eval_episodes and log_every must be >= 1")
-    pfile = _parent_file(parent)
+    pfile = _ckpt_file(parent, "parent")
     pck = _load_ckpt(pfile, (PRETRAIN_FORMAT, CKPT_FORMAT), "parent")
     pcfg = RunConfig.from_dict(pck["config"], legacy=True)
     if not pcfg.wm.multitask:
