@@ -127,7 +127,8 @@ def bench_envs(
     return rows
 
 # %% ../nbs/16_bench.ipynb #b3a49c81
-SPEED_OPTIONS = {"amp": "train.amp", "tf32": "train.tf32", "compile": "train.compile", "adam": "optim.adam"}
+SPEED_OPTIONS = {"amp": "train.amp", "tf32": "train.tf32", "compile": "train.compile", "adam": "optim.adam",
+                 "kernels": "train.kernels"}
 SPEED_PHASES = ("env", "actor_forward", "actor_backward", "critic", "world_model", "log", "other")
 # PWM's training epochs at once: one horizon of collection and one warm-up update; no evaluation, checkpoints or
 # diagnostics; a replay buffer smaller than PWM's million transitions (its size does not change the compute)
@@ -606,7 +607,7 @@ def bench_cli(
     steps: int = 1000,  # stage-a: world-model gradient steps
     epochs: int = 3,  # speed: timed training epochs per configuration
     warmup: int = 1,  # speed: untimed training epochs first (compilation happens here)
-    options: str = "amp=none",  # speed: option sets separated by ';', each KEY=VALUE,...: amp, tf32, compile, adam
+    options: str = "amp=none",  # speed: option sets separated by ';', each KEY=VALUE,...: amp, tf32, compile, adam, kernels
     iterations: int = 400,  # stage-c: specialisation iterations
     c_overrides: str = "",  # stage-c: key=value overrides of the specialised actor and critics, separated by spaces
 ):  # learn: extra key=value overrides, separated by spaces

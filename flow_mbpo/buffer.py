@@ -158,6 +158,7 @@ class ReplayBuffer:
                 )
             getattr(self, k).copy_(d[k])
         self.ptr, self.size = int(d["ptr"]), int(d["size"])
+        self._episodes = None
 
 # %% ../nbs/07_buffer.ipynb #b1984722
 def _fake_stream(num_envs: int, steps: int, horizon: int, seed: int = 0):
@@ -198,7 +199,22 @@ def episodes(self: ReplayBuffer) -> Tensor:
         first[1:] = torch.where(env[1:] == env[:-1], last[:-1] + 1, 0)
         length = last - first + 1 - invalid[env, last].long()  # an invalid last step is not data
         self._episodes = torch.stack([env, first, length], 1)
+        self._eligible = {}  # horizon -> the episodes a slice of that horizon can start in
     return self._episodes
+
+
+@patch
+def sample_index(self: ReplayBuffer, horizon: int) -> Tensor | None:
+    """What `sample(·, horizon)` draws from under episode sampling: the finished episodes of >= `horizon`
+    transitions, built once after new data (a host sync: the training loop calls it right after its env steps, so
+    that the world-model updates after it never wait for the device) and cached until the buffer changes. None
+    under step sampling, which needs no index."""
+    if self.sampling == "step":
+        return None
+    eps = self.episodes()
+    if horizon not in self._eligible:
+        self._eligible[horizon] = eps[eps[:, 2] >= horizon]
+    return self._eligible[horizon]
 
 
 @patch
@@ -212,8 +228,7 @@ def can_sample(self: ReplayBuffer, horizon: int) -> bool:
 @patch
 def _episode_starts(self: ReplayBuffer, batch: int, horizon: int, g: torch.Generator | None):
     "PWM: a finished episode of >= `horizon` transitions uniformly, then a start uniformly inside it."
-    eps = self.episodes()
-    eps = eps[eps[:, 2] >= horizon]
+    eps = self.sample_index(horizon)
     if len(eps) == 0:
         raise ValueError(
             f"no finished episode of >= horizon={horizon} transitions is stored yet "
@@ -237,13 +252,18 @@ class RunningMeanStd:
         self.shape = tuple(shape)
 
     @torch.no_grad()
-    def update(self, x: Tensor):
-        "Merge the rows of `x [..., *shape]`; a row with any NaN/Inf is left out and counted in `skipped`."
+    def update(self, x: Tensor, mask: Tensor | None = None):
+        """Merge the rows of `x [..., *shape]` (only those where `mask [...]` is true, if given: a mask instead of
+        `x[mask]` keeps the host from waiting for the device); a row with any NaN/Inf is left out and counted in
+        `skipped`."""
         x = x.detach().to(torch.float64).reshape(-1, *self.shape)
         if x.shape[0] == 0:
             return
         ok = torch.isfinite(x).reshape(x.shape[0], -1).all(1)  # [rows]; no host sync below
-        w = ok.reshape(-1, *([1] * len(self.shape))).to(x.dtype)
+        take = ok if mask is None else ok & mask.reshape(-1).bool()
+        if mask is not None:
+            ok = ok | ~mask.reshape(-1).bool()  # rows outside the mask are not data: never counted as skipped
+        w = take.reshape(-1, *([1] * len(self.shape))).to(x.dtype)
         x = torch.where(w.bool(), x, torch.zeros_like(x))
         n = w.sum(0)
         b_mean = x.sum(0) / n.clamp(min=1)

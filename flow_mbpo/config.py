@@ -394,6 +394,9 @@ class TrainConfig(_Section):
         "none", "bf16: bfloat16 autocast around the world-model loss, imagined rollout and critic loss (weights, "
         "optimiser states and normalisers stay fp32); none: fp32 throughout")
     tf32: bool = doc(True, "CUDA only: TF32 tensor-core matmuls for fp32 work (10-bit mantissa); no effect on CPU")
+    kernels: Literal["torch", "fast"] = doc(
+        "torch", "SimNorm's softmax: PyTorch's kernel, or a hand-written one (fast: quicker on CPU, equal to float "
+        "rounding; see nn.use_kernels)")
     init_wm: str | None = doc(None, "a pre-train run dir or checkpoint: start from its world model and data")
     init_actor: bool = doc(False, "with init_wm naming a training run (e.g. stage B): start from its actor too")
 

@@ -565,7 +565,7 @@ def pretrain_world_model(cfg: RunConfig | str | None = None, data=None, steps: i
     write_json(run_dir / "summary.json", dict(
         kind="pretrain", status=status, wm_steps=done, steps=steps, preset=cfg.preset, config_hash=cfg.hash(),
         final=records[-1] if records else None, wall_time=wall0 + time.perf_counter() - t_start, device=str(device),
-        data=info, params=agent.param_counts(), counters=agent.counters))
+        data=info, params=agent.param_counts(), counters=agent.settle_counters()))
     if status == "nan_stopped":
         raise FloatingPointError(f"{bad_chunks} consecutive chunks of world-model updates were all skipped for "
                                  f"non-finite losses/gradients; stopped at {done} steps. The last good checkpoint is "

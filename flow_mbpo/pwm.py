@@ -9,11 +9,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from contextlib import contextmanager, nullcontext
 import torch
 from torch import nn, Tensor
 from torch.nn.utils import clip_grad_norm_
+from torch.overrides import TorchFunctionMode
 from fastcore.basics import patch
 
 from .config import RunConfig, ConfigError
@@ -21,10 +22,11 @@ from .world_models import make_world_model
 from .actors import make_actor
 from .critics import CriticEnsemble, td_lambda, critic_loss
 from .buffer import ReplayBuffer, RunningMeanStd, Slices
+from .nn import use_kernels
 
 # %% auto #0
-__all__ = ['scheduled_lr', 'UpdateResult', 'guarded_step', 'Imagined', 'EnvStep', 'speed_setup', 'fp32', 'no_timer', 'PhaseTimer',
-           'Agent', 'make_agent']
+__all__ = ['scheduled_lr', 'UpdateResult', 'skips_on_device', 'guarded_step', 'Imagined', 'EnvStep', 'speed_setup', 'fp32',
+           'no_timer', 'PhaseTimer', 'Agent', 'make_agent', 'HostSyncs']
 
 # %% ../nbs/08_pwm.ipynb #ec418d5b
 def scheduled_lr(lr0: float, epoch: int, epochs: int, schedule: str = "linear", min_lr: float = 1e-5) -> float:
@@ -42,14 +44,36 @@ class UpdateResult:
 
     loss: Tensor
     grad_norm: Tensor
-    skipped: bool
+    skipped: bool | Tensor  # a 0-d bool tensor where the device decided (fused optimisers)
+
+
+def skips_on_device(opt: torch.optim.Optimizer) -> bool:
+    "Whether `guarded_step` lets the device decide `opt`'s skips: a fused optimiser, which takes `found_inf`."
+    return bool(opt.defaults.get("fused"))
 
 
 def guarded_step(
     opt: torch.optim.Optimizer, params: list[Tensor], loss: Tensor, max_norm: float, grads: list[Tensor] | None = None
 ) -> UpdateResult:
-    "Backprop `loss` (or use given `grads`), clip to `max_norm`, step `opt` unless loss or gradients are non-finite."
+    """Backprop `loss` (or use given `grads`), clip to `max_norm`, step `opt` unless loss or gradients are non-finite.
+    A fused optimiser (`optim.adam=fused`) gets the verdict as a device tensor, `found_inf`, the way
+    `torch.amp.GradScaler` hands it over: the kernel then leaves parameters, moments and step count as they were,
+    and the host never waits for the device; `skipped` is that tensor. Other optimisers check on the host."""
     opt.zero_grad(set_to_none=True)
+    if skips_on_device(opt):
+        if grads is None:
+            loss.backward()
+        else:
+            for p, g in zip(params, grads):
+                p.grad = g
+        gn = clip_grad_norm_(params, max_norm)
+        bad = ~(torch.isfinite(loss) & torch.isfinite(gn))
+        opt.found_inf = bad.to(torch.float32)
+        try:
+            opt.step()
+        finally:
+            del opt.found_inf
+        return UpdateResult(loss.detach(), gn.detach(), bad)
     if not torch.isfinite(loss):
         return UpdateResult(loss.detach(), torch.tensor(float("nan")), True)
     if grads is None:
@@ -181,6 +205,7 @@ class Agent(nn.Module):
         # a step of the world-model loss). On a GPU each is dozens of small kernels whose launch overhead dominates at
         # PWM's sizes, and fusing them is the point. Bound methods are compiled, not the modules, so parameter names,
         # state_dicts and checkpoints are identical with and without compile.
+        use_kernels(self, t.kernels)  # train.kernels: PyTorch's softmax in SimNorm or the hand-written CPU kernel
         wrap = torch.compile if t.compile else (lambda f: f)
         self._wm_step_fn, self._wm_next_loss_fn = wrap(self.wm.step), wrap(self.wm.next_with_loss)
         self._wm_next_fn, self._actor_fn = wrap(self.wm.next), wrap(self.actor.forward)
@@ -366,7 +391,7 @@ def update_actor(
         loss, obs, data = self.imagine(env, obs, buffer, on_step)
     data = fp32(data)  # the critic regresses in fp32 whatever train.amp is
     res = self.actor_step(loss)
-    return obs, data, dict(actor_loss=res.loss, actor_grad_norm=res.grad_norm, skipped=int(res.skipped))
+    return obs, data, dict(actor_loss=res.loss, actor_grad_norm=res.grad_norm, skipped=res.skipped)
 
 
 @patch
@@ -375,12 +400,13 @@ def actor_step(self: Agent, loss: Tensor) -> UpdateResult:
     actor's parameters alone: the world model and critics never accumulate one. Counted in `counters`."""
     with self.timer("actor_backward"):
         params = list(self.actor.parameters())
-        grads = torch.autograd.grad(loss, params, allow_unused=True) if torch.isfinite(loss) else None
+        finite = skips_on_device(self.actor_opt) or torch.isfinite(loss)  # fused: the device decides, no host sync
+        grads = torch.autograd.grad(loss, params, allow_unused=True) if finite else None
         if grads is not None:
             grads = [torch.zeros_like(p) if g is None else g for p, g in zip(params, grads)]
         res = guarded_step(self.actor_opt, params, loss, self.cfg.optim.actor_grad_norm, grads=grads)
     self.counters["actor_updates"] += 1
-    self.counters["skipped_actor"] += int(res.skipped)
+    self.counters["skipped_actor"] += res.skipped  # a device tensor with fused Adam, until `settle_counters`
     self.counters["wm_backward"] += self.cfg.train.horizon  # macro steps the actor gradient went back through
     return res
 
@@ -426,7 +452,7 @@ def update_critic(self: Agent, data: Imagined) -> dict:
                 loss = critic_loss(self.critic, z[idx], y[idx])
             res = guarded_step(self.critic_opt, params, loss, self.cfg.optim.critic_grad_norm)
             self.counters["critic_updates"] += 1
-            skipped += int(res.skipped)
+            skipped = skipped + res.skipped
             losses.append(res.loss)
             gns.append(res.grad_norm)
     self.counters["skipped_critic"] += skipped
@@ -480,13 +506,13 @@ def update_wm(self: Agent, buffer: ReplayBuffer, iters: int, generator: torch.Ge
     for _ in range(iters):
         s = buffer.sample(t.wm_batch_size, t.horizon, generator)
         if self.rew_rms is not None:
-            self.rew_rms.update(s.rew[s.mask.bool()])
+            self.rew_rms.update(s.rew, mask=s.mask)
         with self.autocast():
             loss, dyn, rwd = self.wm_loss(s)
         res = guarded_step(self.wm_opt, params, loss, self.cfg.optim.wm_grad_norm)
         self.counters["wm_updates"] += 1
         self.counters["wm_backward"] += t.horizon
-        skipped += int(res.skipped)
+        skipped = skipped + res.skipped
         tot.append(res.loss)
         dyns.append(dyn.detach())
         rws.append(rwd.detach())
@@ -514,8 +540,18 @@ def full_state(self: Agent) -> dict:
         actor_opt=self.actor_opt.state_dict(),
         critic_opt=self.critic_opt.state_dict(),
         rms=rms,
-        counters=dict(self.counters),
+        counters=dict(self.settle_counters()),
     )
+
+
+@patch
+def settle_counters(self: Agent) -> dict:
+    """`counters` as Python ints. With a fused optimiser the skip counts stay device tensors during an epoch (no
+    host sync); the loop settles them once per epoch, checkpoints and summaries whenever they are written."""
+    for k, v in self.counters.items():
+        if isinstance(v, Tensor):
+            self.counters[k] = int(v)
+    return self.counters
 
 
 @patch
@@ -548,3 +584,28 @@ def load_full_state(self: Agent, d: dict):
         if v is not None:
             getattr(self, k).load_state_dict(v)
     self.counters.update(d["counters"])
+
+# %% ../nbs/08_pwm.ipynb #587452e5
+class HostSyncs(TorchFunctionMode):
+    """Counts, by name, the tensor calls that make the host wait for a GPU: `bool`/`int`/`float`/`item`/`tolist`/
+    `cpu`/`numpy` of a tensor, `nonzero`, and indexing with a boolean tensor. Use as `with HostSyncs() as h: ...`,
+    then `h.calls`."""
+
+    NAMES = {"__bool__", "__int__", "__float__", "__index__", "item", "tolist", "cpu", "numpy", "nonzero",
+             "masked_select", "argwhere"}
+
+    def __init__(self):
+        super().__init__()
+        self.calls = Counter()
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        name = getattr(func, "__name__", "")
+        if name in self.NAMES or (name == "__getitem__" and _bool_index(args[1])):
+            self.calls[name] += 1
+        return func(*args, **(kwargs or {}))
+
+
+def _bool_index(idx) -> bool:
+    "Whether an index holds a boolean tensor (whose result's size only the device knows)."
+    items = idx if isinstance(idx, tuple) else (idx,)
+    return any(isinstance(i, Tensor) and i.dtype == torch.bool for i in items)

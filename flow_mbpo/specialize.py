@@ -72,14 +72,14 @@ def update_offline(self: Agent, s: Slices, freeze_wm: bool = True) -> dict:
     cm = self.update_critic(fp32(data))
     out = dict(actor_loss=res.loss, actor_grad_norm=res.grad_norm, critic_loss=cm["critic_loss"],
                critic_grad_norm=cm["critic_grad_norm"], target_mean=cm["target_mean"],
-               skipped=int(res.skipped) + cm["skipped"], wm_loss=torch.tensor(float("nan")))
+               skipped=res.skipped + cm["skipped"], wm_loss=torch.tensor(float("nan")))
     if not freeze_wm:
-        if self.rew_rms is not None: self.rew_rms.update(s.rew[s.mask.bool()])
+        if self.rew_rms is not None: self.rew_rms.update(s.rew, mask=s.mask)
         wl = self.wm_loss(s)[0]
         wr = guarded_step(self.wm_opt, list(self.wm.parameters()), wl, self.cfg.optim.wm_grad_norm)
         self.counters["wm_updates"] += 1
-        self.counters["skipped_wm"] += int(wr.skipped)
-        out.update(wm_loss=wr.loss, skipped=out["skipped"] + int(wr.skipped))
+        self.counters["skipped_wm"] += wr.skipped
+        out.update(wm_loss=wr.loss, skipped=out["skipped"] + wr.skipped)
     return out
 
 # %% ../nbs/12c_specialize.ipynb #95e49cc0
@@ -238,7 +238,7 @@ def specialize(parent=None, task: str | None = None, data=None, iterations: int 
     write_json(run_dir / "summary.json", dict(
         kind="specialize", status=status, iterations=it, target=iterations, task=task, freeze_wm=freeze_wm,
         final=scores[-1] if scores else None, wm_sha256_start=wm_start, wm_sha256_end=wm_end, wall_time=wall(),
-        device=str(device), params=agent.param_counts(), counters=agent.counters))
+        device=str(device), params=agent.param_counts(), counters=agent.settle_counters()))
     if freeze_wm and wm_end != wm_start:
         raise RuntimeError(f"freeze_wm: the world model changed during {run_dir} (sha256 {wm_start[:12]}… → {wm_end[:12]}…)")
     return SpecializeResult(run_dir, cfg, status, it, scores, (wm_start, wm_end))

@@ -273,13 +273,15 @@ def train_epoch(self: Trainer, m: dict, track) -> int:
     ta = time.perf_counter()
     self.obs, data, am = self.agent.update_actor(self.env, self.obs, self.buffer, on_step=track)
     self.env_steps += self.N * self.H
+    self.buffer.sample_index(self.H)  # the replay index of the new steps: its host sync here, beside the env's
     dg = self.diagnostics(m["epoch"])
     tc = time.perf_counter()
     with self.agent.timer("critic"): cm = self.agent.update_critic(data)
     tw = time.perf_counter()
     with self.agent.timer("world_model"): wm = self.agent.update_wm(self.buffer, self.t.wm_iterations, self.gen)
     tend = time.perf_counter()
-    skipped = sum(int(x.pop("skipped")) for x in (am, cm, wm))
+    skipped = sum(int(x.pop("skipped")) for x in (am, cm, wm))  # the epoch's one fetch of the device's verdicts
+    self.agent.settle_counters()
     m.update({k: float(v) for k, v in {**am, **cm, **wm}.items()})
     astd = self.agent.action_std(data.z[0], n=8)                     # [act_dim], uncounted
     m.update(time_actor=tc - ta - (dg["time_diag"] if dg else 0.0), time_critic=tw - tc, time_wm=tend - tw,
@@ -495,7 +497,7 @@ def write_summary(self: Trainer, status: str):
     write_json(self.rd.summary, dict(
         status=status, epochs=done, env_steps=self.env_steps, preset=self.cfg.preset, config_hash=self.cfg.hash(),
         best_eval_return=self.best, last_eval=self.evals[-1] if self.evals else None, wall_time=self.wall_time(),
-        device=str(self.device), params=self.agent.param_counts(), counters=self.agent.counters))
+        device=str(self.device), params=self.agent.param_counts(), counters=self.agent.settle_counters()))
 
 # %% ../nbs/10_train.ipynb #6a75b934
 def run(cfg_or_preset: RunConfig | str = "pwm_5M_flow_k4_heun", overrides: list[str] | dict = (),
