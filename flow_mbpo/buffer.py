@@ -142,8 +142,15 @@ class ReplayBuffer:
         "Uniform over (env, logical start) with `horizon` stored steps after it."
         if self.size < horizon:
             raise ValueError(f"the buffer holds {self.size} steps per env; a slice needs horizon={horizon}")
-        env = torch.randint(self.num_envs, (batch,), device=self.device, generator=g)
-        return env, torch.randint(self.size - horizon + 1, (batch,), device=self.device, generator=g)
+        d = self.device if g is None else g.device  # draws follow the generator; the slices live on the buffer's device
+        env = torch.randint(self.num_envs, (batch,), device=d, generator=g)
+        return self._here(env), self._here(torch.randint(self.size - horizon + 1, (batch,), device=d, generator=g))
+
+    def _here(self, x: Tensor) -> Tensor:
+        "`x` on the buffer's device; from the host through pinned memory, a copy the host does not wait for."
+        if x.device.type == self.device.type:
+            return x
+        return (x.pin_memory() if x.device.type == "cpu" else x).to(self.device, non_blocking=True)
 
     def state_dict(self) -> dict:
         keys = ("obs", "next_obs", "act", "rew", "terminated", "ended", "invalid")
@@ -234,8 +241,9 @@ def _episode_starts(self: ReplayBuffer, batch: int, horizon: int, g: torch.Gener
             f"no finished episode of >= horizon={horizon} transitions is stored yet "
             "(buffer.sampling='episode' samples finished episodes only); collect more data first"
         )
-    ep = eps[torch.randint(len(eps), (batch,), device=self.device, generator=g)]
-    u = torch.rand(batch, device=self.device, generator=g, dtype=torch.float64)
+    d = self.device if g is None else g.device  # draws follow the generator (see `_step_starts`)
+    ep = eps[self._here(torch.randint(len(eps), (batch,), device=d, generator=g))]
+    u = self._here(torch.rand(batch, device=d, generator=g, dtype=torch.float64))
     span = ep[:, 2] - horizon + 1  # admissible starts per episode
     off = torch.minimum((u * span).long(), span - 1)
     return ep[:, 0], ep[:, 1] + off

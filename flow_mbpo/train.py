@@ -184,7 +184,7 @@ class Trainer:
                               f"got {cfg.train.eval_episodes}")
         self.buffer = ReplayBuffer(self.env.num_envs, self.env.num_obs, self.env.num_actions, cfg.train.wm_buffer_size,
                                    self.device, sampling=cfg.buffer.sampling, task_ids=self.agent.tasks_of(self.env))
-        self.gen = torch.Generator(device=self.device).manual_seed(cfg.seed + 1)
+        self.gen = torch.Generator().manual_seed(cfg.seed + 1)  # on the host: the same slices on every device
         self.stats = EpisodeStats()
         self.N, self.H = self.env.num_envs, cfg.train.horizon
         self.start_epoch, self.env_steps, self.wall0, self.best, self.nan_streak = 0, 0, 0.0, float("-inf"), 0
