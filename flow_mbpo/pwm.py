@@ -60,21 +60,8 @@ def guarded_step(
     `torch.amp.GradScaler` hands it over: the kernel then leaves parameters, moments and step count as they were,
     and the host never waits for the device; `skipped` is that tensor. Other optimisers check on the host."""
     opt.zero_grad(set_to_none=True)
-    if skips_on_device(opt):
-        if grads is None:
-            loss.backward()
-        else:
-            for p, g in zip(params, grads):
-                p.grad = g
-        gn = clip_grad_norm_(params, max_norm)
-        bad = ~(torch.isfinite(loss) & torch.isfinite(gn))
-        opt.found_inf = bad.to(torch.float32)
-        try:
-            opt.step()
-        finally:
-            del opt.found_inf
-        return UpdateResult(loss.detach(), gn.detach(), bad)
-    if not torch.isfinite(loss):
+    on_device = skips_on_device(opt)
+    if not on_device and not torch.isfinite(loss):
         return UpdateResult(loss.detach(), torch.tensor(float("nan")), True)
     if grads is None:
         loss.backward()
@@ -82,6 +69,14 @@ def guarded_step(
         for p, g in zip(params, grads):
             p.grad = g
     gn = clip_grad_norm_(params, max_norm)
+    if on_device:
+        bad = ~(torch.isfinite(loss) & torch.isfinite(gn))
+        opt.found_inf = bad.to(torch.float32)
+        try:
+            opt.step()
+        finally:
+            del opt.found_inf
+        return UpdateResult(loss.detach(), gn.detach(), bad)
     if not torch.isfinite(gn):
         opt.zero_grad(set_to_none=True)
         return UpdateResult(loss.detach(), gn.detach(), True)
