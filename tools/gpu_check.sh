@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One lent GPU session, about 10 minutes: the CUDA build of torch, the package, the speed benchmark on ant
 # (pwm_5M_baseline and pwm_5M_flow_k4_heun: fp32 with and without TF32, bf16, torch.compile) and the `#| gpu`
-# cells of 08_pwm and 10_train. Everything it writes goes under $OUT (default: ./gpu_out).
+# cells of 07_buffer, 08_pwm and 10_train (the device buffer's slices, no host sync in the updates, compile =
+# eager). Everything it writes goes under $OUT (default: ./gpu_out).
 #   tools/gpu_check.sh          (torch from TORCH_INDEX, default PyTorch's cu128 wheels; a machine without network
 #                                 sets WHEELS=<folder with the torch 2.13.0 CUDA wheel and its dependencies>)
 set -uo pipefail
@@ -32,8 +33,8 @@ timeout 200 $BENCH --options "amp=none,tf32=0;amp=none;amp=bf16" --out "$OUT/spe
 log "speed, eager: exit $?"
 
 # 3. the GPU cells (correctness before the slowest benchmark)
-log "nbdev-test --flags gpu (08_pwm, 10_train)"
-timeout 240 nbdev-test --flags gpu --n-workers 2 --file-re '^(08_pwm|10_train)\.ipynb$' > "$OUT/gpu_tests.log" 2>&1
+log "nbdev-test --flags gpu (07_buffer, 08_pwm, 10_train)"
+timeout 240 nbdev-test --flags gpu --n-workers 2 --file-re '^(07_buffer|08_pwm|10_train)\.ipynb$' > "$OUT/gpu_tests.log" 2>&1
 log "gpu tests: exit $? (see gpu_tests.log)"
 
 # 4. torch.compile against eager bf16, same command so the two are interleaved
