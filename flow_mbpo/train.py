@@ -401,13 +401,15 @@ def header(self: Trainer) -> list[str]:
     "The lines a run starts with: where it writes, what it runs, how big it is."
     c, t, p = self.cfg, self.t, self.agent.param_counts()
     wm = c.wm.kind + (f" ({c.wm.integrator}, K={c.wm.substeps})" if c.wm.kind == "flow" else "")
+    wu = ("no warm-up (the world model comes from train.init_wm)" if t.init_wm is not None and not self.agent.n_tasks
+          else f"warm-up {t.wm_warmup_iters:,} updates")
     at = "new run" if not self.resumed else f"resuming at epoch {self.start_epoch}" + (
         f" (warm-up {self.warm['done']}/{max(t.wm_warmup_iters, 1)} done)" if self.warm else "")
     return [f"run directory: {self.rd.path}",
             f"preset {c.preset} (config {c.hash()}), {at}, seed {c.seed}, device {self.device}",
             f"env {c.env.name}: {self.N} envs x horizon {self.H} = {self.N * self.H:,} env steps per epoch; "
             f"{t.epochs:,} epochs = {t.epochs * self.N * self.H:,} env steps",
-            f"world model {wm}, actor {c.actor.kind}; warm-up {t.wm_warmup_iters:,} updates, then {t.wm_iterations} "
+            f"world model {wm}, actor {c.actor.kind}; {wu}, then {t.wm_iterations} "
             f"per epoch; eval every {t.eval_every} epochs ({t.eval_episodes} episodes); "
             f"checkpoint every {t.ckpt_every}",
             "parameters: " + ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in p.items())]
