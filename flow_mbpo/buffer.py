@@ -229,7 +229,7 @@ def can_sample(self: ReplayBuffer, horizon: int) -> bool:
     "Whether `sample(·, horizon)` has anything to draw from under this buffer's `sampling`."
     if self.sampling == "step":
         return self.size >= horizon
-    return bool((self.episodes()[:, 2] >= horizon).any())
+    return len(self.sample_index(horizon)) > 0  # the cached index: no second pass over the episodes
 
 
 @patch
