@@ -379,6 +379,20 @@ def _protocol(cfg) -> str:
     return "from scratch" if cfg.train.init_wm is None else "pre-trained WM"
 
 
+def _numerics(cfg) -> str:
+    "The speed options that change arithmetic (`train.amp`, `optim.adam`, `train.kernels`, `train.compile`); 'fp32' for none."
+    t, o = cfg.train, cfg.optim
+    parts = (["bf16 autocast"] if t.amp == "bf16" else []) + ([f"{o.adam} Adam"] if o.adam in ("foreach", "fused") else [])
+    parts += (["SimNorm kernel"] if t.kernels == "fast" else []) + (["compiled"] if t.compile else [])
+    return ", ".join(parts) or "fp32"
+
+
+def _label(cfg) -> str:
+    "A curve's name in the learning report: preset, protocol and, unless plain fp32, the numerics, so they never merge."
+    n = _numerics(cfg)
+    return f"{cfg.preset} ({_protocol(cfg)}{'' if n == 'fp32' else ', ' + n})"
+
+
 def _recipe_line(cfg) -> str:
     "The settings a learning curve depends on, printed with every benchmark so its protocol is never in doubt."
     o, t, w = cfg.optim, cfg.train, cfg.wm
@@ -388,7 +402,7 @@ def _recipe_line(cfg) -> str:
         f"{w.reward_head}/{w.reward_loss} coef {w.reward_coef}; replay {cfg.buffer.sampling}; warm-up "
         f"{'none' if t.init_wm else str(t.wm_warmup_iters) + ' iters'}; collection {t.collection}; rew_rms {t.rew_rms}, "
         f"ret_rms {t.ret_rms}, "
-        f"obs_rms {t.obs_rms}; protocol: {_protocol(cfg)}"
+        f"obs_rms {t.obs_rms}; protocol: {_protocol(cfg)}; numerics: {_numerics(cfg)}"
     )
 
 
@@ -468,7 +482,7 @@ def _learn_rows(runs, curves, env: str) -> list[dict]:
     "A summary row per (preset, protocol), and PWM's five published Ant seeds as the last row."
     rows = []
     for label, group in curves.groupby("label", sort=False):
-        rs = [r for r in runs if f"{r.config.preset} ({_protocol(r.config)})" == label]
+        rs = [r for r in runs if _label(r.config) == label]
         per_epoch = rs[0].config.env.num_envs * rs[0].config.train.horizon
         tr = pd.concat([r.metrics[r.metrics["phase"] == "train"] for r in rs])
         rows.append(
@@ -570,7 +584,7 @@ def learn_report(out_dir: str, env: str = "ant", verbose: bool = True) -> list[d
     curves = pd.concat(
         [
             r.metrics.assign(
-                preset=r.config.preset, seed=r.config.seed, label=f"{r.config.preset} ({_protocol(r.config)})"
+                preset=r.config.preset, seed=r.config.seed, label=_label(r.config)
             )[cols]
             for r in runs
         ]
