@@ -479,7 +479,7 @@ def _interval_row(label: str, vals_at: dict, **info) -> dict:
 
 
 def _learn_rows(runs, curves, env: str) -> list[dict]:
-    "A summary row per (preset, protocol), and PWM's five published Ant seeds as the last row."
+    "A summary row per curve (preset, protocol, numerics: `_label`), and PWM's five published Ant seeds as the last row."
     rows = []
     for label, group in curves.groupby("label", sort=False):
         rs = [r for r in runs if _label(r.config) == label]
