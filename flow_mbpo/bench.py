@@ -400,9 +400,9 @@ def _recipe_line(cfg) -> str:
         f"{cfg.preset} on {cfg.env.name}: {cfg.env.num_envs} envs x H={t.horizon}; lr {o.lr_schedule} decay over "
         f"{o.lr_decay_epochs} epochs (actor {o.actor_lr:g}, critic {o.critic_lr:g}, model {o.model_lr:g}); reward "
         f"{w.reward_head}/{w.reward_loss} coef {w.reward_coef}; replay {cfg.buffer.sampling}; warm-up "
-        f"{'none' if t.init_wm else str(t.wm_warmup_iters) + ' iters'}; collection {t.collection}; rew_rms {t.rew_rms}, "
-        f"ret_rms {t.ret_rms}, "
-        f"obs_rms {t.obs_rms}; protocol: {_protocol(cfg)}; numerics: {_numerics(cfg)}"
+        f"{'none' if t.init_wm and not w.multitask else str(t.wm_warmup_iters) + ' iters'}; "  # as the Trainer decides
+        f"collection {t.collection}; rew_rms {t.rew_rms}, ret_rms {t.ret_rms}, obs_rms {t.obs_rms}; "
+        f"protocol: {_protocol(cfg)}; numerics: {_numerics(cfg)}"
     )
 
 
