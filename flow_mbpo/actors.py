@@ -41,19 +41,28 @@ class Actor(nn.Module):
 
     velocity_evals_per_call: int = 0
 
-    def __init__(self, latent_dim: int, act_dim: int, init_logstd: float, min_logstd: float, max_logstd: float):
+    def __init__(self, latent_dim: int, act_dim: int, init_logstd: float, min_logstd: float, max_logstd: float,
+                 logstd_bound: str = "clamp_param"):
         super().__init__()
+        if logstd_bound not in ("clamp_param", "inward"):
+            raise ValueError(f"logstd_bound: 'clamp_param' (PWM) or 'inward', got {logstd_bound!r}")
         if not min_logstd <= init_logstd <= max_logstd:
             raise ValueError(
                 f"init_logstd={init_logstd} must lie in [min_logstd, max_logstd] = [{min_logstd}, {max_logstd}]"
             )
         self.latent_dim, self.act_dim = latent_dim, act_dim
-        self.min_logstd, self.max_logstd = float(min_logstd), float(max_logstd)
+        self.min_logstd, self.max_logstd, self.logstd_bound = float(min_logstd), float(max_logstd), logstd_bound
         self.logstd = nn.Parameter(torch.full((act_dim,), float(init_logstd)))
 
     def log_std(self) -> Tensor:
-        "Bounded log noise scale `[act_dim]` (Gaussian: log σ of the action; flow: log σ of the base noise)."
-        return inward_clamp(self.logstd, self.min_logstd, self.max_logstd)
+        """Bounded log noise scale `[act_dim]` (Gaussian: log σ of the action; flow: log σ of the base noise).
+        `clamp_param` (PWM's `clamp_std`): the parameter itself is clamped in place to `≥ min_logstd` (through
+        `.data`, as PWM does, so autograd sees no in-place change) and used as it is: no upper bound, the gradient
+        unmasked. `inward`: `inward_clamp(logstd, min_logstd, max_logstd)`."""
+        if self.logstd_bound == "inward":
+            return inward_clamp(self.logstd, self.min_logstd, self.max_logstd)
+        self.logstd.data.clamp_(min=self.min_logstd)
+        return self.logstd
 
     def _noise(self, z: Tensor, deterministic: bool, eps: Tensor | None) -> Tensor:
         shape = (*z.shape[:-1], self.act_dim)
@@ -91,8 +100,9 @@ class GaussianActor(Actor):
         init_logstd: float = -1.0,
         min_logstd: float = -1.427,
         max_logstd: float = 1.0,
+        logstd_bound: str = "clamp_param",
     ):
-        super().__init__(latent_dim, act_dim, init_logstd, min_logstd, max_logstd)
+        super().__init__(latent_dim, act_dim, init_logstd, min_logstd, max_logstd, logstd_bound)
         self.units = list(units)
         self.mu_net = mlp(latent_dim, self.units, act_dim, order="act_ln", init="default")
 
@@ -124,8 +134,9 @@ class FlowODEActor(Actor):
         max_logstd: float = 1.0,
         tau_cond: str = "scalar",
         tau_fourier: int = 4,
+        logstd_bound: str = "clamp_param",
     ):
-        super().__init__(latent_dim, act_dim, init_logstd, min_logstd, max_logstd)
+        super().__init__(latent_dim, act_dim, init_logstd, min_logstd, max_logstd, logstd_bound)
         self.units, self.substeps, self.integrator, self.base_from_z = list(units), substeps, integrator, base_from_z
         if integrator not in EVALS_PER_STEP:
             raise ValueError(f"unknown integrator {integrator!r}; choose one of {', '.join(EVALS_PER_STEP)}")
@@ -169,7 +180,8 @@ class FlowODEActor(Actor):
 # %% ../nbs/04_actors.ipynb #505323d4
 def make_actor(cfg: ActorConfig, latent_dim: int, act_dim: int) -> Actor:
     "Build the actor that `cfg.kind` names (`gaussian` or `flow`) for the given latent and action sizes."
-    common = dict(units=cfg.units, init_logstd=cfg.init_logstd, min_logstd=cfg.min_logstd, max_logstd=cfg.max_logstd)
+    common = dict(units=cfg.units, init_logstd=cfg.init_logstd, min_logstd=cfg.min_logstd, max_logstd=cfg.max_logstd,
+                  logstd_bound=cfg.logstd_bound)
     if cfg.kind == "gaussian":
         return GaussianActor(latent_dim, act_dim, **common)
     if cfg.kind == "flow":

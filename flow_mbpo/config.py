@@ -13,10 +13,11 @@ from typing import Literal, get_args, get_origin, get_type_hints
 import yaml
 
 # %% auto #0
-__all__ = ['Integrator', 'ConfigError', 'check_value', 'doc', 'section', 'field_docs', 'EnvConfig', 'WorldModelConfig',
-           'ActorConfig', 'CriticConfig', 'OptimConfig', 'TrainConfig', 'BufferConfig', 'LogConfig', 'DiagConfig',
-           'RunConfig', 'load_yaml', 'valid_keys', 'parse_overrides', 'apply_overrides', 'list_presets',
-           'preset_descriptions', 'get_config', 'resolve_config', 'resolve_device', 'all_field_docs', 'describe_config']
+__all__ = ['Integrator', 'PWM_LOOP', 'ConfigError', 'check_value', 'doc', 'section', 'field_docs', 'EnvConfig',
+           'WorldModelConfig', 'ActorConfig', 'CriticConfig', 'OptimConfig', 'TrainConfig', 'BufferConfig', 'LogConfig',
+           'DiagConfig', 'RunConfig', 'recipe_version', 'load_yaml', 'valid_keys', 'parse_overrides', 'apply_overrides',
+           'list_presets', 'preset_descriptions', 'get_config', 'resolve_config', 'resolve_device', 'all_field_docs',
+           'describe_config']
 
 # %% ../nbs/00_config.ipynb #830162a0
 class ConfigError(ValueError):
@@ -290,7 +291,11 @@ class ActorConfig(_Section):
     units: list[int] = doc([400, 200, 100], "hidden widths of the policy network")
     init_logstd: float = doc(-1.0, "initial Gaussian log-std, or the flow base noise's log-sigma")
     min_logstd: float = doc(-1.427, "lower bound of the learned log-std")
-    max_logstd: float = doc(1.0, "upper bound of the learned log-std")
+    max_logstd: float = doc(1.0, "upper bound of the learned log-std (logstd_bound='inward' only)")
+    logstd_bound: Literal["clamp_param", "inward"] = doc(
+        "clamp_param", "clamp_param: the log-std parameter itself is clamped in place to >= min_logstd before every "
+        "forward, no upper bound, gradient unmasked (PWM); inward: the value used is clamped to [min, max] and "
+        "gradients that would push it further out are masked")
     detach: bool = doc(True, "the actor sees sg(z): no actor gradient into the encoder")
     mask_actions: bool = doc(False, "multitask: zero each task's padded action dims (TD-MPC2); False: PWM, whose actor "
                              "drives all dims and the env drops the extra ones")
@@ -384,6 +389,24 @@ class TrainConfig(_Section):
     obs_rms: bool = doc(False, "normalise observations by running statistics")
     collection: Literal["open_loop", "closed_loop"] = doc(
         "open_loop", "env actions: the imagined rollout's (PWM) or the policy's on the real observation")
+    first_collection: Literal["imagined", "policy"] = doc(
+        "imagined", "the epochs before the first finished episode: the actor's imagined rollout run without a "
+        "gradient, which also updates ret_rms (PWM), or the policy on the real observations")
+    warmup_at: Literal["first_update", "before_actor"] = doc(
+        "first_update", "the one-off warm-up: the world-model step of the first learning epoch, after its actor and "
+        "critic updates (PWM), or before any actor update")
+    end_bootstrap: Literal["gamma_h1", "gamma_h"] = doc(
+        "gamma_h1", "the actor objective's bootstrap at the window's end: gamma^(H+1) V(z_H) (PWM's code) or "
+        "gamma^H V(z_H) (PWM's paper, SHAC)")
+    last_step_end: Literal["drop", "keep"] = doc(
+        "drop", "an episode that ends at the last imagined step: only gamma V(z_H) (0 on termination) enters the "
+        "actor loss (PWM's code) or its return up to the end is kept, as at every other step")
+    critic_order: Literal["sequential", "shuffled"] = doc(
+        "sequential", "critic minibatches: the same consecutive chunks of the time-major rollout in every iteration "
+        "(PWM) or a fresh shuffle per iteration")
+    pretrain_rms: Literal["fixed", "running"] = doc(
+        "fixed", "world-model pre-training: obs_rms/rew_rms fitted once on the dataset, then kept (PWM), or also "
+        "updated from every sampled slice")
     eval_every: int = doc(500, "epochs between closed-loop evaluations; 0: none")
     eval_episodes: int = doc(16, "episodes per evaluation")
     ckpt_every: int = doc(100, "epochs between ckpt/latest.pt writes; 0: only at the end")
@@ -540,12 +563,31 @@ class RunConfig(_Section):
         return hashlib.sha256(json.dumps(flat, sort_keys=True).encode()).hexdigest()[:12]
 
 
+# The switches of PWM's loop (08_pwm's table): key -> (PWM's code, the default; the loop before the switch existed).
+PWM_LOOP = {
+    "train.end_bootstrap": ("gamma_h1", "gamma_h"),
+    "train.last_step_end": ("drop", "keep"),
+    "train.critic_order": ("sequential", "shuffled"),
+    "actor.logstd_bound": ("clamp_param", "inward"),
+    "train.first_collection": ("imagined", "policy"),
+    "train.warmup_at": ("first_update", "before_actor"),
+    "train.pretrain_rms": ("fixed", "running"),
+}
+
+def recipe_version(cfg: RunConfig) -> str:
+    "Which loop a config runs: 'v2' (PWM's loop, every `PWM_LOOP` switch PWM's), 'v1' (every one as before), or 'mixed'."
+    flat = _flatten(cfg.to_dict())
+    vals = [flat[k] for k in PWM_LOOP]
+    if vals == [p for p, _ in PWM_LOOP.values()]: return "v2"
+    return "v1" if vals == [o for _, o in PWM_LOOP.values()] else "mixed"
+
 # A config.yaml written before a key existed behaved as this value says (so old runs resume unchanged).
 _LEGACY = {
     "optim.lr_decay_epochs": lambda flat: flat.get("train.epochs", TrainConfig.epochs),
     "wm.reward_coef": lambda flat: 1.0,
     "buffer.sampling": lambda flat: "step",
     "train.tf32": lambda flat: False,  # torch's default: fp32 matmuls in full precision
+    **{k: (lambda flat, old=old: old) for k, (_, old) in PWM_LOOP.items()},
 }
 
 _SECTIONS = {

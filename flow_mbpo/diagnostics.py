@@ -16,6 +16,7 @@ from .config import DiagConfig
 from .buffer import ReplayBuffer, Slices
 from .world_models import parity_report
 from .critics import critic_loss
+from .pwm import end_discount
 
 # %% auto #0
 __all__ = ['DIAG_METRICS', 'esnr', 'esnr_unbiased', 'to_db', 'jacobian_norms', 'exact_jacobian_norms', 'actor_objective',
@@ -87,7 +88,7 @@ def actor_objective(agent, obs0: Tensor) -> Tensor:
         a = torch.tanh(agent.actor(z.detach() if cfg.actor.detach else z))
         z, r = agent.wm.step(z, a)
         J, disc = J + disc * r, disc * gamma
-    loss = -(J + disc * agent.critic.min_value(z))
+    loss = -(J + disc * end_discount(cfg) * agent.critic.min_value(z))
     scale = torch.sqrt(agent.ret_rms.var.to(loss.dtype) + 1e-5) if agent.ret_rms is not None else H
     return (loss / scale).mean()
 

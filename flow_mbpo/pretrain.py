@@ -534,7 +534,7 @@ def pretrain_world_model(cfg: RunConfig | str | None = None, data=None, steps: i
             while done < steps:
                 tc = time.perf_counter()
                 n = min(chunk, steps - done)
-                wm = agent.update_wm(src, n, gen)
+                wm = agent.update_wm(src, n, gen, update_rms=cfg.train.pretrain_rms == "running")
                 skipped = int(wm.pop("skipped"))
                 done += n
                 m = dict(epoch=chunks, phase="pretrain", wm_steps=done, **{k: float(v) for k, v in wm.items()},

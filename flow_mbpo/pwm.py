@@ -26,7 +26,7 @@ from .nn import use_kernels
 
 # %% auto #0
 __all__ = ['scheduled_lr', 'UpdateResult', 'skips_on_device', 'guarded_step', 'Imagined', 'EnvStep', 'speed_setup', 'fp32',
-           'no_timer', 'PhaseTimer', 'Agent', 'make_agent', 'HostSyncs']
+           'no_timer', 'PhaseTimer', 'Agent', 'make_agent', 'end_discount', 'HostSyncs']
 
 # %% ../nbs/08_pwm.ipynb #ec418d5b
 def scheduled_lr(lr0: float, epoch: int, epochs: int, schedule: str = "linear", min_lr: float = 1e-5) -> float:
@@ -351,8 +351,11 @@ def imagine(
         z_next, r = self._wm_step(z, a, task)
         v_next = self.critic.min_value(z_next) * (~term).to(z_next.dtype)
         ret = J_acc + disc * r
-        end = done if i < H - 1 else torch.ones_like(done)
-        per_env = per_env + torch.where(end, ret + gamma * disc * v_next, torch.zeros_like(ret))
+        cut = ret + gamma * disc * v_next                       # a segment the env ended here: its return + γ^k V
+        if i < H - 1:
+            per_env = per_env + torch.where(done, cut, torch.zeros_like(ret))
+        else:
+            per_env = per_env + self.window_end(ret, cut, disc, v_next, done)
         J_acc = torch.where(done, torch.zeros_like(ret), ret)
         disc = torch.where(done, torch.ones_like(disc), disc * gamma)
         rews.append(r.detach())
@@ -374,6 +377,24 @@ def imagine(
         loss = loss / H
     data = Imagined(torch.stack(zs), torch.stack(rews), torch.stack(nvals), torch.stack(terms), torch.stack(truncs))
     return loss.mean(), obs, data
+
+
+def end_discount(cfg: RunConfig) -> float:
+    """The factor on the bootstrap value at the end of an imagined window beyond the `γ^H` of PWM's objective: `γ`
+    for `train.end_bootstrap='gamma_h1'` (PWM's code advances its discount once more before the final sum), else 1."""
+    return cfg.train.gamma if cfg.train.end_bootstrap == "gamma_h1" else 1.0
+
+
+@patch
+def window_end(self: Agent, ret: Tensor, cut: Tensor, disc: Tensor, v_next: Tensor, done: Tensor) -> Tensor:
+    """The last imagined step's term of the actor objective, per env. A segment still running bootstraps:
+    `ret + γ·disc·end_discount·V(ẑ_H)`. A segment the env ended at this very step contributes `γ·V(ẑ_H)` (0 after
+    a termination) with `train.last_step_end='drop'` (PWM's code: its in-window cut runs only before the last step,
+    and the reset drops the segment's rewards), or `cut`, its return as at every other step, with `'keep'`."""
+    t = self.cfg.train
+    running = ret + t.gamma * disc * end_discount(self.cfg) * v_next
+    ended = t.gamma * v_next if t.last_step_end == "drop" else cut
+    return torch.where(done, ended, running)
 
 
 @patch
@@ -408,7 +429,12 @@ def actor_step(self: Agent, loss: Tensor) -> UpdateResult:
 
 @patch
 def collect(self: Agent, env, obs: Tensor, buffer: ReplayBuffer, on_step=None) -> Tensor:
-    "Step `env` H times with the current policy (no update): the first epoch's data collection."
+    """Step `env` H times without an update: the epochs before learning starts. `train.first_collection='imagined'`
+    (PWM): the actor's imagined rollout (`imagine`) without a gradient, acting as the actor update acts (open loop by
+    default: the untrained model's latents) and updating `ret_rms`; `'policy'`: the policy on the real observations."""
+    if self.cfg.train.first_collection == "imagined":
+        with torch.no_grad(), self.autocast():
+            return self.imagine(env, obs, buffer, on_step)[1]
     task = self.tasks_of(env)
     with torch.no_grad():
         for _ in range(self.cfg.train.horizon):
@@ -428,6 +454,19 @@ def act(self: Agent, obs: Tensor, deterministic: bool = True, count: bool = Fals
 
 # %% ../nbs/08_pwm.ipynb #88f29dcd
 @patch
+def critic_batches(self: Agent, M: int) -> list:
+    """One critic iteration's minibatches over the `M = H·N` time-major rollout rows, of `M // critic_batches` rows
+    each. `train.critic_order='sequential'` (PWM's `CriticDataset`, `shuffle=False`): the same consecutive chunks
+    in every iteration, a last shorter one where the size does not divide `M`; `'shuffled'`: a fresh permutation."""
+    t = self.cfg.train
+    bs = M // t.critic_batches
+    if t.critic_order == "sequential":
+        return [slice(s, min(s + bs, M)) for s in range(0, M, bs)]
+    perm = torch.randperm(M, device=self.device)
+    return [perm[b * bs : (b + 1) * bs] for b in range(t.critic_batches)]
+
+
+@patch
 def update_critic(self: Agent, data: Imagined) -> dict:
     "TD(λ) targets on the imagined rollout, then `critic_iterations` × `critic_batches` minibatch steps."
     t = self.cfg.train
@@ -436,13 +475,10 @@ def update_critic(self: Agent, data: Imagined) -> dict:
         values = torch.cat([torch.zeros_like(data.next_values[:1]), data.next_values])  # values[i+1] = V'(z_{i+1})
         targets = td_lambda(data.rew, values, data.terminated, t.gamma, t.lam, truncated=data.truncated)
     z, y = data.z.reshape(H * N, -1), targets.reshape(H * N)
-    bs = (H * N) // t.critic_batches
     params = list(self.critic.parameters())
     losses, gns, skipped = [], [], 0
     for _ in range(t.critic_iterations):
-        perm = torch.randperm(H * N, device=self.device)
-        for b in range(t.critic_batches):
-            idx = perm[b * bs : (b + 1) * bs]
+        for idx in self.critic_batches(H * N):
             with self.autocast():
                 loss = critic_loss(self.critic, z[idx], y[idx])
             res = guarded_step(self.critic_opt, params, loss, self.cfg.optim.critic_grad_norm)
@@ -492,15 +528,17 @@ def wm_loss(self: Agent, s: Slices) -> tuple[Tensor, Tensor, Tensor]:
 
 
 @patch
-def update_wm(self: Agent, buffer: ReplayBuffer, iters: int, generator: torch.Generator | None = None) -> dict:
-    "`iters` world-model updates on fresh slices from `buffer`."
+def update_wm(self: Agent, buffer: ReplayBuffer, iters: int, generator: torch.Generator | None = None,
+              update_rms: bool = True) -> dict:
+    """`iters` world-model updates on fresh slices from `buffer`, each updating `rew_rms` (where on) from its
+    rewards first, unless `update_rms=False` (PWM's pre-training keeps the dataset's statistics)."""
     self.train()
     t = self.cfg.train
     params = list(self.wm.parameters())
     tot, dyns, rws, gns, skipped = [], [], [], [], 0
     for _ in range(iters):
         s = buffer.sample(t.wm_batch_size, t.horizon, generator)
-        if self.rew_rms is not None:
+        if self.rew_rms is not None and update_rms:
             self.rew_rms.update(s.rew, mask=s.mask)
         with self.autocast():
             loss, dyn, rwd = self.wm_loss(s)

@@ -16,7 +16,7 @@ from fastcore.script import call_parse
 
 from .config import RunConfig, ConfigError, resolve_config, resolve_device
 from .buffer import Slices
-from .pwm import Agent, Imagined, fp32, guarded_step
+from .pwm import Agent, Imagined, fp32, guarded_step, end_discount
 from .multitask_env import TaskSet, get_task_set
 from . import multitask
 from .multitask import EpisodeData
@@ -39,7 +39,8 @@ __all__ = ['SPECIALIZE_FORMAT', 'SPECIALIZE_METRICS', 'SpecializeResult', 'speci
 @patch
 def imagine_offline(self: Agent, obs: Tensor, task: Tensor) -> tuple[Tensor, Imagined]:
     """PWM's offline actor objective from the real start observations `obs [B, obs_dim]` of tasks `task [B]`: roll the
-    world model `H` steps under the policy, `J = Σ_t γ^t r_t + γ^H min_k V_k(z_H)`, normalised by `ret_rms` as
+    world model `H` steps under the policy, `J = Σ_t γ^t r_t + γ^H·end_discount·min_k V_k(z_H)` (PWM's code: γ^(H+1),
+    `train.end_bootstrap`), normalised by `ret_rms` as
     online. No env: nothing terminates, the horizon is the only cut. Returns (actor loss, data for the critic)."""
     H, gamma = self.cfg.train.horizon, self.cfg.train.gamma
     with torch.no_grad():
@@ -52,7 +53,7 @@ def imagine_offline(self: Agent, obs: Tensor, task: Tensor) -> tuple[Tensor, Ima
         v = self.critic.min_value(z)
         rews.append(r.detach())
         vals.append(v.detach())
-    loss = -(J + disc * v)
+    loss = -(J + disc * end_discount(self.cfg) * v)   # train.end_bootstrap: PWM's γ^(H+1), as online
     if self.ret_rms is not None:
         self.ret_rms.update(loss.detach())
         loss = loss / torch.sqrt(self.ret_rms.var.to(loss.dtype) + 1e-5)

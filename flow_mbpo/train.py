@@ -38,7 +38,7 @@ __all__ = ['METRICS', 'EVAL_METRICS', 'Progress', 'EpisodeStats', 'Trainer', 'Ru
 # %% ../nbs/10_train.ipynb #a93a7719
 METRICS: dict[str, str] = {
     "epoch": "epoch index (0-based) this record is for",
-    "phase": "collect (data only), warmup (collect + WM warm-up) or train",
+    "phase": "collect (data only), warmup (the first learning epoch, its WM step the warm-up) or train",
     "env_steps": "real environment steps so far (control steps × envs)",
     "wall_time": "seconds since the run started (summed over resumes)",
     "train_return": "mean undiscounted return of the last 100 finished training episodes (NaN before the first)",
@@ -234,10 +234,14 @@ class Trainer:
 
 # %% ../nbs/10_train.ipynb #b1a70296
 @patch
-def collect(self: Trainer, track) -> bool:
-    "Act for `H` steps in every env with the current policy, filling the buffer; True once the warm-up can start."
+def collect(self: Trainer, track):
+    "Act for `H` steps in every env without an update (`Agent.collect`, `train.first_collection`), filling the buffer."
     self.obs = self.agent.collect(self.env, self.obs, self.buffer, on_step=track)
     self.env_steps += self.N * self.H
+
+@patch
+def can_learn(self: Trainer) -> bool:
+    "Whether the world model can start learning: the buffer holds a slice of `H` and (PWM) some episode has ended."
     return self.buffer.can_sample(self.H) and (not self.t.collect_until_episode_end or self.stats.count > 0)
 
 _WM_KEYS = ("wm_loss", "wm_dynamics_loss", "wm_reward_loss", "wm_grad_norm")
@@ -247,8 +251,7 @@ def warmup(self: Trainer, m: dict) -> int | None:
     """The world model's one-off warm-up, one update at a time so that a stop request is honoured between updates.
     Returns the skipped updates, or None when stopped (`self.warm` then holds the updates done so far)."""
     total = max(self.t.wm_warmup_iters, 1)
-    w = self.warm or dict(done=0, skipped=0, parts={k: [] for k in _WM_KEYS}, seconds=0.0)
-    self.warm, t0 = w, time.perf_counter()
+    w, t0 = self.warm, time.perf_counter()
     if w["done"] == 0:
         self.prog.say(f"[{self.cfg.preset}] world-model warm-up: {total:,} updates on {len(self.buffer):,} "
                       "transitions (one-off)")
@@ -268,8 +271,9 @@ def warmup(self: Trainer, m: dict) -> int | None:
 
 # %% ../nbs/10_train.ipynb #f3795a59
 @patch
-def train_epoch(self: Trainer, m: dict, track) -> int:
-    "PWM's epoch: actor (through the world model, `H` real env steps), critic, world model; the skipped updates."
+def train_epoch(self: Trainer, m: dict, track, wm_iters: int | None = None) -> int:
+    """PWM's epoch: actor (through the world model, `H` real env steps), critic, world model (`wm_iters` updates,
+    default `train.wm_iterations`; 0: none, the warm-up follows); the skipped updates."""
     ta = time.perf_counter()
     self.obs, data, am = self.agent.update_actor(self.env, self.obs, self.buffer, on_step=track)
     self.env_steps += self.N * self.H
@@ -277,10 +281,11 @@ def train_epoch(self: Trainer, m: dict, track) -> int:
     dg = self.diagnostics(m["epoch"])
     tc = time.perf_counter()
     with self.agent.timer("critic"): cm = self.agent.update_critic(data)
-    tw = time.perf_counter()
-    with self.agent.timer("world_model"): wm = self.agent.update_wm(self.buffer, self.t.wm_iterations, self.gen)
+    tw, n, wm = time.perf_counter(), self.t.wm_iterations if wm_iters is None else wm_iters, {}
+    if n:
+        with self.agent.timer("world_model"): wm = self.agent.update_wm(self.buffer, n, self.gen)
     tend = time.perf_counter()
-    skipped = sum(int(x.pop("skipped")) for x in (am, cm, wm))  # the epoch's one fetch of the device's verdicts
+    skipped = sum(int(x.pop("skipped")) for x in (am, cm, wm) if x)  # the epoch's one fetch of the device's verdicts
     self.agent.settle_counters()
     m.update({k: float(v) for k, v in {**am, **cm, **wm}.items()})
     astd = self.agent.action_std(data.z[0], n=8)                     # [act_dim], uncounted
@@ -298,6 +303,26 @@ def diagnostics(self: Trainer, epoch: int) -> dict | None:
 
 # %% ../nbs/10_train.ipynb #27eaff47
 @patch
+def early_epoch(self: Trainer, m: dict, track) -> int | None:
+    """An epoch before the world model is warm. PWM (`train.warmup_at='first_update'`): collect while no episode has
+    ended; then one learning epoch whose world-model step is the one-off warm-up, after its actor and critic updates
+    (on the untrained model). `'before_actor'`: collect, and warm up in the epoch whose data made learning possible.
+    Returns the skipped updates, or None when a stop cut the warm-up (`self.warm` keeps the epoch's state)."""
+    if self.warm is None:
+        pwm = self.t.warmup_at == "first_update"
+        if pwm and self.can_learn():
+            skipped = self.train_epoch(m, track, wm_iters=0)
+        else:
+            self.collect(track)
+            if pwm or not self.can_learn():
+                m["phase"] = "collect"
+                return 0
+            skipped = 0
+        self.warm = dict(done=0, skipped=skipped, parts={k: [] for k in _WM_KEYS}, seconds=0.0)
+    m["phase"] = "warmup"
+    return self.warmup(m)
+
+@patch
 def run_epoch(self: Trainer, epoch: int) -> dict | None:
     "One epoch: collect (and warm up) until the world model is warm, PWM's update after. None when stopped mid-warm-up."
     te = time.perf_counter()
@@ -305,13 +330,10 @@ def run_epoch(self: Trainer, epoch: int) -> dict | None:
     if self.warm is not None:                        # resuming a stopped warm-up: its collection is done
         m, track.rewards, track.nan_resets = self.warm["m"], self.warm["rewards"], self.warm["nan_resets"]
     if self.needs_warmup:
-        if self.warm is not None or self.collect(track):
-            m["phase"] = "warmup"
-            skipped = self.warmup(m)
-            if skipped is None:                      # stopped: keep what the epoch's metrics need so far
-                self.warm.update(m=m, rewards=track.rewards, nan_resets=track.nan_resets)
-                return None
-        else: m["phase"] = "collect"
+        skipped = self.early_epoch(m, track)
+        if skipped is None:                          # stopped: keep what the epoch's metrics need so far
+            self.warm.update(m=m, rewards=track.rewards, nan_resets=track.nan_resets)
+            return None
     else:
         m["phase"] = "train"
         skipped = self.train_epoch(m, track)
