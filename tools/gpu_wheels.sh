@@ -108,7 +108,8 @@ for n, (v, reqs) in have.items():
         if r.marker and not r.marker.evaluate(env): continue
         m = canon(r.name)
         if m in have:
-            if not r.specifier.contains(have[m][0], prereleases=True): bad.append(f"{n} needs {r}, brought {have[m][0]}")
+            if not r.specifier.contains(have[m][0], prereleases=True):
+                bad.append(f"{n} needs {r}, brought {have[m][0]}")
         elif m in image:
             iv = image[m]
             if iv and not r.specifier.contains(Version(iv), prereleases=True): bad.append(f"{n} needs {r}, image {iv}")
