@@ -55,9 +55,10 @@ if [ -d .whl ] && "$PY" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 12)
   "$PY" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl \
     >> "$LOG" 2>&1 || log "wheel install FAILED (see above)"
   export PYTHONPATH="$PWD:/tmp/site${PYTHONPATH:+:$PYTHONPATH}"
-  { echo "== pip check (the brought wheels against the image)"; "$PY" -m pip check 2>&1 | grep -iE \
-    "^(mujoco|dm.control|dm.env|dm.tree|labmaze|glfw|pyopengl|websockets|fastcore|submitit|rliable|arch) " \
-    || echo "no broken requirement among the brought wheels"; } >> "$LOG" 2>&1
+  broken=$("$PY" -m pip check 2>&1 | grep -iE \
+    "^(mujoco|dm.control|dm.env|dm.tree|labmaze|glfw|pyopengl|websockets|fastcore|submitit|rliable|arch) ")
+  { echo "== pip check (the brought wheels against the image)"
+    echo "${broken:-no broken requirement among the brought wheels}"; } >> "$LOG"
 else
   log "no install: $( [ -d .whl ] || echo 'no .whl folder; ')$("$PY" -V 2>&1) (the wheels are for 3.12);" \
     "the package and its dependencies come from this environment"
