@@ -12,11 +12,12 @@ runs the package from its source tree). `python tools/gpu_check.py STEP --help` 
 `--tiny` (and `--device cpu`) makes every step a seconds-long dry run on a CPU: tiny networks, 4 envs.
 
 How `cells` runs a `#| gpu` cell without nbdev: it reads the notebook's JSON, takes the gpu cell and, walking back,
-every earlier cell that is exported (`#| export`: the module's own code, patches included) or that binds a name the
-cells taken so far read (assignments, imports, defs; found with `ast`), skipping `#| slow` and `#| eval: false`
-cells; it runs them in one namespace in notebook order, then the gpu cell. Before a gpu cell runs, every name it reads
-must be bound: on a CPU, where the cells themselves skip (`torch.cuda.is_available()` is false), this is what the dry
-run checks. `from nbdev... import` works without nbdev (a stub: show_doc prints nothing).
+every earlier exported cell whole (`#| export`: the module's own code, patches included) and, from the other cells,
+each top-level statement that binds a name the code taken so far reads (assignments, imports, defs; found with `ast`),
+skipping `#| slow` and `#| eval: false` cells; it runs them in one namespace in notebook order, then the gpu cell.
+(Statements, not whole cells: a slow or timing-sensitive test that also defines a helper is not run.) Before a gpu
+cell runs, every name it reads must be bound: on a CPU, where the cells themselves skip (`torch.cuda.is_available()`
+is false), this is what the dry run checks. `from nbdev... import` works without nbdev (a stub: show_doc prints nothing).
 """
 from __future__ import annotations
 import argparse, ast, builtins, json, os, sys, time, traceback, types
@@ -129,45 +130,54 @@ def _install_nbdev_stub():
 
 
 def run_gpu_cells(nb: Path, flag: str = "gpu") -> list[dict]:
+    """Run the `#| {flag}` cells of notebook `nb`, each after what it needs: every exported cell whole, and from the
+    other cells before it only the top-level statements that bind a name needed (so a slow or timing-sensitive test
+    that happens to define a helper does not run); a failing setup statement is reported and skipped."""
     allc = json.loads(nb.read_text())["cells"]
     idx = [k for k, c in enumerate(allc) if c["cell_type"] == "code"]    # the notebook's own cell numbers
-    cells = [allc[k] for k in idx]
-    srcs = ["".join(c["source"]) for c in cells]
+    srcs = ["".join(allc[k]["source"]) for k in idx]
     flags = [_flags(s) for s in srcs]
     gpu = [i for i, f in enumerate(flags) if flag in f]
-    take, parsed = set(), {}
+    units = []                                          # (code cell, AST module, binds, reads) in notebook order
+    for i, (src, f) in enumerate(zip(srcs, flags)):
+        if i > max(gpu, default=-1) or {"slow", "gpu", "eval: false", "eval:false"} & f: continue
+        try: tree = _parse(src)[1]
+        except SyntaxError: continue
+        whole = bool(f & {"export", "exporti", "exports"})
+        for m in [tree] if whole else [ast.Module(body=[st], type_ignores=[]) for st in tree.body]:
+            units.append((i, m, whole, *_scope_names(m)))
+    take = set()
     for g in gpu:
         need = _scope_names(_parse(srcs[g])[1])[1]
-        for i in range(g - 1, -1, -1):
-            f = flags[i]
-            if {"slow", "gpu", "eval: false", "eval:false"} & f: continue
-            try: tree = parsed.setdefault(i, _parse(srcs[i])[1])
-            except SyntaxError: continue
-            binds, reads = _scope_names(tree)
-            if f & {"export", "exporti", "exports"} or binds & need:
-                take.add(i)
+        for u in range(len(units) - 1, -1, -1):
+            i, _, whole, binds, reads = units[u]
+            if i < g and (whole or binds & need):
+                take.add(u)
                 need |= reads
-    print(f"{nb.name}: {len(gpu)} `#| {flag}` cell(s), run after {len(take)} of the {len(cells)} code cells before "
-          f"them (cells {[idx[i] for i in sorted(take)]})", flush=True)
+    cells_used = sorted({idx[units[u][0]] for u in take})
+    print(f"{nb.name}: {len(gpu)} `#| {flag}` cell(s), run after {len(take)} statements or exported cells from "
+          f"cells {cells_used}", flush=True)
     _install_nbdev_stub()
     ns = {"__name__": "__main__"}
     cwd = os.getcwd()
     os.chdir(nb.parent)                                     # notebooks read files relative to nbs/
-    rows = []
+    rows, failed = [], []
     try:
         t0 = time.perf_counter()
-        for i in sorted(take):
-            try: exec(compile(_parse(srcs[i])[0], f"{nb.name}[{idx[i]}]", "exec"), ns)
+        for u in sorted(take):
+            i, m = units[u][:2]
+            try: exec(compile(m, f"{nb.name}[{idx[i]}]", "exec"), ns)
             except Exception:                                # noqa: BLE001
                 traceback.print_exc()
-                return rows + [dict(notebook=nb.name, cell=idx[g], status=f"FAIL (setup cell {idx[i]})", seconds=0.0)
-                               for g in gpu]
-        print(f"  setup: {time.perf_counter() - t0:.1f} s", flush=True)
+                failed.append(idx[i])
+        print(f"  setup: {time.perf_counter() - t0:.1f} s" + (f"; statements failed in cells {failed}" if failed else ""),
+              flush=True)
         for g in gpu:
             code, tree = _parse(srcs[g])
             unbound = sorted(n for n in _scope_names(tree)[1] if n not in ns)
             if unbound:
-                rows.append(dict(notebook=nb.name, cell=idx[g], status=f"FAIL (unbound: {', '.join(unbound)})", seconds=0.0))
+                rows.append(dict(notebook=nb.name, cell=idx[g], status=f"FAIL (unbound: {', '.join(unbound)})",
+                                 seconds=0.0))
                 print(f"  cell {idx[g]}: names not bound by the cells before it: {unbound}", flush=True)
                 continue
             t0 = time.perf_counter()
@@ -185,14 +195,18 @@ def run_gpu_cells(nb: Path, flag: str = "gpu") -> list[dict]:
 
 
 def cmd_cells(a):
+    "Each notebook in turn; cells.json is rewritten after each, so a time limit keeps the rows of those done."
     import torch
-    rows = []
-    for nb in a.notebooks:
-        rows += run_gpu_cells(Path(nb))
-    cuda = torch.cuda.is_available()
-    for r in rows: r["ran_on_cuda"] = cuda
-    Path(a.work).mkdir(parents=True, exist_ok=True)
-    (Path(a.work) / "cells.json").write_text(json.dumps(rows, indent=1))
+    cuda, out = torch.cuda.is_available(), Path(a.work) / "cells.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    todo = [dict(notebook=Path(nb).name, cell="-", status="not reached (time limit?)", seconds=0.0, ran_on_cuda=cuda)
+            for nb in a.notebooks]
+    done = []
+    out.write_text(json.dumps(todo, indent=1))
+    for k, nb in enumerate(a.notebooks):
+        done += [dict(r, ran_on_cuda=cuda) for r in run_gpu_cells(Path(nb))]
+        rows = done + todo[k + 1:]
+        out.write_text(json.dumps(rows, indent=1))
     sys.exit(0 if all(r["status"] == "ok" for r in rows) else 1)
 
 

@@ -77,7 +77,7 @@ else
   "$PY" -c "import torch; assert torch.cuda.is_available()" >> "$LOG" 2>&1 \
     || log "CUDA NOT AVAILABLE: the steps will fail"
   DEV=(--device cuda)
-  L1=150 L2=110 L3A=110 L3B=60 L4=100000 L5=40 LREP=45 MIN_RUN=60
+  L1=150 L2=150 L3A=110 L3B=60 L4=100000 L5=40 LREP=45 MIN_RUN=60
   RUNOV=()
   S1=(--epochs 3 --warmup 1) S3=(--epochs 3 --warmup 2) S3B=(--presets pwm_5M_baseline --epochs 3 --warmup 2)
 fi
@@ -86,9 +86,9 @@ GRACE=45   # the run's SIGTERM to SIGKILL: it ends its epoch and writes its chec
 RESERVE=$(( MIN_RUN + GRACE + L5 + LREP ))
 # (1) eager speed, interleaved: fp32 without TF32, TF32 (the CUDA default), bf16
 step "(1) speed, eager" $L1 "$PY" tools/gpu_check.py speed "$WORK" "${DEV[@]}" "${S1[@]}"
-# (2) the GPU cells of 07, 08, 10
-step "(2) #| gpu cells" $L2 "$PY" tools/gpu_check.py cells "$WORK" nbs/07_buffer.ipynb nbs/08_pwm.ipynb \
-  nbs/10_train.ipynb
+# (2) the GPU cells of 07, 10, 08 (08's compiles the two presets: the slowest, so last)
+step "(2) #| gpu cells" $L2 "$PY" tools/gpu_check.py cells "$WORK" nbs/07_buffer.ipynb nbs/10_train.ipynb \
+  nbs/08_pwm.ipynb
 # (3) compile against eager (bf16); then the compiled baseline with fallback_random, to price it
 step "(3a) compile vs eager" $L3A "$PY" tools/gpu_check.py compile "$WORK" "${DEV[@]}" "${S3[@]}"
 step "(3b) compile vs eager, fallback_random" $L3B "$PY" tools/gpu_check.py compile "$WORK" "${DEV[@]}" \
