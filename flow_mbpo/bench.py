@@ -6,12 +6,12 @@ Docs: https://flow-mbpo.github.io/flow_mbpo/bench.html.md"""
 
 # %% ../nbs/16_bench.ipynb #656286d6
 from __future__ import annotations
-import inspect, json, os, platform, re, time
+import json, os, platform, re, sys, time
 from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-from fastcore.script import call_parse
+from fastcore.script import anno_parser
 from .config import load_yaml
 from .envs import make_env, EnvError
 from .rundir import RunDir
@@ -19,9 +19,9 @@ from .pwm import PhaseTimer, no_timer
 
 # %% auto #0
 __all__ = ['DEFAULT_ENV_TASKS', 'SPEED_OPTIONS', 'SPEED_PHASES', 'SPEED_FAST_START', 'PWM_ANT_GRID', 'PWM_ANT_SEEDS',
-           'PWM_ANT_REFERENCE', 'LEARN_STEPS', 'parse_task', 'bench_env', 'format_table', 'bench_envs', 'parse_options',
-           'device_name', 'git_commit', 'bench_speed', 'bench_stage_a', 'bench_learn', 'learn_report', 'bench_cli',
-           'bench_stage_c']
+           'PWM_ANT_REFERENCE', 'LEARN_STEPS', 'BENCH_COMMANDS', 'parse_task', 'bench_env', 'format_table',
+           'bench_envs', 'parse_options', 'device_name', 'git_commit', 'bench_speed', 'bench_stage_a', 'bench_learn',
+           'learn_report', 'run_bench', 'bench_cli', 'bench_stage_c']
 
 # %% ../nbs/16_bench.ipynb #02f243a2
 DEFAULT_ENV_TASKS = ("ant", "ant[substeps=1]", "dmc:walker-walk", "dmc:cheetah-run", "gym:Ant-v5")
@@ -317,19 +317,6 @@ def bench_stage_a(task_set: str = "mt-dmc10", out="bench_stage_a", episodes_per_
     return rows
 
 # %% ../nbs/16_bench.ipynb #d83e0320
-def _bench_envs_cli(tasks: str, num_envs: str, seconds: float, repeats: int) -> list[dict]:
-    ts = [t for t in re.split(r",(?![^\[]*\])", tasks) if t.strip()]  # commas inside [...] belong to the options
-    ns = [int(n) for n in num_envs.split(",") if n.strip()]
-    print(
-        f"env throughput on {os.cpu_count()} cpu(s), torch {torch.__version__}; "
-        f"mean ± std of {repeats} windows of >= {seconds} s",
-        flush=True,
-    )
-    return bench_envs(ts, ns, seconds, repeats)
-
-
-_BENCHES = {"envs": _bench_envs_cli, "learn": None, "learn-report": None, "stage-a": None, "stage-c": None, "speed": None}
-
 # PWM's published training return on dflex Ant, mean of 5 seeds (Georgiev et al. 2024): env steps -> return
 # PWM's five seeds on dflex Ant (training return, last value logged at or before each step), read off
 # results/data/pwm_ant.csv of github.com/imgeorgiev/PWM (MIT licence); world model pre-trained offline.
@@ -598,66 +585,102 @@ def learn_report(out_dir: str, env: str = "ant", verbose: bool = True) -> list[d
         print((out / "summary.md").read_text(), flush=True)
     return rows
 
+# %% ../nbs/16_bench.ipynb #91969238
+def _ints(s: str) -> list[int]: return [int(x) for x in s.split(",") if x.strip()]
 
-# `flow-mbpo-bench envs`: WHAT is positional (fastcore >= 1.8.x's `pos`; older fastcore falls back to `--what envs`)
-_cli = call_parse(pos=["what"]) if "pos" in inspect.signature(call_parse).parameters else call_parse
-
-
-@_cli
-def bench_cli(
-    what: str = "envs",  # which benchmark: envs, learn, learn-report, stage-a, stage-c or speed
-    tasks: str = ",".join(
-        DEFAULT_ENV_TASKS
-    ),  # envs: comma-separated make_env names, options in brackets: ant[substeps=1]
-    num_envs: str = "1,128",  # envs: comma-separated batch sizes
-    seconds: float = 3.0,  # envs: minimum length of each timed window
-    repeats: int = 3,  # envs: timed windows per measurement
-    out: str = "",  # envs: write the rows as JSON here; learn: output folder
-    presets: str = "pwm_5M_baseline,pwm_5M_flow_k4_heun",  # learn: comma-separated presets
-    env_steps: int = 1_000_000,  # learn: env steps per preset
-    env: str = "ant",  # learn: the task
-    seeds: str = "0",  # learn: comma-separated seeds
-    overrides: str = "",
-    episodes: int = 20,  # stage-a: episodes per task
-    steps: int = 1000,  # stage-a: world-model gradient steps
-    epochs: int = 3,  # speed: timed training epochs per configuration
-    warmup: int = 1,  # speed: untimed training epochs first (compilation happens here)
-    options: str = "amp=none",  # speed: option sets separated by ';', each KEY=VALUE,...: amp, tf32, compile, adam, kernels
-    iterations: int = 400,  # stage-c: specialisation iterations
-    c_overrides: str = "",  # stage-c: key=value overrides of the specialised actor and critics, separated by spaces
-):  # learn: extra key=value overrides, separated by spaces
-    "Run benchmark `what`, print its table, and optionally write the results to `out`."
-    if what not in _BENCHES:
-        raise EnvError(f"what: unknown benchmark {what!r}; choose one of {', '.join(_BENCHES)}")
-    if what == "learn":
-        return bench_learn(
-            presets.split(","),
-            env_steps,
-            env,
-            out or "bench_learn",
-            overrides.split(),
-            [int(x) for x in seeds.split(",") if x.strip()],
-        )
-    if what == "speed":
-        return bench_speed(presets.split(","), env, epochs, warmup, options.split(";"), out or "bench_speed",
-                           overrides.split(), int(seeds.split(",")[0]))
-    if what == "learn-report":
-        return learn_report(out or "bench_learn", env)
-    if what == "stage-c":
-        kw = dict(tasks=tuple(tasks.split(","))) if tasks != ",".join(DEFAULT_ENV_TASKS) else {}
-        return bench_stage_c(out=out or "bench_stage_c", seeds=[int(x) for x in seeds.split(",") if x.strip()],
-                             steps=steps, iterations=iterations, preset=presets.split(",")[0],
-                             overrides=overrides.split(), c_overrides=c_overrides.split(), **kw)
-    if what == "stage-a":
-        return bench_stage_a(tasks if tasks != ",".join(DEFAULT_ENV_TASKS) else "mt-dmc10", out or "bench_stage_a",
-                             episodes, steps, presets.split(",")[0], overrides.split(), int(seeds.split(",")[0]))
-    rows = _BENCHES[what](tasks, num_envs, seconds, repeats)
+def _bench_envs(tasks: str = ",".join(DEFAULT_ENV_TASKS),  # comma-separated make_env names, options in brackets: ant[substeps=1]
+                num_envs: str = "1,128",  # comma-separated batch sizes
+                seconds: float = 3.0,  # minimum length of each timed window
+                repeats: int = 3,  # timed windows per measurement
+                out: str = ""):  # write the rows as JSON to this file
+    "Env throughput: env-steps/s of each task at each batch size."
+    ts = [t for t in re.split(r",(?![^\[]*\])", tasks) if t.strip()]  # commas inside [...] belong to the options
+    print(f"env throughput on {os.cpu_count()} cpu(s), torch {torch.__version__}; "
+          f"mean ± std of {repeats} windows of >= {seconds} s", flush=True)
+    rows = bench_envs(ts, _ints(num_envs), seconds, repeats)
     print(format_table(rows))
     if out:
         Path(out).parent.mkdir(parents=True, exist_ok=True)
         Path(out).write_text(json.dumps(rows, indent=1))
         print(f"wrote {len(rows)} rows to {out}")
     return rows
+
+def _bench_learn(presets: str = "pwm_5M_baseline,pwm_5M_flow_k4_heun",  # comma-separated presets
+                 env_steps: int = 1_000_000,  # env steps per run
+                 env: str = "ant",  # the task
+                 seeds: str = "0",  # comma-separated seeds
+                 overrides: str = "",  # extra key=value overrides of every run, separated by spaces
+                 out: str = "bench_learn"):  # output folder: runs/ and the report
+    "Learning: a full training run per preset and seed, then the report (curves, IQM at fixed env steps)."
+    return bench_learn(presets.split(","), env_steps, env, out, overrides.split(), _ints(seeds))
+
+def _bench_learn_report(out: str = "bench_learn",  # the output folder of `learn`
+                        env: str = "ant"):  # the task (ant adds PWM's published seeds)
+    "The learning report again, from whatever the runs under OUT/runs have logged so far."
+    return learn_report(out, env)
+
+def _bench_speed(presets: str = "pwm_5M_baseline,pwm_5M_flow_k4_heun",  # comma-separated presets
+                 env: str = "ant",  # the task
+                 epochs: int = 3,  # timed training epochs per configuration
+                 warmup: int = 1,  # untimed training epochs first (compilation happens here)
+                 options: str = "amp=none",  # option sets separated by ';', each KEY=VALUE,...: amp, tf32, compile, adam, kernels
+                 seed: int = 0,  # the seed of every configuration
+                 overrides: str = "",  # extra key=value overrides, separated by spaces
+                 out: str = "bench_speed"):  # output folder: speed.md, speed.csv
+    "Speed: seconds per training epoch and each phase's share, configurations interleaved."
+    return bench_speed(presets.split(","), env, epochs, warmup, options.split(";"), out, overrides.split(), seed)
+
+def _bench_stage_a(tasks: str = "mt-dmc10",  # the task set
+                   episodes: int = 20,  # random-policy episodes per task
+                   steps: int = 1000,  # world-model gradient steps
+                   preset: str = "pwm_5M_baseline",  # the world model's preset
+                   seed: int = 0,  # the seed
+                   overrides: str = "",  # extra key=value overrides, separated by spaces
+                   out: str = "bench_stage_a"):  # output folder: data/, runs/, stage_a.md
+    "Stage A: a task-conditioned world model on random-policy episodes of a task set, its errors per task."
+    return bench_stage_a(tasks, out, episodes, steps, preset, overrides.split(), seed)
+
+def _bench_stage_c(tasks: str = "cartpole-balance,pendulum-spin,cup-catch",  # comma-separated tasks of mt-dmc10
+                   seeds: str = "0",  # comma-separated seeds
+                   steps: int = 1000,  # world-model gradient steps of each stage A
+                   iterations: int = 400,  # specialisation iterations
+                   preset: str = "pwm_5M_baseline",  # the world model's preset
+                   overrides: str = "",  # key=value overrides of the world models, separated by spaces
+                   c_overrides: str = "",  # key=value overrides of the specialised actor and critics, separated by spaces
+                   out: str = "bench_stage_c"):  # output folder: data/, runs/, stage_c.md, stage_c.csv
+    "Stage C: does multitask data help a specialised policy (all tasks' world model against task-only ones)?"
+    return bench_stage_c(tasks=tuple(tasks.split(",")), out=out, seeds=_ints(seeds), steps=steps,
+                         iterations=iterations, preset=preset, overrides=overrides.split(), c_overrides=c_overrides.split())
+
+BENCH_COMMANDS = {"envs": _bench_envs, "speed": _bench_speed, "learn": _bench_learn, "learn-report": _bench_learn_report,
+                  "stage-a": _bench_stage_a, "stage-c": _bench_stage_c}
+
+
+# %% ../nbs/16_bench.ipynb #218beaed
+def _bench_usage() -> str:
+    w = max(map(len, BENCH_COMMANDS))
+    return "\n".join(["usage: flow-mbpo-bench BENCHMARK [--option VALUE ...]   (flow-mbpo-bench BENCHMARK --help: its options)",
+                      "", "benchmarks:"] + [f"  {k:<{w}}  {f.__doc__}" for k, f in BENCH_COMMANDS.items()])
+
+def run_bench(argv: list[str]):
+    """Run `flow-mbpo-bench` with the arguments `argv` (`['speed', '--epochs', '5']`) and return the benchmark's result.
+    No benchmark: the list, exit status 2 (0 for `--help`); an unknown one: one line, exit status 2."""
+    if not argv or argv[0] in ("-h", "--help"):
+        print(_bench_usage())
+        sys.exit(0 if argv else 2)
+    name, f = argv[0], BENCH_COMMANDS.get(argv[0])
+    if f is None:
+        print(f"flow-mbpo-bench: error: unknown benchmark {name!r}; choose one of {', '.join(BENCH_COMMANDS)}",
+              file=sys.stderr)
+        sys.exit(2)
+    kw = vars(anno_parser(f, prog=f"flow-mbpo-bench {name}").parse_args(argv[1:]))
+    for k in ("pdb", "xtra"): kw.pop(k, None)                # fastcore's hidden options
+    return f(**kw)
+
+def bench_cli():
+    "`flow-mbpo-bench BENCHMARK [options]`: one subcommand per benchmark, each with only its own options."
+    run_bench(sys.argv[1:])
+
 
 # %% ../nbs/16_bench.ipynb #83507805
 def bench_stage_c(task_set: str = "mt-dmc10", tasks=("cartpole-balance", "pendulum-spin", "cup-catch"),

@@ -152,19 +152,31 @@ class ReplayBuffer:
             return x
         return (x.pin_memory() if x.device.type == "cpu" else x).to(self.device, non_blocking=True)
 
+    _KEYS = ("obs", "next_obs", "act", "rew", "terminated", "ended", "invalid")
+
     def state_dict(self) -> dict:
-        keys = ("obs", "next_obs", "act", "rew", "terminated", "ended", "invalid")
-        return {**{k: getattr(self, k) for k in keys}, "ptr": self.ptr, "size": self.size}
+        """The stored data, `ptr`, `size` and `steps` (rows per env). Only the filled rows are kept: until the ring
+        first wraps these are rows `[0, size)` (then `ptr == size`), copied so that `torch.save` does not write the
+        whole preallocated storage behind a view; a full ring is the tensors themselves."""
+        part = self.size < self.steps and self.ptr == self.size
+        rows = (lambda x: x[: self.size].clone()) if part else (lambda x: x)
+        return {**{k: rows(getattr(self, k)) for k in self._KEYS}, "ptr": self.ptr, "size": self.size,
+                "steps": self.steps}
 
     def load_state_dict(self, d: dict):
-        for k in ("obs", "next_obs", "act", "rew", "terminated", "ended", "invalid"):
-            if d[k].shape != getattr(self, k).shape:
+        """Inverse of `state_dict`: rows `[0, size)` are restored and the rest zeroed (as never-written rows are), so
+        the buffer is bit-identical to the saved one. Full-capacity states (older checkpoints) load too."""
+        size = int(d["size"])
+        for k in self._KEYS:
+            x, dst = d[k], getattr(self, k)
+            if x.shape[1:] != dst.shape[1:] or x.shape[0] not in (self.steps, size) or size > self.steps:
                 raise ValueError(
-                    f"ReplayBuffer.load_state_dict: {k} has shape {tuple(d[k].shape)}, "
-                    f"buffer expects {tuple(getattr(self, k).shape)}"
+                    f"ReplayBuffer.load_state_dict: {k} has shape {tuple(x.shape)} (size {size}), "
+                    f"buffer expects {tuple(dst.shape)}"
                 )
-            getattr(self, k).copy_(d[k])
-        self.ptr, self.size = int(d["ptr"]), int(d["size"])
+            dst[: x.shape[0]].copy_(x)
+            dst[x.shape[0]:].zero_()
+        self.ptr, self.size = int(d["ptr"]) % self.steps, size
         self._episodes = None
 
 # %% ../nbs/07_buffer.ipynb #b1984722

@@ -388,7 +388,10 @@ def sweep(
         return "-".join(x for x in (name, f"{i:03d}", point_slug({k: p[k] for k in varying})) if x)
 
     cfgs = [apply_overrides(base, {**p, "log.run_name": run_name(i, p)}) for i, p in enumerate(points)]
-    labels = [" ".join(f"{k}={v}" for k, v in p.items() if k in varying) for p in points]
+    words = overrides.items() if isinstance(overrides, dict) else (w.split("=", 1) for w in overrides)
+    fixed = [f"{k.strip()}={v}" for k, v in words if not k.strip().startswith("log.")]   # log.*: as `overrides_of`
+    fixed += [f"{k}={v[0]}" for k, v in grid.items() if k not in varying]
+    labels = [" ".join([*(f"{k}={v}" for k, v in p.items() if k in varying), *fixed]) for p in points]
     return submit(cfgs, cluster, folder, name=name, labels=labels, **submit_kw)
 
 # %% ../nbs/13_dispatch.ipynb #d4c09e9c
@@ -462,13 +465,13 @@ JOB_COLUMNS = ["job_id", "state", "run_status", "epochs", "attempts", "config_ha
 def sweep_cli(
     *args: str,  # PRESET, then `section.key=v1,v2,...` axes (one value: a fixed override)
     cluster: str = "slurm",  # slurm | local | debug
-    folder: str = None,  # job files, per-task logs and registry.csv (default <log.root>/jobs)
+    folder: str = None,  # job files, per-task logs and registry.csv; none: <log.root>/jobs
     name: str = None,  # the sweep's name; run names are <name>-<index>-<values>
     profile: str = "gpu",  # Slurm defaults: gpu | pace-l40s | slurm-local
-    partition: str = None,
-    account: str = None,
-    gres: str = None,
-    qos: str = None,
+    partition: str = None,  # Slurm partition (instead of the profile's)
+    account: str = None,  # Slurm account to charge
+    gres: str = None,  # Slurm generic resources, e.g. gpu:1
+    qos: str = None,  # Slurm quality of service
     time: int = None,  # Slurm wall time in minutes
     mem: str = None,  # Slurm memory, e.g. 64GB
     dry_run: bool = False,  # list the tasks, submit nothing
@@ -507,7 +510,7 @@ def sweep_cli(
 
 @call_parse
 def jobs_cli(
-    folder: str = "runs/jobs",  # the folder of submit/sweep (default <log.root>/jobs)
+    folder: str = "runs/jobs",  # the folder of submit/sweep: <log.root>/jobs
     name: str = None,  # only this sweep/submission
     no_refresh: bool = False,  # print the registry as stored, without asking the scheduler
 ):
@@ -548,9 +551,9 @@ def collect_cli(
     policy: str = "random",  # random | run:<RUN_DIR> | a comma-separated mixture of these
     episodes: int = 100,  # episodes per task
     tasks: str = None,  # only these tasks of the set (comma-separated)
-    seed: int = 0,
-    envs_per_task: int = 8,
-    episode_length: int = None,  # env steps per episode (default: each task's own)
+    seed: int = 0,  # seed of the envs and the policy
+    envs_per_task: int = 8,  # parallel envs per task
+    episode_length: int = None,  # env steps per episode; none: each task's own
     chunk_episodes: int = 10_000,  # rows per chunk file
     format: str = "dict",  # dict | tensordict (TD-MPC2's chunk object; needs the tensordict extra)
     cluster: str = None,  # none: in this process; debug | local | slurm: one job per task

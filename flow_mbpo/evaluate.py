@@ -20,7 +20,7 @@ from .rundir import RunDir, RunDirError, load_checkpoint
 
 # %% auto #0
 __all__ = ['iqm', 'EvalResult', 'EvalInterrupted', 'rollout_episodes', 'evaluate_agent', 'RandomPolicy', 'random_policy_return',
-           'env_kwargs', 'load_agent', 'evaluate', 'eval_cli']
+           'env_kwargs', 'checkpoint_path', 'load_agent', 'evaluate', 'eval_cli']
 
 # %% ../nbs/11_evaluate.ipynb #d3b3f9d8
 def iqm(x) -> float:
@@ -156,15 +156,20 @@ def env_kwargs(cfg) -> dict:
     return kw if getattr(cfg.env, "task", None) is None else dict(kw, tasks=[cfg.env.task])
 
 
+def checkpoint_path(run_dir, checkpoint: str = "best") -> Path:
+    "`run_dir/ckpt/<checkpoint>.pt`; `best` falls back to `latest` if no evaluation ran yet (no `best.pt`)."
+    rd = RunDir(run_dir)
+    path = rd.checkpoint(checkpoint)
+    return rd.latest if checkpoint == "best" and not path.exists() else path
+
+
 def load_agent(run_dir, checkpoint: str = "best", device: str = "cpu"):
-    "The `Agent` saved in `run_dir/ckpt/<checkpoint>.pt` (`best` falls back to `latest` if no evaluation ran yet)."
+    "The `Agent` saved in `checkpoint_path(run_dir, checkpoint)`, its config and that path."
     from flow_mbpo.pwm import Agent
 
     rd = RunDir(run_dir)
     cfg = rd.load_config()
-    path = rd.checkpoint(checkpoint)
-    if checkpoint == "best" and not path.exists():
-        path = rd.latest
+    path = checkpoint_path(run_dir, checkpoint)
     st = load_checkpoint(path, map_location=device)
     env = make_env(cfg.env.name, 1, cfg.seed)
     agent = Agent(cfg, env.num_obs, env.num_actions, device)
@@ -205,12 +210,17 @@ def eval_cli(
     "Evaluate a run's checkpoint closed-loop, deterministic and stochastic; print and save the results."
     for det in (True, False):
         try:
+            path = checkpoint_path(run_dir, checkpoint)
+            if det:
+                why = " (no best.pt: no evaluation has run yet)" if path.name != f"{checkpoint}.pt" else ""
+                print(f"checkpoint: {path}{why}", flush=True)
             r = evaluate(run_dir, episodes, det, checkpoint)
         except (FileNotFoundError, ConfigError, ValueError) as e:  # RunDirError is a ValueError
             print(f"flow-mbpo-eval: error: {' '.join(str(e).split())}", file=sys.stderr)
             sys.exit(2)
         print(
             f"{'deterministic' if det else 'stochastic':13s} mean {r.mean:9.2f}  std {r.std:8.2f}  IQM {r.iqm:9.2f}  "
-            f"length {r.mean_length:7.1f}  ({len(r.returns)} episodes, {r.seconds:.1f}s)",
+            f"length {r.mean_length:7.1f}  ({len(r.returns)} episodes, {r.seconds:.1f}s) -> "
+            f"{RunDir(run_dir).eval_result(path, det)}",
             flush=True,
         )

@@ -83,16 +83,18 @@ def _fmt_s(s: float | None) -> str:
 class Progress:
     "What a run says while it works: a tqdm bar on a terminal, flushed plain lines elsewhere."
     def __init__(self, total: int, initial: int = 0, enabled: bool = True, interval: float = 30.0,
-                 desc: str = "train", window: int = 20):
+                 desc: str = "train", window: int = 20, file=None):
         self.total, self.enabled, self.interval, self.desc = total, enabled, interval, desc
-        self.tty = sys.stdout.isatty() or "ipykernel" in sys.modules
+        self.tty = file is not None or sys.stdout.isatty() or "ipykernel" in sys.modules
         self.last_print, self.phase_name = -1e9, None
         self.epoch_times = deque(maxlen=window)       # recent training epochs' seconds (one-off phases left out)
         self.eval_seconds, self.eval_every = None, 0
         self.bar = None
         if enabled and self.tty:
             from tqdm.auto import tqdm
-            self.bar = tqdm(total=total, initial=initial, desc=desc, unit="epoch", dynamic_ncols=True)
+            # no tqdm rate or remaining time: they average over the collection and warm-up epochs; `eta` does not
+            self.bar = tqdm(total=total, initial=initial, desc=desc, unit="epoch", dynamic_ncols=True, file=file,
+                            bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}{postfix}]")
 
     def say(self, msg: str):
         "One line, on a terminal (above the bar) and in a log file alike."
@@ -130,7 +132,7 @@ class Progress:
              "eval": "-" if eval_return is None else f"{eval_return:.1f}", "fps": f"{m.get('fps', 0):,.0f}"}
         self.phase_name = None
         if self.bar is not None:
-            self.bar.set_postfix(f, refresh=False)
+            self.bar.set_postfix({**f, "eta": _fmt_s(self.eta(epoch))}, refresh=False)
             self.bar.update(epoch + 1 - self.bar.n)
             return
         now = time.perf_counter()
@@ -605,9 +607,9 @@ def _wandb_init(cfg: RunConfig, run_dir: Path):
 def _one_line(e: BaseException) -> str: return " ".join(str(e).split())
 
 @call_parse
-def train_cli(*args: str,  # an optional preset name, then section.key=value overrides
+def train_cli(*args: str,  # a preset (a new run needs one), then section.key=value overrides
               resume: str = None,  # a run directory to continue from its ckpt/latest.pt
-              presets: bool = False,  # print the presets, one line each, and exit
+              presets: bool = False,  # print the presets, one line each, and exit (their cost: no arguments)
               show_config: bool = False,  # print the resolved config (values, descriptions, changes) and exit
               ):
     "Train a PWM agent (flow_mbpo.train.run) and print where the results went."
@@ -616,7 +618,12 @@ def train_cli(*args: str,  # an optional preset name, then section.key=value ove
         print("\n".join(f"{k:<{w}}  {v}" for k, v in preset_descriptions().items()))
         return
     args = list(args)
-    preset = args.pop(0) if args and "=" not in args[0] else "pwm_5M_flow_k4_heun"
+    preset = args.pop(0) if args and "=" not in args[0] else None
+    if preset is None and resume is None and not show_config:   # never a multi-hour run that nobody named
+        print("flow-mbpo-train: error: name a preset first: flow-mbpo-train PRESET [key=value ...] "
+              "(flow-mbpo-train with no arguments lists them with their cost)", file=sys.stderr)
+        sys.exit(2)
+    preset = preset or "pwm_5M_flow_k4_heun"                     # --show-config's default, as run()'s
     try:
         if show_config:
             print(describe_config(resolve_config(preset, args)), end="")
