@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import torch
 from fastcore.script import anno_parser
-from .config import load_yaml
+from .config import load_yaml, recipe_version, PWM_LOOP
 from .envs import make_env, EnvError
 from .rundir import RunDir
 from .pwm import PhaseTimer, no_timer
@@ -375,9 +375,10 @@ def _numerics(cfg) -> str:
 
 
 def _label(cfg) -> str:
-    "A curve's name in the learning report: preset, protocol and, unless plain fp32, the numerics, so they never merge."
+    """A curve's name in the learning report: preset, protocol, the loop's recipe version (`recipe_version`: v2 is
+    PWM's loop, v1 the loop before its switches) and, unless plain fp32, the numerics, so they never merge."""
     n = _numerics(cfg)
-    return f"{cfg.preset} ({_protocol(cfg)}{'' if n == 'fp32' else ', ' + n})"
+    return f"{cfg.preset} ({_protocol(cfg)}, loop {recipe_version(cfg)}{'' if n == 'fp32' else ', ' + n})"
 
 
 def _recipe_line(cfg) -> str:
@@ -389,7 +390,9 @@ def _recipe_line(cfg) -> str:
         f"{w.reward_head}/{w.reward_loss} coef {w.reward_coef}; replay {cfg.buffer.sampling}; warm-up "
         f"{'none' if t.init_wm and not w.multitask else str(t.wm_warmup_iters) + ' iters'}; "  # as the Trainer decides
         f"collection {t.collection}; rew_rms {t.rew_rms}, ret_rms {t.ret_rms}, obs_rms {t.obs_rms}; "
-        f"protocol: {_protocol(cfg)}; numerics: {_numerics(cfg)}"
+        f"protocol: {_protocol(cfg)}; loop {recipe_version(cfg)} ("
+        + ", ".join(f"{k.split('.')[1]} {getattr(getattr(cfg, k.split('.')[0]), k.split('.')[1])}" for k in PWM_LOOP)
+        + f"); numerics: {_numerics(cfg)}"
     )
 
 
