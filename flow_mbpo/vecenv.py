@@ -216,5 +216,5 @@ def default_mujoco_gl(environ=None) -> str | None:
     return environ.get("MUJOCO_GL")
 
 
-default_mujoco_gl()   # on import: before any module of the package imports mujoco or dm_control
+_MUJOCO_GL = default_mujoco_gl()   # on import: before any module of the package imports mujoco or dm_control
 
