@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Check that the documentation pages show results: every visible code cell that displays something has a saved output.
 
-    python tools/check_outputs.py [NB...]     every such cell without output in NB (default: all notebooks); exit 1 if any
+    python tools/check_outputs.py [NB...]     every such cell without output in NB (default: all); exit 1 if any
     python tools/check_outputs.py --listed    the same, only for the notebooks listed in tools/saved_outputs.txt (CI)
     python tools/check_outputs.py --count     per notebook: visible displaying cells, how many have output, how many not
     python tools/check_outputs.py --selftest  the checker fails on a notebook whose visible example has no output
@@ -134,8 +134,9 @@ def selftest():
     cell = lambda src, outputs=(): dict(cell_type="code", id="c1", metadata={}, execution_count=None,
                                         source=src, outputs=list(outputs))
     out = dict(output_type="stream", name="stdout", text="3\n")
-    cases = [(cell("x = 1 + 2\nx"), 1), (cell("print(3)"), 1), (cell("import matplotlib.pyplot as plt\nplt.plot([1])"), 1),
-             (cell("x = 1 + 2\nx", [out]), 0), (cell("#| hide\nx = 3\nx"), 0), (cell("#| export\ndef f(): print(1)"), 0),
+    cases = [(cell("x = 1 + 2\nx"), 1), (cell("print(3)"), 1),
+             (cell("import matplotlib.pyplot as plt\nplt.plot([1])"), 1), (cell("x = 1 + 2\nx", [out]), 0),
+             (cell("#| hide\nx = 3\nx"), 0), (cell("#| export\ndef f(): print(1)"), 0),
              (cell("#| slow\nprint(3)"), 0), (cell("x = 3\ntest_eq(x, 3)"), 0), (cell("def f():\n    print(3)"), 0),
              (cell("x = 3;\nx;"), 0)]
     with tempfile.TemporaryDirectory() as d:

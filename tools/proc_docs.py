@@ -51,7 +51,8 @@ if __name__ == "__main__":
     t0 = time.time()
     if "--each" in sys.argv:
         names = sys.argv[sys.argv.index("--each") + 1:]
-        nbs = [Path(n) for n in names] or sorted(p for p in (root / "nbs").glob("*.ipynb") if not p.name.startswith("_"))
+        every = sorted(p for p in (root / "nbs").glob("*.ipynb") if not p.name.startswith("_"))
+        nbs = [Path(n) for n in names] or every
         bad = each(nbs)
         for n, e in bad.items():
             print(f"{n}: {e[-1500:]}\n")

@@ -14,7 +14,7 @@ page shows, not its styling.
 `--shot`: also a full-page PNG of each page with headless Chromium (`chromium` on the PATH; Debian package
 `chromium`), next to the HTML.
 """
-import json, re, subprocess, sys, tempfile, shutil
+import re, subprocess, sys, tempfile, shutil
 from pathlib import Path
 
 root = Path(__file__).resolve().parents[1]
