@@ -51,9 +51,9 @@ def save(path, timeout: int | None = None) -> float:
         f"set_matplotlib_formats('png')\nimport matplotlib as _mpl\n_mpl.rcParams['figure.dpi'] = {DPI}")
     run.cells.insert(0, setup)
     timeout = timeout or _cfg().get("cell_timeout", 600)
-    old = dict(os.environ)
+    old, env = dict(os.environ), _env()
     os.environ.clear()
-    os.environ.update(_env())            # the kernel inherits this process's environment
+    os.environ.update(env)               # the kernel inherits this process's environment
     try:
         NotebookClient(run, timeout=timeout, kernel_name="python3", store_widget_state=True,
                        resources={"metadata": {"path": str(path.parent)}}).execute()
