@@ -40,8 +40,10 @@ def quarto_cells(nb):
         if opts.get("echo") == "false":
             c.metadata.setdefault("tags", []).append("remove_input")
         if opts.get("output") == "asis":
+            md = [o for o in c.outputs if "text/markdown" in o.get("data", {})]   # show_doc's output
             text = "".join(o.get("text", "") for o in c.outputs if o.get("output_type") == "stream")
-            c.outputs = [dict(output_type="display_data", metadata={}, data={"text/markdown": text})]
+            printed = dict(output_type="display_data", metadata={}, data={"text/markdown": text})
+            c.outputs = md + ([printed] if text else [])
         if opts.get("output") == "false":
             c.outputs = []
     return nb
