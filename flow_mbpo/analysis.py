@@ -21,14 +21,14 @@ from .rundir import RunDir, read_jsonl, read_json
 from .multitask_env import get_task_set, PWM_MT30, TDMPC2_MT30
 
 # %% auto #0
-__all__ = ['AGGREGATES', 'BOOKKEEPING', 'WM_NAMES', 'POLICY_NAMES', 'DIAG_SUMMARY', 'REPORT_FIGURES', 'LOG_SCALE', 'STAGE_FILE',
-           'SCORES_FILE', 'TRAIN_KINDS', 'STAGE_KEYS', 'STAGE_MODES', 'STAGE_COLUMNS', 'ANCHOR_STYLE',
+__all__ = ['AGGREGATES', 'BOOKKEEPING', 'WM_NAMES', 'POLICY_NAMES', 'DIAG_SUMMARY', 'REPORT_FIGURES', 'FILLED_BY', 'LOG_SCALE',
+           'STAGE_FILE', 'SCORES_FILE', 'TRAIN_KINDS', 'STAGE_KEYS', 'STAGE_MODES', 'STAGE_COLUMNS', 'ANCHOR_STYLE',
            'median_over_runs', 'stratified_bootstrap', 'interval_estimates', 'probability_of_improvement',
            'read_records', 'Run', 'load_run', 'find_run_dirs', 'load_runs', 'config_columns', 'config_id', 'variant',
            'training_flops', 'steps_to_threshold', 'run_row', 'runs_table', 'default_threshold', 'compare', 'grid_2x2',
-           'run_logs', 'curve_bands', 'plot_curve', 'report_figure', 'run_kind', 'markdown_table', 'readable',
-           'write_report', 'read_stage', 'read_scores', 'find_stage_dirs', 'load_stage_runs', 'is_metaworld',
-           'score_matrix', 'path_scores', 'task_table', 'score_curves', 'mt30_anchors', 'anchor_rows',
+           'run_logs', 'curve_bands', 'not_logged', 'plot_curve', 'report_figure', 'run_kind', 'markdown_table',
+           'readable', 'write_report', 'read_stage', 'read_scores', 'find_stage_dirs', 'load_stage_runs',
+           'is_metaworld', 'score_matrix', 'path_scores', 'task_table', 'score_curves', 'mt30_anchors', 'anchor_rows',
            'multitask_figure', 'curves_figure', 'write_multitask_report', 'report_cli']
 
 # %% ../nbs/14_analysis.ipynb #7bc0cc9c
@@ -470,6 +470,21 @@ REPORT_FIGURES = {
         ("metrics", "velocity_evals", "env_steps", "WM velocity evaluations (cumulative)"),
     ],
 }
+# the setting that makes a run write what a panel shows, named on a panel whose runs did not log it
+FILLED_BY = {
+    "diagnostics": "diag.every > 0 (quick presets: 0)",
+    "evals": "train.eval_every > 0",
+    "wm_esnr": "diag.every > 0 and diag.wm_esnr=true",
+    "wm_esnr_db": "diag.every > 0 and diag.wm_esnr=true",
+}
+
+
+def not_logged(log: str, y: str) -> str:
+    "What an empty panel says: `y` was not logged, and the setting that would log it (`FILLED_BY`), when there is one."
+    how = FILLED_BY.get(y) or FILLED_BY.get(log)
+    return f"{y} not logged" + (f"\nset {how}" if how else "")
+
+
 LOG_SCALE = {
     "wm_loss",
     "wm_dynamics_loss",
@@ -481,10 +496,14 @@ LOG_SCALE = {
 }
 
 
-def plot_curve(ax, df: pd.DataFrame, y: str, x: str = "env_steps", by: str = "label", title: str | None = None, **kw):
-    "IQM over runs of `y` against `x`, one line and 95 % band per group (`curve_bands`), on `ax`."
+def plot_curve(
+    ax, df: pd.DataFrame, y: str, x: str = "env_steps", by: str = "label", title: str | None = None,
+    missing: str | None = None, **kw
+):
+    """IQM over runs of `y` against `x`, one line and 95 % band per group (`curve_bands`), on `ax`; when `df` lacks
+    them, the panel says so (`missing`, default "`y` not logged")."""
     if y not in df or x not in df:
-        ax.text(0.5, 0.5, f"{y} not logged", ha="center", va="center", transform=ax.transAxes)
+        ax.text(0.5, 0.5, missing or f"{y} not logged", ha="center", va="center", transform=ax.transAxes, fontsize=8)
         ax.set_title(title or y, fontsize=9)
         return ax
     bands, labels = curve_bands(df, y, x, by, **kw), list(dict.fromkeys(df[by]))
@@ -511,7 +530,7 @@ def report_figure(logs: dict[str, pd.DataFrame], panels: list[tuple], ncols: int
         rows, min(ncols, len(panels)), figsize=(4.2 * min(ncols, len(panels)), 3.1 * rows + 0.5), squeeze=False
     )
     for ax, (log, y, x, title) in zip(axes.flat, panels):
-        plot_curve(ax, logs[log], y, x, title=title, **kw)
+        plot_curve(ax, logs[log], y, x, title=title, missing=not_logged(log, y), **kw)
     for ax in axes.flat[len(panels) :]:
         ax.set_visible(False)
     h, l = axes.flat[0].get_legend_handles_labels()

@@ -8,9 +8,9 @@ Docs: https://flow-mbpo.github.io/flow_mbpo/ant.html.md"""
 from __future__ import annotations
 import math, os
 import numpy as np
+from .vecenv import BatchedEnv, EnvError   # first: it sets MUJOCO_GL when there is no display
 import mujoco
 from mujoco import rollout
-from .vecenv import BatchedEnv, EnvError
 
 # %% auto #0
 __all__ = ['ANT_JOINTS', 'ANT_INIT_JOINTS', 'ANT_INIT_HEIGHT', 'ANT_JOINT_RANGES', 'ANT_OBS', 'ant_mjcf', 'ant_model',

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Callable
 import numpy as np
 from lxml import etree
+from .vecenv import default_mujoco_gl   # noqa: F401  (importing it sets MUJOCO_GL when there is no display)
 from dm_control.rl import control
 from dm_control.suite import ball_in_cup, base, cheetah, common, hopper, pendulum, reacher, walker
 from dm_control.utils import rewards

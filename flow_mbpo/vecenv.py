@@ -6,13 +6,13 @@ Docs: https://flow-mbpo.github.io/flow_mbpo/vecenv.html.md"""
 
 # %% ../nbs/05a_vecenv.ipynb #35a247f7
 from __future__ import annotations
-import warnings
+import os, warnings
 from typing import Protocol, runtime_checkable
 import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['VecEnv', 'EnvError', 'BatchedEnv']
+__all__ = ['VecEnv', 'EnvError', 'BatchedEnv', 'default_mujoco_gl']
 
 # %% ../nbs/05a_vecenv.ipynb #f2027cdc
 @runtime_checkable
@@ -205,3 +205,16 @@ class BatchedEnv:
             f"num_actions={self.num_actions}, "
             f"episode_length={self.episode_length}, seed={self.seed}, device={str(self.device)!r})"
         )
+
+# %% ../nbs/05a_vecenv.ipynb #4cb54bdc
+def default_mujoco_gl(environ=None) -> str | None:
+    """Set `MUJOCO_GL=egl` in `environ` (default `os.environ`) when it names no display (`DISPLAY`,
+    `WAYLAND_DISPLAY`) and no backend (`MUJOCO_GL`); returns `MUJOCO_GL` as it is now (None: MuJoCo's default)."""
+    environ = os.environ if environ is None else environ
+    if not any(environ.get(k) for k in ("DISPLAY", "WAYLAND_DISPLAY", "MUJOCO_GL")):
+        environ["MUJOCO_GL"] = "egl"
+    return environ.get("MUJOCO_GL")
+
+
+_MUJOCO_GL = default_mujoco_gl()   # on import: before any module of the package imports mujoco or dm_control
+
