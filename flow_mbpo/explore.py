@@ -154,7 +154,6 @@ class RunsExplorer:
                 self._auto(dict(new=self.auto.value))
             self._timer = threading.Timer(self.every, tick)
             self._timer.daemon = True  # a timer left running never keeps the kernel or a script from exiting
-            self._timer.daemon = True
             self._timer.start()
 
     @property
