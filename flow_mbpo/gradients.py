@@ -115,7 +115,7 @@ class ModelDynamics:
 class SimDynamics:
     """The simulator as `rollout_return` sees it: `start` is a `state_dict()` snapshot of `env`, restored exactly;
     observations are encoded by `encode`, raw rewards mapped by `reward` (e.g. the world model's normaliser).
-    Steps call the env's raw float64 step (`_step_envs`): `BatchedEnv.step` rounds observations and rewards to
+    Steps call the env's raw float64 step (`_step_envs`): `BatchedEnv`'s `step` rounds observations and rewards to
     float32, which a finite difference would see as noise. A window must not end an episode (no auto-reset)."""
 
     def __init__(self, env, encode, reward=lambda r: r, dtype=torch.float64):
