@@ -8,7 +8,6 @@ Docs: https://flow-mbpo.github.io/flow_mbpo/train.html.md"""
 from __future__ import annotations
 import os, signal, sys, time, warnings
 from collections import deque
-from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
 import torch
@@ -24,16 +23,19 @@ from .buffer import ReplayBuffer
 from .pwm import Agent, EnvStep, make_agent  # noqa: F401  (Agent: importable from here as before)
 from .evaluate import evaluate_agent, EvalInterrupted, EvalResult, env_kwargs
 from .diagnostics import DIAG_METRICS, diag_due, epoch_diagnostics, run_info
-from .rundir import (RunDir, new_run_dir, write_json, JsonlLog, read_jsonl, seed_everything, rng_state,
-                              set_rng_state, save_checkpoint, load_checkpoint, keep_periodic)
+from .rundir import (RunDir, read_jsonl, rng_state, set_rng_state, save_checkpoint, load_checkpoint,
+                              keep_periodic)
+# names that the loop used before `flow_mbpo.loop` existed, still importable from `flow_mbpo.train`
+from .rundir import new_run_dir, write_json, JsonlLog, seed_everything  # noqa: F401
+from .loop import RunLoop, RunResult, Progress  # noqa: F401  (RunResult, Progress: importable from here)
 # names that lived here before `flow_mbpo.rundir` existed, still importable from `flow_mbpo.train`
 from .rundir import RunDirError, CKPT_FORMAT, atomic_save, read_json, check_metrics  # noqa: F401
-from .rundir import StopRequest
+from .rundir import StopRequest  # noqa: F401
 from .pretrain import init_from_pretrained
 from .stages import SCORE_METRICS, score_rows, write_stage
 
 # %% auto #0
-__all__ = ['METRICS', 'EVAL_METRICS', 'Progress', 'EpisodeStats', 'Trainer', 'RunResult', 'run', 'train_cli']
+__all__ = ['METRICS', 'EVAL_METRICS', 'EpisodeStats', 'Trainer', 'run', 'train_cli']
 
 # %% ../nbs/10_train.ipynb #a93a7719
 METRICS: dict[str, str] = {
@@ -75,75 +77,6 @@ EVAL_METRICS: dict[str, str] = {
     "eval_seconds": "seconds the evaluation took",
 }
 
-# %% ../nbs/10_train.ipynb #fd9494e0
-def _fmt_s(s: float | None) -> str:
-    if s is None: return "?"
-    return f"{s:.0f}s" if s < 120 else f"{s / 60:.1f}min" if s < 7200 else f"{s / 3600:.1f}h"
-
-class Progress:
-    "What a run says while it works: a tqdm bar on a terminal, flushed plain lines elsewhere."
-    def __init__(self, total: int, initial: int = 0, enabled: bool = True, interval: float = 30.0,
-                 desc: str = "train", window: int = 20, file=None):
-        self.total, self.enabled, self.interval, self.desc = total, enabled, interval, desc
-        self.tty = file is not None or sys.stdout.isatty() or "ipykernel" in sys.modules
-        self.last_print, self.phase_name = -1e9, None
-        self.epoch_times = deque(maxlen=window)       # recent training epochs' seconds (one-off phases left out)
-        self.eval_seconds, self.eval_every = None, 0
-        self.bar = None
-        if enabled and self.tty:
-            from tqdm.auto import tqdm
-            # no tqdm rate or remaining time: they average over the collection and warm-up epochs; `eta` does not
-            self.bar = tqdm(total=total, initial=initial, desc=desc, unit="epoch", dynamic_ncols=True, file=file,
-                            bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}{postfix}]")
-
-    def say(self, msg: str):
-        "One line, on a terminal (above the bar) and in a log file alike."
-        if not self.enabled: return
-        if self.bar is not None: self.bar.write(msg)
-        else: print(msg, flush=True)
-
-    def eta(self, epoch: int) -> float | None:
-        "Seconds left after `epoch`: mean of the recent training epochs x epochs left, plus the evaluations left."
-        if not self.epoch_times: return None
-        left = self.total - epoch - 1
-        evals = left // self.eval_every if self.eval_every and self.eval_seconds else 0
-        return float(np.mean(self.epoch_times)) * left + evals * (self.eval_seconds or 0.0)
-
-    def phase(self, name: str, done: int, total: int, **fields):
-        "Progress in a long phase (warm-up updates, evaluation steps): at once when it starts, then every `interval` s."
-        if not self.enabled: return
-        now = time.perf_counter()
-        quiet = name == self.phase_name and now - self.last_print < self.interval and done < total
-        if self.bar is None and quiet: return
-        text = f"{name} {done}/{total}" + "".join(f" {k}={float(v):.4g}" for k, v in fields.items())
-        self.phase_name = name
-        if self.bar is not None:
-            self.bar.set_postfix_str(text)
-            return
-        print(f"[{self.desc}] {text}", flush=True)
-        self.last_print = now
-
-    def update(self, epoch: int, m: dict, eval_return=None):
-        "After each epoch: the bar, or a line every `interval` s (and after the last epoch)."
-        if m.get("phase") == "train": self.epoch_times.append(m["time_epoch"])
-        if not self.enabled: return
-        f = {"phase": m.get("phase", "?"), "steps": f"{m['env_steps']:,}",
-             "R": f"{m.get('train_return', float('nan')):.1f}",
-             "eval": "-" if eval_return is None else f"{eval_return:.1f}", "fps": f"{m.get('fps', 0):,.0f}"}
-        self.phase_name = None
-        if self.bar is not None:
-            self.bar.set_postfix({**f, "eta": _fmt_s(self.eta(epoch))}, refresh=False)
-            self.bar.update(epoch + 1 - self.bar.n)
-            return
-        now = time.perf_counter()
-        if now - self.last_print >= self.interval or epoch + 1 == self.total:
-            print(f"[{self.desc}] epoch {epoch + 1}/{self.total} " + " ".join(f"{k}={v}" for k, v in f.items())
-                  + f" eta={_fmt_s(self.eta(epoch))}", flush=True)
-            self.last_print = now
-
-    def close(self):
-        if self.bar is not None: self.bar.close()
-
 # %% ../nbs/10_train.ipynb #01efb6eb
 class EpisodeStats:
     "Returns and lengths of finished training episodes (a window of the last `window` for the logged means)."
@@ -167,16 +100,15 @@ class EpisodeStats:
         self.count = d["count"]
 
 # %% ../nbs/10_train.ipynb #8ed6ee29
-class Trainer:
+class Trainer(RunLoop):
     "PWM's online loop for one run, as small named steps (see below); `run()` builds one and calls `fit()`."
-    def __init__(self, cfg: RunConfig, rd: RunDir | None = None, state: dict | None = None):
-        try: sys.stdout.reconfigure(line_buffering=True)
-        except Exception: pass
-        self.cfg, self.t = cfg, cfg.train
+    kind, unit, unit_key, step_name, COMMAND = "train", "epochs", "epoch", "epoch", "flow-mbpo-train"
+
+    def setup(self):
+        cfg = self.cfg
+        self.t = cfg.train
         if self.t.init_actor and self.t.init_wm is None:
             raise ConfigError("train.init_actor", "needs train.init_wm, the run whose actor to start from")
-        self.device = resolve_device(cfg.device)
-        seed_everything(cfg.seed)
         self.env = make_env_from_config(cfg.env, cfg.seed, device="cpu")
         self.agent = make_agent(cfg, self.env, self.device)       # task-conditioned on a task set (stages B, C)
         n = len(self.env.tasks) if hasattr(self.env, "task_set") else 1
@@ -188,51 +120,58 @@ class Trainer:
                                    self.device, sampling=cfg.buffer.sampling, task_ids=self.agent.tasks_of(self.env))
         self.gen = torch.Generator().manual_seed(cfg.seed + 1)  # on the host: the same slices on every device
         self.stats = EpisodeStats()
-        self.N, self.H = self.env.num_envs, cfg.train.horizon
-        self.start_epoch, self.env_steps, self.wall0, self.best, self.nan_streak = 0, 0, 0.0, float("-inf"), 0
-        self.warm, self.pending_eval, self.resumed = None, None, state is not None
+        self.N, self.H, self.env_steps = self.env.num_envs, cfg.train.horizon, 0
+        self.warm, self.pending_eval = None, None
         self.obs = self.env.reset()
-        try:
-            if state is None: self.rd = self._create()
-            else: self.rd = self._restore(rd, state)
-        except BaseException:
-            self.env.close()
-            raise
-        fresh = self.start_epoch == 0 or self.agent.counters["wm_updates"] == 0 or self.warm is not None
-        # a pre-trained world model skips collect + warm-up, unless it comes without data (a multitask parent)
-        self.needs_warmup = fresh and (self.t.init_wm is None or self.agent.n_tasks > 0)
-        self.records, self.evals, self.stop, self.nan_stop = [], [], StopRequest(), None
+        self.total, self.desc, self.show = self.t.epochs, cfg.preset, cfg.log.progress
 
-    def _create(self) -> RunDir:
-        info = run_info(self.agent)
-        if self.t.init_wm is not None:   # PWM's protocol: a pre-trained world model and its data, before any files
-            info["init_wm"] = init_from_pretrained(self.agent, self.buffer, self.t.init_wm)
-        rd = RunDir(new_run_dir(self.cfg))
-        rd.config.write_text(self.cfg.to_yaml())
-        write_json(rd.run_info, info)
-        if self.agent.n_tasks:                 # stage B (every task of the set) or C online (env.task): the hand-off
-            ck = info["init_wm"]["path"] if "init_wm" in info else None        # RUN/ckpt/latest.pt: the parent is RUN
-            parent = None if ck is None else Path(ck).parents[1] if Path(ck).parent.name == "ckpt" else ck
-            write_stage(rd.path, "C" if self.cfg.env.task else "B", self.env.task_set, self.cfg.seed, mode="online",
-                        task=self.cfg.env.task, parent=parent, parent_ckpt=ck)
-        return rd
+    def ready(self):
+        # the world model is warm once it has been updated, unless a stop cut its warm-up (`self.warm`)
+        cold = self.done == 0 or self.agent.counters["wm_updates"] == 0 or self.warm is not None
+        # a pre-trained world model skips the warm-up; one without data (a multitask parent) still waits for data
+        self.pretrained = self.t.init_wm is not None
+        self.needs_warmup = cold and (not self.pretrained or self.agent.n_tasks > 0)
 
-    def _restore(self, rd: RunDir, state: dict) -> RunDir:
-        try: self.agent.load_full_state(state["agent"])
-        except ValueError as e: raise ValueError(f"resume: {rd.latest} does not match config.yaml: {e}") from None
-        self.buffer.load_state_dict(state["buffer"])
-        self.stats.load_state_dict(state["episodes"])
-        self.gen.set_state(state["buffer_rng"])
-        set_rng_state(state["rng"])
-        if state["env"] is not None:
-            self.env.load_state_dict(state["env"])
-            self.obs = state["obs"]
-        else: warnings.warn(f"{self.cfg.env.name}: the checkpoint holds no simulator state; "
-                            "the resumed run starts fresh episodes")
-        self.start_epoch, self.env_steps, self.wall0, self.best, self.nan_streak = (
-            state[k] for k in ("epoch", "env_steps", "wall_time", "best_eval", "nan_streak"))
-        self.warm, self.pending_eval = state.get("warmup"), state.get("pending_eval")
-        return rd
+# %% ../nbs/10_train.ipynb #c7a1e2d4
+@patch
+def info_json(self: Trainer) -> dict:
+    "run_info.json; PWM's protocol first: a pre-trained world model and its data, before any file is written."
+    info = run_info(self.agent)
+    if self.t.init_wm is not None: info["init_wm"] = init_from_pretrained(self.agent, self.buffer, self.t.init_wm)
+    return info
+
+@patch
+def on_create(self: Trainer, rd: RunDir, info: dict):
+    "Stage B (every task of the set) or C online (`env.task`): the hand-off record `stage.json`."
+    if not self.agent.n_tasks: return
+    ck = info["init_wm"]["path"] if "init_wm" in info else None        # RUN/ckpt/latest.pt: the parent is RUN
+    parent = None if ck is None else Path(ck).parents[1] if Path(ck).parent.name == "ckpt" else ck
+    write_stage(rd.path, "C" if self.cfg.env.task else "B", self.env.task_set, self.cfg.seed, mode="online",
+                task=self.cfg.env.task, parent=parent, parent_ckpt=ck)
+
+@patch
+def load_state(self: Trainer, state: dict):
+    try: self.agent.load_full_state(state["agent"])
+    except ValueError as e: raise ValueError(f"resume: {self.rd.latest} does not match config.yaml: {e}") from None
+    self.buffer.load_state_dict(state["buffer"])
+    self.stats.load_state_dict(state["episodes"])
+    self.gen.set_state(state["buffer_rng"])
+    set_rng_state(state["rng"])
+    if state["env"] is not None:
+        self.env.load_state_dict(state["env"])
+        self.obs = state["obs"]
+    else: warnings.warn(f"{self.cfg.env.name}: the checkpoint holds no simulator state; "
+                        "the resumed run starts fresh episodes")
+    self.env_steps, self.best, self.nan_streak = (state[k] for k in ("env_steps", "best_eval", "nan_streak"))
+    self.warm, self.pending_eval = state.get("warmup"), state.get("pending_eval")
+
+@patch
+def state(self: Trainer) -> dict:
+    "Everything the loop needs to continue exactly (a stopped warm-up or evaluation included)."
+    return dict(env_steps=self.env_steps, best_eval=self.best, nan_streak=self.nan_streak,
+                agent=self.agent.full_state(), buffer=self.buffer.state_dict(), env=_env_state(self.env),
+                episodes=self.stats.state_dict(), rng=rng_state(), buffer_rng=self.gen.get_state(), obs=self.obs,
+                warmup=self.warm, pending_eval=self.pending_eval)
 
 # %% ../nbs/10_train.ipynb #b1a70296
 @patch
@@ -309,14 +248,19 @@ def early_epoch(self: Trainer, m: dict, track) -> int | None:
     """An epoch before the world model is warm. PWM (`train.warmup_at='first_update'`): collect while no episode has
     ended; then one learning epoch whose world-model step is the one-off warm-up, after its actor and critic updates
     (on the untrained model). `'before_actor'`: collect, and warm up in the epoch whose data made learning possible.
-    Returns the skipped updates, or None when a stop cut the warm-up (`self.warm` keeps the epoch's state)."""
+    A pre-trained world model (`train.init_wm`) is not warmed up (SPEC §1.4): a multitask child, which starts without
+    data, collects and then runs PWM's epoch. Returns the skipped updates, or None when a stop cut the warm-up
+    (`self.warm` keeps the epoch's state)."""
     if self.warm is None:
         pwm = self.t.warmup_at == "first_update"
-        if pwm and self.can_learn():
+        if (pwm or self.pretrained) and self.can_learn():
+            if self.pretrained:
+                self.needs_warmup, m["phase"] = False, "train"
+                return self.train_epoch(m, track)
             skipped = self.train_epoch(m, track, wm_iters=0)
         else:
             self.collect(track)
-            if pwm or not self.can_learn():
+            if pwm or self.pretrained or not self.can_learn():
                 m["phase"] = "collect"
                 return 0
             skipped = 0
@@ -339,7 +283,7 @@ def run_epoch(self: Trainer, epoch: int) -> dict | None:
     else:
         m["phase"] = "train"
         skipped = self.train_epoch(m, track)
-    self.nan_streak = self.nan_streak + 1 if skipped else 0
+    self.nan_check(skipped > 0)
     tr, tl = self.stats.means()
     dt = time.perf_counter() - te
     m.update(env_steps=self.env_steps, wall_time=self.wall_time(), train_return=tr, train_episode_length=tl,
@@ -349,7 +293,11 @@ def run_epoch(self: Trainer, epoch: int) -> dict | None:
     return m
 
 @patch
-def wall_time(self: Trainer) -> float: return self.wall0 + time.perf_counter() - self.t_start
+def step(self: Trainer) -> dict | None:
+    "`run_epoch` for the next epoch; `done` counts it when it finished."
+    m = self.run_epoch(self.done)
+    if m is not None: self.done += 1
+    return m
 
 # %% ../nbs/10_train.ipynb #78d197d0
 @patch
@@ -373,61 +321,65 @@ def evaluate(self: Trainer, epoch: int, env_steps: int) -> bool:
     return True
 
 @patch
-def checkpoint(self: Trainer, path: Path, epoch_done: int):
-    "Everything the loop needs to continue exactly (a stopped warm-up or evaluation included), written atomically."
-    with self.stop.hold():                           # a second Ctrl-C waits for the file to be complete
-        save_checkpoint(path, config=self.cfg.to_dict(), epoch=epoch_done, env_steps=self.env_steps,
-                        wall_time=self.wall_time(), best_eval=self.best, nan_streak=self.nan_streak,
-                        agent=self.agent.full_state(),
-                        buffer=self.buffer.state_dict(), env=_env_state(self.env), episodes=self.stats.state_dict(),
-                        rng=rng_state(), buffer_rng=self.gen.get_state(), obs=self.obs, warmup=self.warm,
-                        pending_eval=self.pending_eval)
+def finish_pending(self: Trainer) -> bool:
+    "Redo an evaluation that a stop cut short (False: stopped again)."
+    return self.pending_eval is None or self.evaluate(**self.pending_eval)
 
 @patch
-def after_epoch(self: Trainer, epoch: int, m: dict) -> str | None:
+def after_step(self: Trainer, m: dict) -> str | None:
     "Log the epoch, evaluate and checkpoint when due; the run's status when it ends here (else None)."
-    t, last = self.t, epoch + 1 == self.t.epochs
-    if self.nan_streak >= t.max_nan_streak:
+    t, epoch, last = self.t, self.done - 1, self.done == self.t.epochs
+    if self.nan_stop:
         self.log("metrics", m)
-        self.nan_stop = (f"{self.nan_streak} consecutive epochs with non-finite losses/gradients (train.max_nan_streak="
-                         f"{t.max_nan_streak}); stopped at epoch {epoch}. The last good checkpoint is {self.rd.latest}")
         return "nan_stopped"
     if epoch % self.cfg.log.log_every == 0 or last: self.log("metrics", m)
-    if t.eval_every and (epoch + 1) % t.eval_every == 0 and not self.needs_warmup: self.evaluate(epoch, self.env_steps)
-    self.prog.update(epoch, m, self.last_eval)
-    # never checkpoint a NaN streak
-    periodic = t.ckpt_every and (epoch + 1) % t.ckpt_every == 0 and self.nan_streak == 0
+    if t.eval_every and self.done % t.eval_every == 0 and not self.needs_warmup: self.evaluate(epoch, self.env_steps)
+    fields = {"phase": m.get("phase", "?"), "steps": f"{m['env_steps']:,}", "R": f"{m['train_return']:.1f}",
+              "eval": "-" if self.last_eval is None else f"{self.last_eval:.1f}", "fps": f"{m['fps']:,.0f}"}
+    self.prog.update(self.done, fields, m["time_epoch"] if m["phase"] == "train" else None)
+    periodic = t.ckpt_every and self.done % t.ckpt_every == 0 and self.nan_streak == 0   # never a NaN streak
     if self.stop or last or periodic:
-        self.checkpoint(self.rd.latest, epoch + 1)
-        if t.keep_ckpts and not last and not self.stop: keep_periodic(self.rd, epoch + 1, t.keep_ckpts)
+        self.checkpoint()
+        if t.keep_ckpts and not last and not self.stop: keep_periodic(self.rd, self.done, t.keep_ckpts)
     return "interrupted" if self.stop else None
 
 # %% ../nbs/10_train.ipynb #8d78f0da
 @patch
-def open(self: Trainer):
-    "Open the logs (dropping lines written after the checkpoint on resume), wandb and progress; say what runs where."
-    rd, resume = self.rd, self.start_epoch if self.resumed else None
-    rd.ckpt_dir.mkdir(exist_ok=True)
-    self._closed = False
-    self.logs = dict(metrics=JsonlLog(rd.metrics, METRICS, resume), eval=JsonlLog(rd.evals, EVAL_METRICS, resume),
-                     diag=JsonlLog(rd.diagnostics, DIAG_METRICS, resume))
-    if self.agent.n_tasks: self.logs["scores"] = JsonlLog(rd.path / "scores.jsonl", SCORE_METRICS, resume)
-    self.evals = read_jsonl(rd.evals)
+def log_files(self: Trainer) -> dict:
+    "metrics.jsonl, eval.jsonl, diagnostics.jsonl, and on a task set scores.jsonl (each task's normalised score)."
+    rd = self.rd
+    logs = dict(metrics=(rd.metrics.name, METRICS), eval=(rd.evals.name, EVAL_METRICS),
+                diag=(rd.diagnostics.name, DIAG_METRICS))
+    if self.agent.n_tasks: logs["scores"] = ("scores.jsonl", SCORE_METRICS)
+    return logs
+
+@patch
+def opened(self: Trainer):
+    self.evals = read_jsonl(self.rd.evals)
     self.last_eval = self.evals[-1]["det_mean"] if self.evals else None
-    self.wb = _wandb_init(self.cfg, rd.path)
-    self.prog = Progress(self.t.epochs, self.start_epoch, enabled=self.cfg.log.progress, desc=self.cfg.preset)
     self.prog.eval_every = self.t.eval_every
-    self.t_start = time.perf_counter()
-    for line in self.header(): self.prog.say(line)
+
+@patch
+def wandb(self: Trainer): return _wandb_init(self.cfg, self.rd.path)
+@patch
+def wandb_record(self: Trainer, kind: str, r: dict) -> dict:
+    return _wandb_diag(r) if kind == "diag" else _wandb_scalars(r)
+@patch
+def release(self: Trainer): self.env.close()
+@patch
+def kept(self: Trainer) -> str: return f" (with {self.warm['done']:,} warm-up updates)" if self.warm else ""
+@patch
+def summary(self: Trainer) -> dict:
+    return dict(env_steps=self.env_steps, best_eval_return=self.best, last_eval=self.evals[-1] if self.evals else None)
 
 @patch
 def header(self: Trainer) -> list[str]:
     "The lines a run starts with: where it writes, what it runs, how big it is."
     c, t, p = self.cfg, self.t, self.agent.param_counts()
     wm = c.wm.kind + (f" ({c.wm.integrator}, K={c.wm.substeps})" if c.wm.kind == "flow" else "")
-    wu = ("no warm-up (the world model comes from train.init_wm)" if t.init_wm is not None and not self.agent.n_tasks
+    wu = ("no warm-up (the world model comes from train.init_wm)" if self.pretrained
           else f"warm-up {t.wm_warmup_iters:,} updates")
-    at = "new run" if not self.resumed else f"resuming at epoch {self.start_epoch}" + (
+    at = "new run" if not self.resumed else f"resuming at epoch {self.done}" + (
         f" (warm-up {self.warm['done']}/{max(t.wm_warmup_iters, 1)} done)" if self.warm else "")
     return [f"run directory: {self.rd.path}",
             f"preset {c.preset} (config {c.hash()}), {at}, seed {c.seed}, device {self.device}",
@@ -439,91 +391,11 @@ def header(self: Trainer) -> list[str]:
             "parameters: " + ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in p.items())]
 
 @patch
-def log(self: Trainer, kind: str, record: dict):
-    "Every sink behind one call: the JSON-lines file of `kind` (metrics, eval, diag), wandb, and the progress output."
-    self.logs[kind].write(record)
-    if self.wb:
-        self.wb.log(_wandb_diag(record) if kind == "diag" else _wandb_scalars(record), step=record["env_steps"])
-    if kind == "metrics": self.records.append(record)
+def logged(self: Trainer, kind: str, r: dict):
+    "An evaluation is said in one line."
     if kind == "eval":
-        r = record
         self.prog.say(f"[{self.cfg.preset}] eval after epoch {r['epoch'] + 1}: deterministic {r['det_mean']:.1f} "
                       f"(IQM {r['det_iqm']:.1f}), stochastic {r['sto_mean']:.1f}; {r['eval_seconds']:.1f}s")
-
-@patch
-def close(self: Trainer, status: str):
-    "Close the logs, the env, wandb and the progress output (once)."
-    if getattr(self, "_closed", True): return
-    self._closed = True
-    self.prog.close()
-    for f in self.logs.values(): f.close()
-    self.env.close()
-    if self.wb: self.wb.finish(exit_code=0 if status in ("finished", "interrupted") else 1)
-
-# %% ../nbs/10_train.ipynb #bb90fabf
-@dataclass
-class RunResult:
-    "What `run` returns: where everything is, how it ended, and the evaluations."
-    run_dir: Path
-    config: RunConfig
-    status: str                                  # finished | interrupted | nan_stopped
-    epochs: int                                  # epochs completed
-    env_steps: int
-    metrics: list[dict] = field(default_factory=list)
-    evals: list[dict] = field(default_factory=list)
-    best_eval_return: float = float("-inf")
-    def __repr__(self):
-        return (f"RunResult(status={self.status!r}, epochs={self.epochs}, env_steps={self.env_steps:,}, "
-                f"best_eval_return={self.best_eval_return:.2f}, run_dir='{self.run_dir}')")
-
-# %% ../nbs/10_train.ipynb #d245a6b5
-@patch
-def fit(self: Trainer) -> RunResult:
-    "Run the loop from `start_epoch` to `train.epochs`; write `summary.json`; return the `RunResult`."
-    self.open()
-    status = "interrupted"
-    with self.stop:
-        try: status = self.loop()
-        except BaseException as e:
-            if not (isinstance(e, KeyboardInterrupt) or self.stop.quitting): raise
-            self.close(status)                       # a second Ctrl-C: no checkpoint, but the summary says so
-            self.write_summary(status)
-            raise KeyboardInterrupt("SIGINT twice") from None
-        finally: self.close(status)
-        self.stop.finishing = True                   # the checkpoint is written: a second Ctrl-C changes nothing now
-        self.write_summary(status)
-    if status == "interrupted":
-        kept = f" (with {self.warm['done']:,} warm-up updates)" if self.warm else ""
-        self.prog.say(f"stopped: checkpoint {self.rd.latest} written{kept}; continue with "
-                      f"`flow-mbpo-train --resume {self.rd.path}`")
-    if self.nan_stop: raise FloatingPointError(self.nan_stop)
-    done = (self.records[-1]["epoch"] + 1) if self.records else self.start_epoch
-    return RunResult(self.rd.path, self.cfg, status, done, self.env_steps, read_jsonl(self.rd.metrics), self.evals,
-                     self.best)
-
-@patch
-def loop(self: Trainer) -> str:
-    "The epochs; returns the status (`finished`, `interrupted`, `nan_stopped`)."
-    if self.pending_eval is not None and not self.evaluate(**self.pending_eval):   # an evaluation a stop cut short
-        self.checkpoint(self.rd.latest, self.start_epoch)
-        return "interrupted"
-    for epoch in range(self.start_epoch, self.t.epochs):
-        m = self.run_epoch(epoch)
-        if m is None:                                # stopped inside the warm-up
-            self.checkpoint(self.rd.latest, epoch)
-            return "interrupted"
-        status = self.after_epoch(epoch, m)
-        if status: return status
-    return "finished"
-
-@patch
-def write_summary(self: Trainer, status: str):
-    "summary.json: how the run ended, its best and last evaluation, timings, sizes and compute counters."
-    done = (self.records[-1]["epoch"] + 1) if self.records else self.start_epoch
-    write_json(self.rd.summary, dict(
-        status=status, epochs=done, env_steps=self.env_steps, preset=self.cfg.preset, config_hash=self.cfg.hash(),
-        best_eval_return=self.best, last_eval=self.evals[-1] if self.evals else None, wall_time=self.wall_time(),
-        device=str(self.device), params=self.agent.param_counts(), counters=self.agent.settle_counters()))
 
 # %% ../nbs/10_train.ipynb #6a75b934
 def run(cfg_or_preset: RunConfig | str = "pwm_5M_flow_k4_heun", overrides: list[str] | dict = (),
