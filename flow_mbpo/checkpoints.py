@@ -30,6 +30,9 @@ FORMATS = ("tdmpc2-new", "tdmpc2-old", "pwm")   # the namings of a TD-MPC2 world
 _ENCODER = {"tdmpc2-new": "_encoder.state", "tdmpc2-old": "_encoder.state", "pwm": "_encoder"}
 _DROP = {  # a key, or a key prefix ending in '.', that is not imported -> why
     "_pi.": "TD-MPC2's policy prior (flow_mbpo trains its own actor)",
+    "_Qs.module.": "the template of TD-MPC2's Q-function ensemble (meta tensors: shapes only; tensordict 0.15)",
+    "_detach_Qs.module.": "TD-MPC2's detached Q-functions as a module (meta tensors: shapes only; tensordict 0.15)",
+    "_target_Qs.module.": "TD-MPC2's target Q-functions as a module (meta tensors: shapes only; tensordict 0.15)",
     "_Qs.": "TD-MPC2's Q-function ensemble (flow_mbpo trains its own critics)",
     "_target_Qs.": "TD-MPC2's target Q-functions (old API)",
     "_detach_Qs_params.": "TD-MPC2's detached view of the Q-functions (new API)",
@@ -99,7 +102,8 @@ def detect_format(sd: dict) -> str:
     keys = list(sd)
     if any(k.startswith("_encoder.state.") for k in keys):
         new = any(k in ("_action_masks", "log_std_min", "log_std_dif") or re.match(r"_Qs\.params\.\d+\.", k)
-                  or k.startswith(("_detach_Qs_params.", "_target_Qs_params.")) for k in keys)
+                  or k.startswith(("_detach_Qs_params.", "_target_Qs_params.", "_detach_Qs.module.", "_Qs.module."))
+                  for k in keys)
         return "tdmpc2-new" if new else "tdmpc2-old"
     if any(re.match(r"_encoder\.\d+\.(weight|bias|ln\.weight|ln\.bias)$", k) for k in keys):
         return "pwm"
@@ -274,6 +278,7 @@ _IMPORT_FIXED = {  # settings an import decides, and why
     "wm.task_dim": "the file's task embedding",
     "train.obs_rms": "TD-MPC2 trains its world model on raw observations",
     "train.rew_rms": "TD-MPC2 trains its world model on raw rewards",
+    "wm.reward_symexp": "PWM's actor maximises E[bin]; reward_symexp=True or --reward-symexp gives TD-MPC2's symexp",
 }
 
 
@@ -282,12 +287,15 @@ def _get(cfg: RunConfig, key: str):
     return getattr(getattr(cfg, section), name)
 
 
-def import_world_model(src, task_set, out_dir, preset: str = "pwm_48M_baseline", overrides=(), **kw) -> Path:
+def import_world_model(src, task_set, out_dir, preset: str = "pwm_48M_baseline", overrides=(),
+                       reward_symexp: bool = False, **kw) -> Path:
     """Import the world model of the TD-MPC2/PWM checkpoint `src` (a file, or a dict you loaded yourself), trained on
     `task_set`, into a new run directory `out_dir` that later stages start from like a stage-A run. The config is
     `preset` with `overrides`/keywords, its task embedding and reward head set from the file; its sizes must
-    fit the file (`check_fits` says which setting does). Writes `config.yaml`, `run_info.json`, `ckpt/latest.pt`
-    (the pretraining checkpoint format), `stage.json` and `summary.json`; returns `out_dir`."""
+    fit the file (`check_fits` says which setting does). Rewards decode as PWM's actor reads them, `E[bin]`
+    (`wm.reward_symexp=false`), or with `reward_symexp=True` as TD-MPC2 does, `symexp(E[bin])`. Writes
+    `config.yaml`, `run_info.json`, `ckpt/latest.pt` (the pretraining checkpoint format), `stage.json` and
+    `summary.json`; returns `out_dir`."""
     ts, path = get_task_set(task_set), None if isinstance(src, dict) else Path(src)
     obj = src if path is None else load_source(path)
     sd, outer = unwrap(obj)
@@ -299,7 +307,7 @@ def import_world_model(src, task_set, out_dir, preset: str = "pwm_48M_baseline",
     head = (dict(reward_head="twohot", reward_loss="ce", num_bins=s["num_bins"]) if s["num_bins"] > 1
             else dict(reward_head="scalar", reward_loss="mse"))
     fixed = {"env.name": ts.name, "wm.multitask": True, "wm.task_dim": s["task_dim"], "train.obs_rms": False,
-             "train.rew_rms": False}
+             "train.rew_rms": False, "wm.reward_symexp": reward_symexp}
     cfg = resolve_config(resolve_config(preset, {**fixed, **{f"wm.{k}": v for k, v in head.items()}}), overrides, kw)
     for k, why in _IMPORT_FIXED.items():
         if _get(cfg, k) != fixed[k]:
@@ -346,18 +354,20 @@ def export_world_model(run_dir_or_ckpt, out_file, api: str = "new") -> Path:
 
 # %% ../nbs/12b_checkpoints.ipynb #d6aee687
 def import_cli(argv: list[str] | None = None):
-    "flow-mbpo-import SRC --task-set SET --out DIR [PRESET] [section.key=value ...]"
+    "flow-mbpo-import SRC --task-set SET --out DIR [--reward-symexp] [PRESET] [section.key=value ...]"
     p = argparse.ArgumentParser(prog="flow-mbpo-import", description="Import a TD-MPC2 or PWM world model into a new "
                                 "flow_mbpo run directory that later stages start from like a stage-A run.")
     p.add_argument("src", help="a TD-MPC2 checkpoint ({'model': state_dict}) or a PWM checkpoint")
     p.add_argument("args", nargs="*", help="a preset (default pwm_48M_baseline), then section.key=value overrides")
     p.add_argument("--task-set", required=True, help="the task set the file was trained on: mt30, mt80, ...")
     p.add_argument("--out", required=True, help="the run directory to write (new, or empty)")
+    p.add_argument("--reward-symexp", action="store_true", help="decode rewards as TD-MPC2 does, symexp(E[bin]); "
+                   "without it as PWM's actor reads them, E[bin] (wm.reward_symexp=false)")
     a = p.parse_intermixed_args(argv)
     args = list(a.args)
     preset = args.pop(0) if args and "=" not in args[0] else "pwm_48M_baseline"
     try:
-        out = import_world_model(a.src, a.task_set, a.out, preset, args)
+        out = import_world_model(a.src, a.task_set, a.out, preset, args, reward_symexp=a.reward_symexp)
     except (ConfigError, FileNotFoundError, FileExistsError, ValueError) as e:
         print(f"flow-mbpo-import: error: {' '.join(str(e).split())}", file=sys.stderr)
         sys.exit(2)
