@@ -723,8 +723,8 @@ def bench_stage_c(task_set: str = "mt-dmc10", tasks=("cartpole-balance", "pendul
             for path, parent in (("A>C (all tasks' data)", a), ("task-only>C", only)):
                 c = specialize(parent, t, data, iterations, batch, eval_every=iterations, eval_episodes=eval_episodes,
                                overrides=list(c_overrides), progress=False)
-                rows.append(dict(seed=seed, task=t, path=path, score=c.scores[-1]["score"],
-                                 ret=c.scores[-1]["return"], untrained=c.scores[0]["return"]))
+                rows.append(dict(seed=seed, task=t, path=path, score=c.evals[-1]["score"],
+                                 ret=c.evals[-1]["return"], untrained=c.evals[0]["return"]))
                 print(f"seed {seed} {t:18s} {path:22s} return {rows[-1]['ret']:7.1f} (untrained actor "
                       f"{rows[-1]['untrained']:.1f})  [{time.perf_counter() - t0:.0f} s]", flush=True)
     df = pd.DataFrame(rows)

@@ -16,7 +16,7 @@ from .config import DiagConfig
 from .buffer import ReplayBuffer, Slices
 from .world_models import parity_report
 from .critics import critic_loss
-from .pwm import end_discount
+
 
 # %% auto #0
 __all__ = ['DIAG_METRICS', 'esnr', 'esnr_unbiased', 'to_db', 'jacobian_norms', 'exact_jacobian_norms', 'actor_objective',
@@ -77,20 +77,9 @@ def exact_jacobian_norms(f, z: Tensor, a: Tensor) -> tuple[float, float]:
 
 # %% ../nbs/09_diagnostics.ipynb #6d16492e
 def actor_objective(agent, obs0: Tensor) -> Tensor:
-    """PWM's actor loss from start observations `obs0 [B, obs]`, imagined in the world model only (no env, no
-    normaliser update)."""
-    cfg = agent.cfg
-    H, gamma = cfg.train.horizon, cfg.train.gamma
-    with torch.no_grad():
-        z = agent.encode(obs0)
-    J, disc = 0.0, 1.0
-    for _ in range(H):
-        a = torch.tanh(agent.actor(z.detach() if cfg.actor.detach else z))
-        z, r = agent.wm.step(z, a)
-        J, disc = J + disc * r, disc * gamma
-    loss = -(J + disc * end_discount(cfg) * agent.critic.min_value(z))
-    scale = torch.sqrt(agent.ret_rms.var.to(loss.dtype) + 1e-5) if agent.ret_rms is not None else H
-    return (loss / scale).mean()
+    """PWM's actor loss from start observations `obs0 [B, obs]`, imagined in the world model only
+    (`Agent.imagine_offline` with `measure=True`: no env, no compute counted, no normaliser update)."""
+    return agent.imagine_offline(obs0, measure=True)[0]
 
 
 def _flat_grad(loss: Tensor, params: list[Tensor]) -> Tensor:

@@ -19,7 +19,8 @@ from .metaworld_env import MetaWorldVecEnv, metaworld_available, require_metawor
 
 # %% auto #0
 __all__ = ['DMC_TASKS', 'GYM_TASKS', 'DFLEX_TASKS', 'MULTITASK_NAMES', 'parse_dmc_name', 'DMCVecEnv', 'GymVecEnv',
-           'DflexUnavailable', 'DflexVecEnv', 'make_multitask_env', 'list_envs', 'make_env', 'make_env_from_config']
+           'DflexUnavailable', 'DflexVecEnv', 'make_multitask_env', 'list_envs', 'make_env', 'make_env_from_config',
+           'action_repeat_of']
 
 # %% ../nbs/06_envs.ipynb #914eff67
 DMC_TASKS = (
@@ -635,3 +636,10 @@ def make_env_from_config(env_cfg, seed: int, device="cpu") -> VecEnv:
         action_repeat=env_cfg.action_repeat,
         **kw,
     )
+
+# %% ../nbs/06_envs.ipynb #4dc4f136
+def action_repeat_of(name: str, action_repeat: int | None = None) -> int:
+    """The physics steps per action that `make_env(name, action_repeat=...)` uses: the value given, else the task's
+    own (DMC and Meta-World: 2, as TD-MPC2; every other env: 1). A dataset records the value its env used."""
+    if action_repeat is not None: return int(action_repeat)
+    return 2 if name.startswith(("dmc:", "mw:")) else 1

@@ -7,11 +7,12 @@ Docs: https://flow-mbpo.github.io/flow_mbpo/pretrain.html.md"""
 # %% ../nbs/10b_pretrain.ipynb #59446626
 from __future__ import annotations
 import hashlib, json, sys, time
-from dataclasses import dataclass, field, fields
+from dataclasses import fields
 from datetime import datetime, timezone
 from pathlib import Path
 import torch
 from torch import Tensor
+from fastcore.basics import patch
 from fastcore.script import call_parse
 
 from .config import RunConfig, ConfigError
@@ -20,17 +21,18 @@ from .stages import heldout_metrics, write_stage
 from .multitask_env import TASK_SETS
 from .pwm import Agent
 from .diagnostics import run_info
-from .config import resolve_config, resolve_device
-from .rundir import (CKPT_FORMAT, new_run_dir, atomic_save, write_json, JsonlLog, read_jsonl,
-                              seed_everything, rng_state, set_rng_state, StopRequest,
+from .config import resolve_config
+from .rundir import (CKPT_FORMAT, RunDir, atomic_save, write_json, read_jsonl, rng_state, set_rng_state,
                               load_checkpoint, RunDirError)
+from .loop import RunLoop, RunResult
+from .envs import action_repeat_of
 from . import multitask
 
 # %% auto #0
 __all__ = ['DATA_FORMAT', 'PRETRAIN_FORMAT', 'PRETRAIN_METRICS', 'HELDOUT_METRICS', 'buffer_episodes', 'export_episodes',
-           'concat_episodes', 'export_run_episodes', 'export_run_task', 'read_dataset', 'add_episodes', 'load_episodes',
-           'PretrainResult', 'update_rms_from_data', 'pretrain_world_model', 'check_pretrained', 'init_from_pretrained',
-           'pretrain_cli']
+           'concat_episodes', 'export_run_episodes', 'export_run_task', 'dataset_sha256', 'read_dataset',
+           'add_episodes', 'load_episodes', 'update_rms_from_data', 'load_ckpt', 'Pretrainer', 'pretrain_world_model',
+           'check_pretrained', 'ckpt_file', 'init_from_pretrained', 'pretrain_cli']
 
 # %% ../nbs/10b_pretrain.ipynb #f92dfab8
 DATA_FORMAT = "flow_mbpo/episodes/1"
@@ -157,7 +159,7 @@ def export_run_task(run_dir, task_set, task: str, out_dir, **kw) -> Path:
     return multitask.save_episodes(data, out_dir, source=source, action_repeat=meta["env"].get("action_repeat"), **kw)
 
 # %% ../nbs/10b_pretrain.ipynb #30813412
-def _dataset_sha256(meta: dict) -> str:
+def dataset_sha256(meta: dict) -> str:
     "One checksum of a multi-chunk dataset (format 2): sha256 over its chunks' sha256s, in order."
     return hashlib.sha256("".join(c["sha256"] for c in meta["chunks"]).encode()).hexdigest()
 
@@ -232,7 +234,7 @@ def _read_one_task(path, meta: dict, obs_dim: int | None, act_dim: int | None) -
     E, T = e.reward.shape
     d = dict(obs=e.obs[..., :o], action=e.action[..., :a], reward=e.reward, terminated=e.terminated,
              task=torch.zeros(E, T, dtype=torch.long), length=e.length)
-    sha = _dataset_sha256(meta)
+    sha = dataset_sha256(meta)
     env = dict(name=multitask.env_name(present[0]), action_repeat=meta.get("action_repeat"))
     return d, dict(meta, obs_dim=o, act_dim=a, episodes=E, lengths=e.length.tolist(), sha256=sha, env=env)
 
@@ -313,20 +315,7 @@ HELDOUT_METRICS: dict[str, str] = {
     "reward_mae_mean": "reward error of predicting the task's mean training reward (the baseline to beat)",
 }
 
-@dataclass
-class PretrainResult:
-    "What `pretrain_world_model` returns."
-    run_dir: Path
-    config: RunConfig
-    status: str                                  # finished | interrupted | nan_stopped
-    wm_steps: int                                # world-model gradient steps done
-    metrics: list[dict] = field(default_factory=list)
-    data: dict = field(default_factory=dict)     # the dataset: path, sha256, episodes, transitions, env, source
-    def __repr__(self):
-        loss = self.metrics[-1]["wm_loss"] if self.metrics else float("nan")
-        return (f"PretrainResult(status={self.status!r}, wm_steps={self.wm_steps:,}, wm_loss={loss:.4f}, "
-                f"run_dir='{self.run_dir}')")
-
+# %% ../nbs/10b_pretrain.ipynb #3a57fa55
 class _BufferData:
     "Single-task data: the episodes in a replay buffer, sampled as the online run samples (`buffer.sampling`)."
     n_tasks = 0
@@ -379,7 +368,7 @@ class _TaskSetData:
         self.eval_batch = (self._to(self.held.sample(eval_slices, cfg.train.horizon, by="task",
                                                      generator=torch.Generator().manual_seed(cfg.seed + 2)))
                            if len(self.held) else None)
-        self.info = dict(path=str(Path(data).resolve()), sha256=_dataset_sha256(meta), episodes=len(ep),
+        self.info = dict(path=str(Path(data).resolve()), sha256=dataset_sha256(meta), episodes=len(ep),
                          transitions=ep.transitions, task_set=ts.name, tasks=list(ts.tasks),
                          heldout_episodes=len(self.held), sample=by, env=dict(name=cfg.env.name),
                          source=meta.get("source"))
@@ -405,14 +394,16 @@ class _TaskSetData:
 
 
 def _check_data_env(cfg: RunConfig, meta: dict, path):
-    "The dataset must come from the config's task (and action repeat, where both say)."
+    "The dataset must come from the config's task and action repeat (`env.action_repeat: null`: the task's own)."
     env = meta.get("env", {})
     if env.get("name") != cfg.env.name:
         raise ConfigError("env.name", f"the dataset {path} was collected on {env.get('name')!r}, this config has "
                           f"{cfg.env.name!r}; set env.name={env.get('name')}")
-    if env.get("action_repeat") is not None and env["action_repeat"] != cfg.env.action_repeat:
+    mine = action_repeat_of(cfg.env.name, cfg.env.action_repeat)
+    if env.get("action_repeat") is not None and env["action_repeat"] != mine:
         raise ConfigError("env.action_repeat", f"the dataset {path} has {env['action_repeat']}, this config has "
-                          f"{cfg.env.action_repeat}")
+                          f"{cfg.env.action_repeat}" + (f" (the task's own: {mine})" if cfg.env.action_repeat is None
+                                                       else ""))
 
 @torch.no_grad()
 def update_rms_from_data(agent: Agent, d: dict):
@@ -422,155 +413,146 @@ def update_rms_from_data(agent: Agent, d: dict):
     if agent.obs_rms is not None: agent.obs_rms.update(d["obs"][k <= L].to(agent.device))
     if agent.rew_rms is not None: agent.rew_rms.update(d["reward"][(k >= 1) & (k <= L)].to(agent.device))
 
-def _fresh_dir(cfg: RunConfig, run_dir) -> Path:
-    if run_dir is None: return new_run_dir(cfg)
-    p = Path(run_dir)
-    if p.exists() and any(p.iterdir()): raise FileExistsError(f"run directory {p} exists and is not empty")
-    p.mkdir(parents=True, exist_ok=True)
-    return p
-
-def _load_ckpt(path: Path, formats: tuple[str, ...], what: str) -> dict:
-    "`rundir.load_checkpoint` for the pretrain/online formats, its error prefixed with the setting that named `path`."
+# %% ../nbs/10b_pretrain.ipynb #b3687ea5
+def load_ckpt(path, formats: tuple[str, ...], what: str) -> dict:
+    "`rundir.load_checkpoint` for `formats`, its error prefixed with the setting (`what`) that named `path`."
     try: return load_checkpoint(path, formats=formats)
     except (FileNotFoundError, RunDirError) as e: raise type(e)(f"{what}: {e}") from None
 
-class _Printer:
-    "One flushed line after the first chunk, then at least every `interval` seconds, and after the last."
-    def __init__(self, total: int, start: int, enabled: bool, interval: float):
-        self.total, self.start, self.enabled, self.interval = total, start, enabled, interval
-        self.t0, self.last = time.perf_counter(), None
-    def __call__(self, m: dict):
-        now = time.perf_counter()
-        due = self.last is None or now - self.last >= self.interval or m["wm_steps"] >= self.total
-        if not (self.enabled and due): return
-        rate = (m["wm_steps"] - self.start) / max(now - self.t0, 1e-9)
-        eta = (self.total - m["wm_steps"]) / max(rate, 1e-9)
-        print(f"[pretrain] {m['wm_steps']:,}/{self.total:,} wm steps  wm_loss={m['wm_loss']:.4f} "
-              f"(dyn {m['wm_dynamics_loss']:.4f}, rew {m['wm_reward_loss']:.4f})  {rate:.0f} steps/s  "
-              f"eta={eta / 60:.1f}min", flush=True)
-        self.last = now
+class Pretrainer(RunLoop):
+    """World-model pre-training as a run: `step()` is a chunk of `chunk` world-model updates on the dataset's
+    slices; on a task set (stage A) the held-out metrics every `eval_every` steps."""
+    kind, unit, unit_key, step_name, FORMAT, COMMAND = ("pretrain", "wm_steps", "wm_steps", "chunk", PRETRAIN_FORMAT,
+                                                        "flow-mbpo-pretrain")
 
-    def heldout(self, steps: int, held: dict):
-        "One line per held-out evaluation (stage A): each task's reward error and task-id gap."
-        if self.enabled and held:
-            print(f"[pretrain] held-out at {steps:,} steps, reward MAE (task-id gap): " + ", ".join(
-                f"{t} {r['reward_mae']:.3f} ({r['task_gap']:.1f}x)" for t, r in held.items()), flush=True)
+    def __init__(self, cfg: RunConfig, data, steps: int, chunk: int = 100, ckpt_every: int = 10_000,
+                 stage_a: dict | None = None, progress: bool | None = None, interval: float = 30.0,
+                 rd=None, state: dict | None = None):
+        if min(steps, chunk, ckpt_every) < 1: raise ValueError("steps, chunk and ckpt_every must be >= 1")
+        self.data_path, self.total, self.chunk, self.ckpt_every = data, steps, chunk, ckpt_every
+        self.stage_a = dict(heldout=0.1, sample="data", eval_every=1000, eval_slices=256) | (stage_a or {})
+        if min(self.stage_a["eval_every"], self.stage_a["eval_slices"]) < 1:
+            raise ValueError("eval_every and eval_slices must be >= 1")
+        self.show, self.interval = cfg.log.progress if progress is None else progress, interval
+        super().__init__(cfg, rd, state)
+
+    def setup(self):
+        cfg, a = self.cfg, self.stage_a
+        self.src = (_TaskSetData(cfg, self.data_path, self.device, a["heldout"], a["sample"], a["eval_slices"])
+                    if cfg.wm.multitask else _BufferData(cfg, self.data_path, self.device))
+        self.mt, self.info = self.src.n_tasks > 0, self.src.info
+        if not self.mt: self.stage_a = None
+        self.agent = Agent(cfg, *self.src.dims, self.device, n_tasks=self.src.n_tasks)
+        self.gen = torch.Generator(device=self.src.generator_device).manual_seed(cfg.seed + 1)
+        self.chunks, self.last_eval, self.last_ck, self.desc = 0, 0, 0, "pretrain"
+
+# %% ../nbs/10b_pretrain.ipynb #207139f4
+@patch
+def info_json(self: Pretrainer) -> dict: return dict(data=self.info, stage_a=self.stage_a, **run_info(self.agent))
+
+@patch
+def on_create(self: Pretrainer, rd: RunDir, info: dict):
+    "Stage A's `stage.json`; the normalisers fitted on the dataset, once (PWM)."
+    if self.mt: write_stage(rd.path, "A", self.src.train.task_set, self.cfg.seed, mode="offline",
+                            data=dict(path=self.info["path"], sha256=self.info["sha256"]))
+    self.src.update_rms(self.agent)
+
+@patch
+def load_state(self: Pretrainer, ck: dict):
+    if self.info["sha256"] != ck["data"]["sha256"]:
+        raise ValueError(f"resume: the dataset {self.data_path} (sha256 {self.info['sha256'][:12]}…) is not the one "
+                         f"this run was trained on ({ck['data']['path']}, sha256 {ck['data']['sha256'][:12]}…)")
+    self.agent.load_full_state(ck["agent"])
+    set_rng_state(ck["rng"])
+    self.gen.set_state(ck["buffer_rng"])
+    self.chunks, self.last_eval, self.last_ck = ck["chunks"], self.done, self.done
+
+@patch
+def state(self: Pretrainer) -> dict:
+    return dict(steps=self.total, chunks=self.chunks, chunk=self.chunk, obs_dim=self.src.dims[0],
+                act_dim=self.src.dims[1], data=self.info, agent=self.agent.full_state(), rng=rng_state(),
+                buffer_rng=self.gen.get_state(), stage_a=self.stage_a, n_tasks=self.src.n_tasks)
+
+@patch
+def log_files(self: Pretrainer) -> dict:
+    logs = dict(metrics=("metrics.jsonl", PRETRAIN_METRICS))
+    if self.mt: logs["heldout"] = ("heldout.jsonl", HELDOUT_METRICS)
+    return logs
+
+@patch
+def log_resume(self: Pretrainer, name: str) -> int: return self.chunks
+
+@patch
+def summary(self: Pretrainer) -> dict:
+    records = read_jsonl(self.rd.metrics)
+    return dict(steps=self.total, final=records[-1] if records else None, data=self.info)
+
+@patch
+def result_info(self: Pretrainer) -> dict: return dict(data=self.info)
+
+# %% ../nbs/10b_pretrain.ipynb #c358ed65
+@patch
+def step(self: Pretrainer) -> dict:
+    "`chunk` world-model updates (fewer at the end); their mean losses as one `metrics.jsonl` record."
+    tc, n = time.perf_counter(), min(self.chunk, self.total - self.done)
+    wm = self.agent.update_wm(self.src, n, self.gen, update_rms=self.cfg.train.pretrain_rms == "running")
+    self.skipped, self.n = int(wm.pop("skipped")), n
+    self.done += n
+    m = dict(epoch=self.chunks, phase="pretrain", wm_steps=self.done, **{k: float(v) for k, v in wm.items()},
+             model_lr=self.agent.wm_opt.param_groups[0]["lr"], skipped_updates=self.skipped,
+             time_chunk=time.perf_counter() - tc, wall_time=self.wall_time())
+    self.chunks += 1
+    return m
+
+@patch
+def after_step(self: Pretrainer, m: dict) -> str | None:
+    "Log the chunk; held-out metrics (stage A) and a checkpoint when due; the status when the run ends here."
+    last = self.done >= self.total
+    self.log("metrics", m)
+    self.prog.update(self.done, {"wm_loss": f"{m['wm_loss']:.4f}", "dyn": f"{m['wm_dynamics_loss']:.4f}",
+                                 "rew": f"{m['wm_reward_loss']:.4f}"}, m["time_chunk"], units=self.chunk)
+    if self.mt and (self.done - self.last_eval >= self.stage_a["eval_every"] or last or self.stop): self.evaluate()
+    if self.nan_check(self.skipped == self.n): return "nan_stopped"
+    if self.stop or last or (self.done - self.last_ck >= self.ckpt_every and not self.skipped):
+        self.checkpoint()
+        self.last_ck = self.done
+    return "interrupted" if self.stop else None
+
+@patch
+def evaluate(self: Pretrainer):
+    "Stage A: the per-task held-out metrics, one `heldout.jsonl` record per task, and one line."
+    held = self.src.evaluate(self.agent) or {}
+    for task, r in held.items(): self.log("heldout", dict(epoch=self.chunks - 1, wm_steps=self.done, task=task, **r))
+    if held: self.prog.say(f"[pretrain] held-out at {self.done:,} steps, reward MAE (task-id gap): " + ", ".join(
+        f"{t} {r['reward_mae']:.3f} ({r['task_gap']:.1f}x)" for t, r in held.items()))
+    self.last_eval = self.done
 
 def pretrain_world_model(cfg: RunConfig | str | None = None, data=None, steps: int | None = None, run_dir=None,
                          resume=None, overrides=(), chunk: int | None = None, ckpt_every: int = 10_000,
                          progress: bool | None = None, interval: float = 30.0, heldout: float = 0.1,
-                         sample: str = "data", eval_every: int = 1000, eval_slices: int = 256,
-                         **kw) -> PretrainResult:
+                         sample: str = "data", eval_every: int = 1000, eval_slices: int = 256, **kw) -> RunResult:
     """Train only the world model of `cfg` (a `RunConfig` or preset name, with `overrides`/keywords as in `run`)
     offline for `steps` gradient steps on the episode dataset `data`, writing a run directory (`run_dir`, default
     a new one under `log.root`). `resume=RUN_DIR` continues that run to `steps` (default: its own target).
     With `wm.multitask=true` this is stage A: `data` holds a task set (`env.name` names it), a `heldout` share of
     each task's episodes is kept aside, slices mix tasks by data (`sample='data'`) or equally (`'task'`), and every
     `eval_every` steps `eval_slices` held-out slices give the per-task metrics of `heldout.jsonl`."""
-    if resume is not None:
-        if cfg is not None or overrides or kw:
-            raise ValueError("pretrain_world_model: a resumed run keeps its config.yaml; pass no cfg or overrides")
-        run_dir = Path(resume)
-        if not (run_dir / "config.yaml").exists(): raise FileNotFoundError(f"resume: {run_dir} has no config.yaml")
-        ck = _load_ckpt(run_dir / "ckpt" / "latest.pt", (PRETRAIN_FORMAT,), "resume")
-        cfg = RunConfig.from_yaml(run_dir / "config.yaml")
-        data = ck["data"]["path"] if data is None else data
-        steps = ck["steps"] if steps is None else steps
-        if chunk is not None and chunk != ck["chunk"]:
-            raise ValueError(f"resume: the run logs chunks of {ck['chunk']} updates; chunk={chunk} cannot change")
-        chunk = ck["chunk"]
-        heldout, sample, eval_every, eval_slices = (ck["stage_a"][k] for k in ("heldout", "sample", "eval_every",
-                                                                              "eval_slices")) if ck.get("stage_a") \
-            else (heldout, sample, eval_every, eval_slices)
-    else:
+    stage_a = dict(heldout=heldout, sample=sample, eval_every=eval_every, eval_slices=eval_slices)
+    if resume is None:
         cfg = resolve_config("pwm_5M_flow_k4_heun" if cfg is None else cfg, overrides, kw)
         if data is None: raise ValueError("pretrain_world_model: data (an episode dataset directory) is required")
-        steps, chunk = (100_000 if steps is None else steps), (100 if chunk is None else chunk)
-    if steps < 1 or chunk < 1 or ckpt_every < 1 or eval_every < 1 or eval_slices < 1:
-        raise ValueError("steps, chunk, ckpt_every, eval_every and eval_slices must be >= 1")
-    try: sys.stdout.reconfigure(line_buffering=True)
-    except Exception: pass
-    device = resolve_device(cfg.device)
-    seed_everything(cfg.seed)
-    src = (_TaskSetData(cfg, data, device, heldout, sample, eval_slices) if cfg.wm.multitask
-           else _BufferData(cfg, data, device))
-    info = src.info
-    if resume is not None and info["sha256"] != ck["data"]["sha256"]:
-        raise ValueError(f"resume: the dataset {data} (sha256 {info['sha256'][:12]}…) is not the one this run "
-                         f"was trained on ({ck['data']['path']}, sha256 {ck['data']['sha256'][:12]}…)")
-    (o, a), mt = src.dims, src.n_tasks > 0
-    agent = Agent(cfg, o, a, device, n_tasks=src.n_tasks)
-    stage_a = dict(heldout=heldout, sample=sample, eval_every=eval_every, eval_slices=eval_slices) if mt else None
-    gen = torch.Generator(device=src.generator_device).manual_seed(cfg.seed + 1)
-    done, chunks, wall0 = 0, 0, 0.0
-    if resume is None:
-        run_dir = _fresh_dir(cfg, run_dir)
-        (run_dir / "config.yaml").write_text(cfg.to_yaml())
-        write_json(run_dir / "run_info.json", dict(kind="pretrain", data=info, stage_a=stage_a, **run_info(agent)))
-        if mt: write_stage(run_dir, "A", src.train.task_set, cfg.seed, mode="offline",
-                           data=dict(path=info["path"], sha256=info["sha256"]))
-        src.update_rms(agent)
-    else:
-        agent.load_full_state(ck["agent"])
-        set_rng_state(ck["rng"])
-        gen.set_state(ck["buffer_rng"])
-        done, chunks, wall0 = ck["wm_steps"], ck["chunks"], ck["wall_time"]
-    (run_dir / "ckpt").mkdir(exist_ok=True)
-    mlog = JsonlLog(run_dir / "metrics.jsonl", PRETRAIN_METRICS, chunks if resume is not None else None)
-    hlog = JsonlLog(run_dir / "heldout.jsonl", HELDOUT_METRICS, chunks if resume is not None else None) if mt else None
-    last_eval = done
-    show = _Printer(steps, done, cfg.log.progress if progress is None else progress, interval)
-    status, t_start, last_ck, bad_chunks = "finished", time.perf_counter(), done, 0
-
-    def save():
-        atomic_save(dict(format=PRETRAIN_FORMAT, config=cfg.to_dict(), wm_steps=done, steps=steps, chunks=chunks,
-                         chunk=chunk, wall_time=wall0 + time.perf_counter() - t_start, obs_dim=o, act_dim=a, data=info,
-                         agent=agent.full_state(), rng=rng_state(), buffer_rng=gen.get_state(), stage_a=stage_a,
-                         n_tasks=src.n_tasks),
-                    run_dir / "ckpt" / "latest.pt")
-
-    try:
-        with StopRequest() as stop:
-            while done < steps:
-                tc = time.perf_counter()
-                n = min(chunk, steps - done)
-                wm = agent.update_wm(src, n, gen, update_rms=cfg.train.pretrain_rms == "running")
-                skipped = int(wm.pop("skipped"))
-                done += n
-                m = dict(epoch=chunks, phase="pretrain", wm_steps=done, **{k: float(v) for k, v in wm.items()},
-                         model_lr=agent.wm_opt.param_groups[0]["lr"], skipped_updates=skipped,
-                         time_chunk=time.perf_counter() - tc, wall_time=wall0 + time.perf_counter() - t_start)
-                chunks += 1
-                mlog.write(m)
-                show(m)
-                if mt and (done - last_eval >= eval_every or done >= steps or stop.signal is not None):
-                    held = src.evaluate(agent) or {}
-                    for task, r in held.items(): hlog.write(dict(epoch=chunks - 1, wm_steps=done, task=task, **r))
-                    show.heldout(done, held)
-                    last_eval = done
-                bad_chunks = bad_chunks + 1 if skipped == n else 0
-                if bad_chunks >= cfg.train.max_nan_streak:
-                    status = "nan_stopped"
-                    break
-                if stop.signal is not None or done >= steps or (done - last_ck >= ckpt_every and not skipped):
-                    with stop.hold(): save()         # a second Ctrl-C waits for the file to be complete
-                    last_ck = done
-                if stop.signal is not None:
-                    status = "interrupted"
-                    break
-    finally:
-        mlog.close()
-        if hlog is not None: hlog.close()
-    records = read_jsonl(run_dir / "metrics.jsonl")
-    write_json(run_dir / "summary.json", dict(
-        kind="pretrain", status=status, wm_steps=done, steps=steps, preset=cfg.preset, config_hash=cfg.hash(),
-        final=records[-1] if records else None, wall_time=wall0 + time.perf_counter() - t_start, device=str(device),
-        data=info, params=agent.param_counts(), counters=agent.settle_counters()))
-    if status == "nan_stopped":
-        raise FloatingPointError(f"{bad_chunks} consecutive chunks of world-model updates were all skipped for "
-                                 f"non-finite losses/gradients; stopped at {done} steps. The last good checkpoint is "
-                                 f"{run_dir}/ckpt/latest.pt")
-    return PretrainResult(run_dir, cfg, status, done, records, info)
+        return Pretrainer(cfg, data, 100_000 if steps is None else steps, 100 if chunk is None else chunk, ckpt_every,
+                          stage_a, progress, interval, rd=run_dir).fit()
+    if cfg is not None or overrides or kw:
+        raise ValueError("pretrain_world_model: a resumed run keeps its config.yaml; pass no cfg or overrides")
+    rd = RunDir(resume)
+    if not rd.config.exists(): raise FileNotFoundError(f"resume: {rd.path} has no config.yaml")
+    ck = load_ckpt(rd.latest, (PRETRAIN_FORMAT,), "resume")
+    if chunk is not None and chunk != ck["chunk"]:
+        raise ValueError(f"resume: the run logs chunks of {ck['chunk']} updates; chunk={chunk} cannot change")
+    return Pretrainer(RunConfig.from_yaml(rd.config), ck["data"]["path"] if data is None else data,
+                      ck["steps"] if steps is None else steps, ck["chunk"], ckpt_every, ck.get("stage_a"), progress,
+                      interval, rd, ck).fit()
 
 # %% ../nbs/10b_pretrain.ipynb #3819dc9e
 # wm.* keys that only shape the loss, not the model: pretraining and the online run may differ in them
@@ -592,7 +574,7 @@ def check_pretrained(cfg: RunConfig, ck_cfg: RunConfig, dims: tuple[int, int], c
     mine = "this environment" if k in ("obs_dim", "act_dim") else "this config"
     raise ConfigError(k, f"the checkpoint has {x!r}, {mine} has {y!r}{' (' + str(where) + ')' if where else ''}{also}")
 
-def _ckpt_file(path, what: str = "train.init_wm") -> Path:
+def ckpt_file(path, what: str = "train.init_wm") -> Path:
     "A run directory's `ckpt/latest.pt`, or the checkpoint file given; `what` names the setting in the error."
     p = Path(path)
     if p.is_dir(): p = p / "ckpt" / "latest.pt"
@@ -605,8 +587,8 @@ def init_from_pretrained(agent: Agent, buffer: ReplayBuffer, path) -> dict:
     """PWM's bootstrap: start `agent`'s world model from the pretrain run (or checkpoint) at `path` and put that
     run's dataset into `buffer`. Loads the world model's parameters, its optimiser state and `obs_rms`/`rew_rms`;
     actor, critics, `ret_rms` and the counters stay as they are. Returns a record for `run_info.json`."""
-    ck_path = _ckpt_file(path)
-    ck = _load_ckpt(ck_path, (PRETRAIN_FORMAT, CKPT_FORMAT), "train.init_wm")
+    ck_path = ckpt_file(path)
+    ck = load_ckpt(ck_path, (PRETRAIN_FORMAT, CKPT_FORMAT), "train.init_wm")
     ck_cfg, state = RunConfig.from_dict(ck["config"], legacy=True), ck["agent"]
     if ck["format"] == CKPT_FORMAT and "buffer" not in ck:
         raise ValueError(f"train.init_wm: {ck_path} holds no replay buffer (best.pt); use the run's ckpt/latest.pt")

@@ -559,6 +559,57 @@ def update_wm(self: Agent, buffer: ReplayBuffer, iters: int, generator: torch.Ge
         skipped=skipped,
     )
 
+# %% ../nbs/08_pwm.ipynb #11102de8
+@patch
+def imagine_offline(self: Agent, obs: Tensor, task: Tensor | None = None,
+                    measure: bool = False) -> tuple[Tensor, Imagined]:
+    """PWM's actor objective in the world model alone, from real start observations `obs [B, obs_dim]` (of tasks
+    `task [B]`): roll `H` steps under the policy, `J = Σ_t γ^t r_t + γ^H·end_discount·min_k V_k(z_H)` (PWM's code:
+    γ^(H+1), `train.end_bootstrap`), normalised by `ret_rms` as online. No env: nothing terminates, the horizon is
+    the only cut. PWM's offline update trains on it (stage C); with `measure=True` (the diagnostics) it neither
+    counts compute nor updates `ret_rms`. Returns (actor loss, data for the critic)."""
+    H, gamma = self.cfg.train.horizon, self.cfg.train.gamma
+    with torch.no_grad():
+        z = self.encode(obs, task)
+    J, disc, zs, rews, vals = 0.0, 1.0, [], [], []
+    for _ in range(H):
+        zs.append(z.detach())
+        a = self._policy(z, count=not measure, task=task)
+        z, r = self._wm_step_fn(z, a, task) if measure else self._wm_step(z, a, task)
+        J, disc = J + disc * r, disc * gamma
+        v = self.critic.min_value(z)
+        rews.append(r.detach())
+        vals.append(v.detach())
+    loss = -(J + disc * end_discount(self.cfg) * v)   # train.end_bootstrap: PWM's γ^(H+1), as online
+    if self.ret_rms is not None:
+        if not measure: self.ret_rms.update(loss.detach())
+        loss = loss / torch.sqrt(self.ret_rms.var.to(loss.dtype) + 1e-5)
+    else:
+        loss = loss / H
+    none = torch.zeros(H, obs.shape[0], dtype=torch.bool, device=obs.device)
+    return loss.mean(), Imagined(torch.stack(zs), torch.stack(rews), torch.stack(vals), none, none)
+
+@patch
+def update_offline(self: Agent, s: Slices, freeze_wm: bool = True) -> dict:
+    """One iteration of PWM's offline specialisation on the slices `s`: the actor through the world model from the
+    slices' first observations, the critic on that rollout (TD(λ)), and unless `freeze_wm` the world model on `s`."""
+    self.train()
+    with self.autocast():                                       # train.amp, as online
+        loss, data = self.imagine_offline(s.obs[0], s.task)
+    res = self.actor_step(loss)                 # the actor's gradient only: the world model's stays untouched
+    cm = self.update_critic(fp32(data))
+    out = dict(actor_loss=res.loss, actor_grad_norm=res.grad_norm, critic_loss=cm["critic_loss"],
+               critic_grad_norm=cm["critic_grad_norm"], target_mean=cm["target_mean"],
+               skipped=res.skipped + cm["skipped"], wm_loss=torch.tensor(float("nan")))
+    if not freeze_wm:
+        if self.rew_rms is not None: self.rew_rms.update(s.rew, mask=s.mask)
+        wl = self.wm_loss(s)[0]
+        wr = guarded_step(self.wm_opt, list(self.wm.parameters()), wl, self.cfg.optim.wm_grad_norm)
+        self.counters["wm_updates"] += 1
+        self.counters["skipped_wm"] += wr.skipped
+        out.update(wm_loss=wr.loss, skipped=out["skipped"] + wr.skipped)
+    return out
+
 # %% ../nbs/08_pwm.ipynb #1cdd0773
 @patch
 def full_state(self: Agent) -> dict:

@@ -6,82 +6,27 @@ Docs: https://flow-mbpo.github.io/flow_mbpo/specialize.html.md"""
 
 # %% ../nbs/12c_specialize.ipynb #4b82a853
 from __future__ import annotations
-import inspect, sys, time
-from dataclasses import dataclass, field
+import sys
 from pathlib import Path
 import torch
-from torch import Tensor
 from fastcore.basics import patch
 from fastcore.script import call_parse
 
-from .config import RunConfig, ConfigError, resolve_config, resolve_device
+from .config import RunConfig, ConfigError, resolve_config
 from .buffer import Slices
-from .pwm import Agent, Imagined, fp32, guarded_step, end_discount
+from .pwm import Agent
 from .multitask_env import TaskSet, get_task_set
 from . import multitask
 from .multitask import EpisodeData
 from .evaluate import evaluate_agent, env_kwargs
 from .diagnostics import run_info
-from .rundir import (CKPT_FORMAT, JsonlLog, StopRequest, atomic_save, read_jsonl, rng_state, seed_everything,
-                              set_rng_state, write_json)
-from .pretrain import (PRETRAIN_FORMAT, _ckpt_file, _dataset_sha256, _fresh_dir, _load_ckpt, init_from_pretrained,
-                               pretrain_world_model)
+from .rundir import CKPT_FORMAT, RunDir, read_jsonl, rng_state, set_rng_state
+from .loop import RunLoop, RunResult
+from .pretrain import PRETRAIN_FORMAT, ckpt_file, dataset_sha256, load_ckpt, init_from_pretrained
 from .stages import SCORE_METRICS, score_rows, wm_sha256, write_stage
-from . import train
-from submitit.helpers import Checkpointable
-from .dispatch import DeferredPreemption, check_cluster, current_job_id, dispatchable, make_executor
 
 # %% auto #0
-__all__ = ['SPECIALIZE_FORMAT', 'SPECIALIZE_METRICS', 'SpecializeResult', 'specialize', 'Stage', 'plan_pipeline', 'pipeline',
-           'StageTask', 'submit_pipeline', 'specialize_cli', 'pipeline_cli']
-
-# %% ../nbs/12c_specialize.ipynb #f0274532
-@patch
-def imagine_offline(self: Agent, obs: Tensor, task: Tensor) -> tuple[Tensor, Imagined]:
-    """PWM's offline actor objective from the real start observations `obs [B, obs_dim]` of tasks `task [B]`: roll the
-    world model `H` steps under the policy, `J = Σ_t γ^t r_t + γ^H·end_discount·min_k V_k(z_H)` (PWM's code: γ^(H+1),
-    `train.end_bootstrap`), normalised by `ret_rms` as
-    online. No env: nothing terminates, the horizon is the only cut. Returns (actor loss, data for the critic)."""
-    H, gamma = self.cfg.train.horizon, self.cfg.train.gamma
-    with torch.no_grad():
-        z = self.encode(obs, task)
-    J, disc, zs, rews, vals = 0.0, 1.0, [], [], []
-    for _ in range(H):
-        zs.append(z.detach())
-        z, r = self._wm_step(z, self._policy(z, task=task), task)
-        J, disc = J + disc * r, disc * gamma
-        v = self.critic.min_value(z)
-        rews.append(r.detach())
-        vals.append(v.detach())
-    loss = -(J + disc * end_discount(self.cfg) * v)   # train.end_bootstrap: PWM's γ^(H+1), as online
-    if self.ret_rms is not None:
-        self.ret_rms.update(loss.detach())
-        loss = loss / torch.sqrt(self.ret_rms.var.to(loss.dtype) + 1e-5)
-    else:
-        loss = loss / H
-    none = torch.zeros(H, obs.shape[0], dtype=torch.bool, device=obs.device)
-    return loss.mean(), Imagined(torch.stack(zs), torch.stack(rews), torch.stack(vals), none, none)
-
-@patch
-def update_offline(self: Agent, s: Slices, freeze_wm: bool = True) -> dict:
-    """One iteration of PWM's offline specialisation on the slices `s`: the actor through the world model from the
-    slices' first observations, the critic on that rollout (TD(λ)), and unless `freeze_wm` the world model on `s`."""
-    self.train()
-    with self.autocast():                                       # train.amp, as online
-        loss, data = self.imagine_offline(s.obs[0], s.task)
-    res = self.actor_step(loss)                 # the actor's gradient only: the world model's stays untouched
-    cm = self.update_critic(fp32(data))
-    out = dict(actor_loss=res.loss, actor_grad_norm=res.grad_norm, critic_loss=cm["critic_loss"],
-               critic_grad_norm=cm["critic_grad_norm"], target_mean=cm["target_mean"],
-               skipped=res.skipped + cm["skipped"], wm_loss=torch.tensor(float("nan")))
-    if not freeze_wm:
-        if self.rew_rms is not None: self.rew_rms.update(s.rew, mask=s.mask)
-        wl = self.wm_loss(s)[0]
-        wr = guarded_step(self.wm_opt, list(self.wm.parameters()), wl, self.cfg.optim.wm_grad_norm)
-        self.counters["wm_updates"] += 1
-        self.counters["skipped_wm"] += wr.skipped
-        out.update(wm_loss=wr.loss, skipped=out["skipped"] + wr.skipped)
-    return out
+__all__ = ['SPECIALIZE_FORMAT', 'SPECIALIZE_METRICS', 'settle_task_embeddings', 'Specializer', 'specialize', 'specialize_cli']
 
 # %% ../nbs/12c_specialize.ipynb #95e49cc0
 SPECIALIZE_FORMAT = "flow_mbpo/specialize/1"
@@ -100,20 +45,6 @@ SPECIALIZE_METRICS: dict[str, str] = {
     "wall_time": "seconds since the run started (summed over resumes)",
 }
 
-@dataclass
-class SpecializeResult:
-    "What `specialize` returns."
-    run_dir: Path
-    config: RunConfig
-    status: str                                  # finished | interrupted | nan_stopped
-    iterations: int
-    scores: list[dict] = field(default_factory=list)   # every evaluation: scores.jsonl's rows
-    wm_sha256: tuple[str, str] = ("", "")             # the world model's hash at the start and at the end
-    def __repr__(self):
-        last = self.scores[-1]["score"] if self.scores else float("nan")
-        return (f"SpecializeResult(status={self.status!r}, iterations={self.iterations:,}, score={last:.3f}, "
-                f"run_dir='{self.run_dir}')")
-
 # %% ../nbs/12c_specialize.ipynb #7954d5f4
 def _task_data(data, ts: TaskSet, task: str) -> tuple[EpisodeData, dict]:
     "The rows of `task` in the multitask dataset `data` (which must hold the parent's task set)."
@@ -125,12 +56,148 @@ def _task_data(data, ts: TaskSet, task: str) -> tuple[EpisodeData, dict]:
     if ep.task_set.tasks != ts.tasks:
         raise ValueError(f"data: {data} holds the tasks of {ep.task_set.name}, the parent was trained on {ts.name}")
     if len(ep) == 0: raise ValueError(f"data: {data} has no episode of {task}")
-    return ep, dict(path=str(Path(data).resolve()), sha256=_dataset_sha256(meta) if meta else None,
+    return ep, dict(path=str(Path(data).resolve()), sha256=dataset_sha256(meta) if meta else None,
                     episodes=len(ep), transitions=ep.transitions)
 
+@torch.no_grad()
+def settle_task_embeddings(agent: Agent):
+    """Renormalise now, in place, the task-embedding rows whose norm exceeds the embedding's `max_norm`, as their
+    first lookup would (`nn.Embedding(max_norm=1)`, TD-MPC2's): the world model's outputs are unchanged, and a frozen
+    world model's hash no longer changes when a task is first looked up."""
+    e = agent.wm.task_emb
+    if e is not None and e.max_norm is not None:
+        torch.embedding_renorm_(e.weight, torch.arange(e.num_embeddings, device=e.weight.device), e.max_norm,
+                                e.norm_type)
+
+class Specializer(RunLoop):
+    """Stage C offline as a run: `step()` runs the iterations up to the next multiple of `log_every` or `eval_every`
+    (or the end); a metrics record at every multiple of `log_every`, an evaluation and a checkpoint at every multiple
+    of `eval_every`, a stop request honoured at either."""
+    kind, unit, unit_key, step_name, FORMAT, COMMAND = ("specialize", "iterations", "iteration", "block",
+                                                        SPECIALIZE_FORMAT, "flow-mbpo-specialize")
+
+    def __init__(self, cfg: RunConfig, args: dict, progress: bool | None = None, rd=None, state: dict | None = None):
+        self.args, self.total = args, args["iterations"]
+        self.show = cfg.log.progress if progress is None else progress
+        super().__init__(cfg, rd, state)
+
+    def setup(self):
+        a, cfg = self.args, self.cfg
+        self.pfile, self.ts = ckpt_file(a["parent"], "parent"), get_task_set(cfg.env.name)
+        self.ep, self.dinfo = _task_data(a["data"], self.ts, a["task"])
+        self.agent = Agent(cfg, self.ts.obs_max, self.ts.act_max, self.device, n_tasks=len(self.ts),
+                           action_dims=self.ts.action_dims)
+        self.gen = torch.Generator().manual_seed(cfg.seed + 1)
+        self.block, self.lrs, self.desc = [], {}, f"specialize {a['task']}"
+
+# %% ../nbs/12c_specialize.ipynb #60544e39
+@patch
+def info_json(self: Specializer) -> dict:
+    "The parent's world model, its optimiser and `obs_rms`/`rew_rms` loaded (before any file), its hash kept."
+    init = init_from_pretrained(self.agent, None, self.pfile)
+    settle_task_embeddings(self.agent)
+    self.wm_start = wm_sha256(self.agent)
+    return dict(args=self.args, data=self.dinfo, init_wm=init, **run_info(self.agent))
+
+@patch
+def on_create(self: Specializer, rd: RunDir, info: dict):
+    a = self.args
+    write_stage(rd.path, "C", self.ts, self.cfg.seed, mode="offline", task=a["task"], parent=Path(a["parent"]),
+                parent_ckpt=self.pfile, data=dict(path=self.dinfo["path"], sha256=self.dinfo["sha256"]))
+
+@patch
+def load_state(self: Specializer, ck: dict):
+    self.agent.load_full_state(ck["agent"])
+    set_rng_state(ck["rng"])
+    self.gen.set_state(ck["gen"])
+    self.wm_start, self.block = ck["wm_sha256_start"], ck.get("block", [])
+
+@patch
+def state(self: Specializer) -> dict:
+    return dict(args=self.args, agent=self.agent.full_state(), rng=rng_state(), gen=self.gen.get_state(),
+                wm_sha256_start=self.wm_start, block=self.block)
+
+@patch
+def log_files(self: Specializer) -> dict:
+    return dict(metrics=("metrics.jsonl", SPECIALIZE_METRICS), scores=("scores.jsonl", SCORE_METRICS))
+
+@patch
+def log_resume(self: Specializer, name: str) -> int:
+    "metrics: the block index; scores: the iteration (the evaluation at the checkpoint's iteration is kept)."
+    return self.done // self.args["log_every"] if name == "metrics" else self.done + 1
+
+@patch
+def finish_pending(self: Specializer) -> bool:
+    "A new run evaluates its untrained actor first: the curve's start."
+    if self.done == 0: self.evaluate()
+    return True
+
+# %% ../nbs/12c_specialize.ipynb #b6bdbe7e
+@patch
+def step(self: Specializer) -> dict:
+    "The iterations up to the next multiple of `log_every` or `eval_every` (or the end), each on `batch` slices."
+    a = self.args
+    end = min(self.total, *((self.done // k + 1) * k for k in (a["log_every"], a["eval_every"])))
+    while self.done < end:
+        self.lrs = self.agent.set_lr(self.done)
+        s = self.ep.sample(a["batch"], self.cfg.train.horizon, generator=self.gen)      # the task's rows only
+        s = Slices(*(x.to(self.device) for x in (s.obs, s.act, s.rew, s.terminated, s.mask, s.task)))
+        self.block.append(self.agent.update_offline(s, a["freeze_wm"]))
+        self.done += 1
+    return dict(iteration=self.done)
+
+@patch
+def after_step(self: Specializer, m: dict) -> str | None:
+    "A metrics record at every multiple of `log_every`, evaluation and checkpoint at every multiple of `eval_every`."
+    a, last = self.args, self.done >= self.total
+    if self.done % a["log_every"] == 0 or last:
+        skipped = sum(int(b.pop("skipped")) for b in self.block)
+        mean = {k: float(torch.stack([torch.as_tensor(b[k]) for b in self.block]).float().mean()) for k in self.block[0]}
+        self.log("metrics", dict(epoch=(self.done - 1) // a["log_every"], iteration=self.done, **mean, **self.lrs,
+                                 skipped_updates=skipped, wall_time=self.wall_time()))
+        bad, self.block = skipped >= len(self.block), []
+        if self.nan_check(bad): return "nan_stopped"
+    due = self.done % a["eval_every"] == 0 or last
+    if due: self.evaluate()
+    self.prog.update(self.done, {"score": f"{self.evals[-1]['score']:.3f}" if self.evals else "-"})
+    if self.stop or due: self.checkpoint()
+    return "interrupted" if self.stop else None
+
+@patch
+def evaluate(self: Specializer):
+    "`eval_episodes` deterministic episodes of the task in the real env: one `scores.jsonl` row and one line."
+    a = self.args
+    with torch.random.fork_rng():
+        res = evaluate_agent(self.agent, self.cfg.env.name, a["eval_episodes"], True,
+                             seed=self.cfg.seed + 10_000 + self.done, env_kwargs=env_kwargs(self.cfg))
+    rows = score_rows(res, self.done)
+    for r in rows: self.log("scores", r)
+    self.evals.extend(rows)
+    self.prog.say(f"[specialize {a['task']}] iteration {self.done:,}/{self.total:,}: return {rows[0]['return']:.1f}, "
+                  f"score {rows[0]['score']:.3f}  ({self.wall_time():.0f}s)")
+
+@patch
+def summary(self: Specializer) -> dict:
+    scores, self.wm_end = read_jsonl(self.rd / "scores.jsonl"), wm_sha256(self.agent)
+    return dict(target=self.total, task=self.args["task"], freeze_wm=self.args["freeze_wm"],
+                final=scores[-1] if scores else None, wm_sha256_start=self.wm_start, wm_sha256_end=self.wm_end)
+
+@patch
+def result(self: Specializer, status: str) -> RunResult:
+    "The `RunResult` (every evaluation's scores rows in `evals`); a frozen world model that changed is an error."
+    if self.args["freeze_wm"] and self.wm_end != self.wm_start:
+        raise RuntimeError(f"freeze_wm: the world model changed during {self.rd.path} (sha256 {self.wm_start[:12]}… → "
+                           f"{self.wm_end[:12]}…)")
+    self.evals = read_jsonl(self.rd / "scores.jsonl")
+    return RunLoop.result(self, status)
+
+@patch
+def result_info(self: Specializer) -> dict: return dict(wm_sha256=(self.wm_start, self.wm_end), task=self.args["task"])
+
+# %% ../nbs/12c_specialize.ipynb #b65705ef
 def specialize(parent=None, task: str | None = None, data=None, iterations: int | None = None, batch: int = 512,
                eval_every: int = 200, eval_episodes: int = 10, freeze_wm: bool = True, run_dir=None, resume=None,
-               overrides=(), log_every: int = 50, progress: bool | None = None, **kw) -> SpecializeResult:
+               overrides=(), log_every: int = 50, progress: bool | None = None, **kw) -> RunResult:
     """Stage C offline, PWM's protocol: from the task-conditioned world model of `parent` (a stage-A or B run
     directory, or its checkpoint), train a fresh actor and critics for `task` on slices of that task's episodes in
     `data` (default: the dataset the parent was trained on) for `iterations` (default 10 000) iterations of `batch`
@@ -141,17 +208,14 @@ def specialize(parent=None, task: str | None = None, data=None, iterations: int 
     if resume is not None:
         if parent is not None or task is not None or overrides or kw:
             raise ValueError("specialize: a resumed run keeps its parent, task and config; pass only resume (and iterations)")
-        run_dir = Path(resume)
-        ck = _load_ckpt(run_dir / "ckpt" / "latest.pt", (SPECIALIZE_FORMAT,), "resume")
-        cfg, a = RunConfig.from_dict(ck["config"]), ck["args"]
-        parent, task, data, batch, eval_every, eval_episodes, freeze_wm, log_every = (a[k] for k in (
-            "parent", "task", "data", "batch", "eval_every", "eval_episodes", "freeze_wm", "log_every"))
-        iterations = a["iterations"] if iterations is None else iterations
+        ck = load_ckpt(RunDir(resume).latest, (SPECIALIZE_FORMAT,), "resume")
+        args = dict(ck["args"], iterations=ck["args"]["iterations"] if iterations is None else iterations)
+        return Specializer(RunConfig.from_dict(ck["config"]), args, progress, resume, ck).fit()
     iterations = 10_000 if iterations is None else iterations
     if min(iterations, batch, eval_every, eval_episodes, log_every) < 1:
         raise ValueError("iterations, batch, eval_every, eval_episodes and log_every must be >= 1")
-    pfile = _ckpt_file(parent, "parent")
-    pck = _load_ckpt(pfile, (PRETRAIN_FORMAT, CKPT_FORMAT), "parent")
+    pfile = ckpt_file(parent, "parent")
+    pck = load_ckpt(pfile, (PRETRAIN_FORMAT, CKPT_FORMAT), "parent")
     pcfg = RunConfig.from_dict(pck["config"], legacy=True)
     if not pcfg.wm.multitask:
         raise ConfigError("wm.multitask", f"the parent {pfile} has a single-task world model; stage C specialises a "
@@ -159,228 +223,12 @@ def specialize(parent=None, task: str | None = None, data=None, iterations: int 
     ts = get_task_set(pcfg.env.name)
     if task is None: raise ValueError(f"task: which task of {ts.name} to specialise on ({', '.join(ts.tasks)})")
     ts.index(task)                                                     # raises naming the set's tasks
-    if resume is None:
-        cfg = resolve_config(pcfg, [f"env.task={task}", f"optim.lr_decay_epochs={iterations}", *overrides], kw)
-        if data is None and pck["format"] == PRETRAIN_FORMAT and pck.get("data"): data = pck["data"]["path"]
-    ep, dinfo = _task_data(data, ts, task)
-    device = resolve_device(cfg.device)
-    seed_everything(cfg.seed)
-    agent = Agent(cfg, ts.obs_max, ts.act_max, device, n_tasks=len(ts), action_dims=ts.action_dims)
-    gen = torch.Generator().manual_seed(cfg.seed + 1)
-    args = dict(parent=str(Path(parent).resolve()), task=task, data=dinfo["path"], iterations=iterations, batch=batch,
-                eval_every=eval_every, eval_episodes=eval_episodes, freeze_wm=freeze_wm, log_every=log_every)
-    it, wall0, scores = 0, 0.0, []
-    if resume is None:
-        run_dir = _fresh_dir(cfg, run_dir)
-        init = init_from_pretrained(agent, None, pfile)                  # world model, its optimiser, obs/rew_rms
-        (run_dir / "config.yaml").write_text(cfg.to_yaml())
-        write_json(run_dir / "run_info.json", dict(kind="specialize", args=args, data=dinfo, init_wm=init,
-                                                   **run_info(agent)))
-        write_stage(run_dir, "C", ts, cfg.seed, mode="offline", task=task, parent=Path(parent), parent_ckpt=pfile,
-                    data=dict(path=dinfo["path"], sha256=dinfo["sha256"]))
-        wm_start = wm_sha256(agent)
-    else:
-        agent.load_full_state(ck["agent"])
-        set_rng_state(ck["rng"])
-        gen.set_state(ck["gen"])
-        it, wall0, wm_start = ck["iteration"], ck["wall_time"], ck["wm_sha256_start"]
-    (run_dir / "ckpt").mkdir(exist_ok=True)
-    mlog = JsonlLog(run_dir / "metrics.jsonl", SPECIALIZE_METRICS, it // log_every if resume is not None else None)
-    slog = JsonlLog(run_dir / "scores.jsonl", SCORE_METRICS, it + 1 if resume is not None else None)
-    show = cfg.log.progress if progress is None else progress
-    t_start, status, bad = time.perf_counter(), "finished", 0
-    wall = lambda: wall0 + time.perf_counter() - t_start
-
-    def evaluate():
-        with torch.random.fork_rng():
-            res = evaluate_agent(agent, cfg.env.name, eval_episodes, True, seed=cfg.seed + 10_000 + it,
-                                 env_kwargs=env_kwargs(cfg))
-        rows = score_rows(res, it)
-        for r in rows: slog.write(r)
-        scores.extend(rows)
-        if show: print(f"[specialize {task}] iteration {it:,}/{iterations:,}: return {rows[0]['return']:.1f}, score "
-                       f"{rows[0]['score']:.3f}  ({wall():.0f}s)", flush=True)
-
-    def save():
-        atomic_save(dict(format=SPECIALIZE_FORMAT, config=cfg.to_dict(), args=args, iteration=it, wall_time=wall(),
-                         agent=agent.full_state(), rng=rng_state(), gen=gen.get_state(), wm_sha256_start=wm_start),
-                    run_dir / "ckpt" / "latest.pt")
-
-    try:
-        with StopRequest() as stop:
-            if it == 0: evaluate()                                     # the untrained actor: the curve's start
-            while it < iterations:
-                block = []
-                for _ in range(min(log_every - it % log_every, iterations - it)):
-                    lrs = agent.set_lr(it)
-                    s = ep.sample(batch, cfg.train.horizon, generator=gen)      # the task's rows only
-                    s = Slices(*(x.to(device) for x in (s.obs, s.act, s.rew, s.terminated, s.mask, s.task)))
-                    block.append(agent.update_offline(s, freeze_wm))
-                    it += 1
-                skipped = sum(int(b.pop("skipped")) for b in block)
-                m = {k: float(torch.stack([torch.as_tensor(b[k]) for b in block]).float().mean()) for k in block[0]}
-                mlog.write(dict(epoch=(it - 1) // log_every, iteration=it, **m, **lrs, skipped_updates=skipped,
-                                wall_time=wall()))
-                bad = bad + 1 if skipped >= len(block) else 0
-                if bad >= cfg.train.max_nan_streak:
-                    status = "nan_stopped"
-                    break
-                if it % eval_every == 0 or it == iterations: evaluate()
-                if stop or it == iterations or it % eval_every == 0:
-                    with stop.hold(): save()
-                if stop:
-                    status = "interrupted"
-                    break
-    finally:
-        mlog.close()
-        slog.close()
-    wm_end = wm_sha256(agent)
-    scores = read_jsonl(run_dir / "scores.jsonl")
-    write_json(run_dir / "summary.json", dict(
-        kind="specialize", status=status, iterations=it, target=iterations, task=task, freeze_wm=freeze_wm,
-        final=scores[-1] if scores else None, wm_sha256_start=wm_start, wm_sha256_end=wm_end, wall_time=wall(),
-        device=str(device), params=agent.param_counts(), counters=agent.settle_counters()))
-    if freeze_wm and wm_end != wm_start:
-        raise RuntimeError(f"freeze_wm: the world model changed during {run_dir} (sha256 {wm_start[:12]}… → {wm_end[:12]}…)")
-    return SpecializeResult(run_dir, cfg, status, it, scores, (wm_start, wm_end))
-
-# %% ../nbs/12c_specialize.ipynb #0c44141e
-_STAGES = ("A", "B", "C")
-
-def _check_path(path: str, c_mode: str) -> list[str]:
-    "The stages of `path` (`A>C`, `B>C`, `A>B>C`, `C`, ...), in order, each at most once; C only last."
-    parts = [p.strip().upper() for p in path.replace("→", ">").split(">")]
-    if not parts or any(p not in _STAGES for p in parts) or parts != sorted(set(parts), key=_STAGES.index):
-        raise ValueError(f"path: stages A, B, C in this order, each at most once, joined by '>' (A>C, B>C, A>B>C, C); "
-                         f"got {path!r}")
-    if c_mode not in ("offline", "online"): raise ValueError(f"c_mode: 'offline' or 'online', got {c_mode!r}")
-    if parts == ["C"] and c_mode == "offline":
-        raise ValueError("path 'C' alone has no world model to specialise offline: use c_mode='online' (C from scratch) "
-                         "or a parent stage (A>C)")
-    return parts
-
-@dataclass
-class Stage:
-    "One stage of a pipeline: what it runs, from which parent, into which run directory (None: a new one)."
-    stage: str
-    cfg: RunConfig
-    task: str | None
-    data: str | None
-    budget: int | None                 # A: steps; B and C online: epochs; C offline: iterations
-    c_mode: str = "offline"
-    c_kw: dict = field(default_factory=dict)
-    c_overrides: list = field(default_factory=list)
-    run_dir: Path | None = None
-
-    def __call__(self, parent=None, progress: bool | None = None):
-        "Run this stage from `parent` (a run directory); resumes instead where `run_dir` holds a checkpoint."
-        d = self.run_dir
-        again = d is not None and (d / "ckpt" / "latest.pt").exists()
-        if self.stage == "A":
-            return (pretrain_world_model(resume=d, progress=progress) if again else
-                    pretrain_world_model(self.cfg, self.data, self.budget, run_dir=d, progress=progress))
-        if self.stage == "B" or self.c_mode == "online":
-            if again: return train.run(None, resume=d)
-            ov = [f"train.init_wm={parent}"] if parent is not None else []
-            ov += [f"env.task={self.task}"] if self.stage == "C" else []
-            ov += [f"train.epochs={self.budget}"] if self.budget is not None else []
-            ov += [f"log.progress={str(progress).lower()}"] if progress is not None else []
-            return train.run(self.cfg, ov)
-        if again: return specialize(resume=d, progress=progress)
-        return specialize(parent, self.task, self.data, self.budget, run_dir=d, progress=progress,
-                          overrides=self.c_overrides, **self.c_kw)
-
-def plan_pipeline(path: str, task: str | None = None, data=None, preset: str | RunConfig = "pwm_5M_baseline",
-                  overrides=(), a_steps: int = 100_000, b_epochs: int | None = None, c_mode: str = "offline",
-                  c_iterations: int = 10_000, c_epochs: int | None = None, stage_overrides: dict | None = None,
-                  c_kw: dict | None = None) -> list[Stage]:
-    """The stages of `path`, checked before any compute: the path, one task-conditioned config per stage
-    (`preset` + `overrides` + `stage_overrides[stage]`), one task set everywhere, the task, the dataset's task set."""
-    stages, so = _check_path(path, c_mode), stage_overrides or {}
-    bad = set(so) - set(stages)
-    if bad: raise ValueError(f"stage_overrides: {sorted(bad)} not in the path {path!r}")
-    cfg = {s: resolve_config(preset, [*overrides, *so.get(s, [])]) for s in stages}
-    for s, c in cfg.items():
-        if not c.wm.multitask:
-            raise ConfigError("wm.multitask", f"stage {s}: the pipeline's stages share a task-conditioned world model; "
-                              "set wm.multitask=true")
-    ts = get_task_set(cfg[stages[0]].env.name)                     # raises naming the valid task sets
-    for s, c in cfg.items():
-        if get_task_set(c.env.name).tasks != ts.tasks:
-            raise ConfigError("env.name", f"stage {s} has {c.env.name!r}, stage {stages[0]} {ts.name!r}: one task set")
-    if "C" in stages:
-        if task is None: raise ValueError(f"task: the task of {ts.name} to specialise on ({', '.join(ts.tasks)})")
-        ts.index(task)
-    if "A" in stages or ("C" in stages and c_mode == "offline"):
-        if data is None: raise ValueError(f"data: path {path!r} needs the multitask dataset of {ts.name}")
-        held = multitask.load_episodes(data, tasks=[task] if task else None).task_set
-        if held.tasks != ts.tasks:
-            raise ValueError(f"data: {data} holds the tasks of {held.name}, the config's env.name is {ts.name}")
-    budget = dict(A=a_steps, B=b_epochs, C=c_iterations if c_mode == "offline" else c_epochs)
-    return [Stage(s, cfg[s], task, None if data is None else str(Path(data).resolve()), budget[s], c_mode,
-                  dict(c_kw or {}), list(so.get("C", []))) for s in stages]
-
-def pipeline(path: str, task: str | None = None, data=None, preset: str | RunConfig = "pwm_5M_baseline", overrides=(),
-             progress: bool | None = None, **kw) -> dict[str, Path]:
-    """Run the stages of `path` one after the other, each starting from the one before: A (`pretrain_world_model` on
-    the multitask dataset `data`, `a_steps` steps), B (the training loop on the task set, `b_epochs` epochs), C on
-    `task` (`c_mode='offline'`: `specialize` for `c_iterations`; `'online'`: the training loop on the task alone for
-    `c_epochs` epochs). `preset` + `overrides` is every stage's config (it must name the task set in `env.name` and
-    set `wm.multitask=true`); `stage_overrides={'A': [...], 'B': [...], 'C': [...]}` adds per-stage overrides;
-    `c_kw` goes to `specialize`. Everything is checked before any compute (`plan_pipeline`). A stage that does not
-    finish stops the stages after it. Returns each stage's run directory."""
-    out, parent = {}, None
-    for st in plan_pipeline(path, task, data, preset, overrides, **kw):
-        r = st(parent, progress)
-        out[st.stage] = parent = r.run_dir
-        if r.status != "finished":
-            raise RuntimeError(f"stage {st.stage} of {path} ended {r.status!r} ({r.run_dir}); the stages after it did "
-                               "not run")
-    return out
-
-# %% ../nbs/12c_specialize.ipynb #d49086fa
-class StageTask(Checkpointable):
-    "A pipeline stage as a Slurm job: its run directory is fixed, so a requeued attempt resumes it."
-    def __init__(self, st: Stage, parent: Path | None): self.st, self.parent = st, parent
-
-    def __call__(self):
-        print(f"pipeline: job {current_job_id()}: stage {self.st.stage} into {self.st.run_dir}"
-              + (f" from {self.parent}" if self.parent else ""), flush=True)
-        with DeferredPreemption() as preemption:
-            r = self.st(self.parent, progress=False)
-        if r.status == "interrupted":
-            preemption.forward()                       # time limit ahead: submitit requeues
-            sys.exit(1)                                # no result: the requeued attempt resumes the directory
-        if r.status != "finished": raise RuntimeError(f"stage {self.st.stage} ended {r.status!r} ({r.run_dir})")
-        return str(r.run_dir)
-
-def submit_pipeline(path: str, task: str | None = None, data=None, preset: str | RunConfig = "pwm_5M_baseline",
-                    overrides=(), cluster: str = "slurm", folder=None, name: str = "pipeline",
-                    profile: str = "gpu", env: dict | None = None, additional_parameters: dict | None = None,
-                    **kw) -> list:
-    """`pipeline` as one Slurm job per stage, each depending on its parent (`afterok`, and `kill-on-invalid-dep`: a
-    stage that fails cancels the stages after it). The run directories are fixed at submission
-    (`<log.root>/<log.experiment>/<name>-<stage>`); everything `plan_pipeline` checks fails here, before any job.
-    Keywords of `plan_pipeline` and Slurm options (`partition=`, `time=`, ...) go in `kw`. Returns the jobs, in
-    stage order."""
-    check_cluster(cluster)
-    if cluster != "slurm": raise ValueError("submit_pipeline: dependent jobs need cluster='slurm' (locally: pipeline())")
-    pk = {k: kw.pop(k) for k in list(kw) if k in inspect.signature(plan_pipeline).parameters}
-    stages = plan_pipeline(path, task, data, preset, overrides, **pk)
-    for st in stages:
-        st.cfg = dispatchable(st.cfg, f"{name}-{st.stage}")
-        st.run_dir = Path(st.cfg.log.root) / st.cfg.log.experiment / st.cfg.log.run_name
-        if st.run_dir.exists(): raise FileExistsError(f"submit_pipeline: {st.run_dir} exists already (pick another name)")
-    folder = Path(folder if folder is not None else Path(stages[0].cfg.log.root) / "jobs").resolve()
-    jobs, parent = [], None
-    for st in stages:
-        extra = dict(additional_parameters or {})
-        if jobs: extra.update(dependency=f"afterok:{jobs[-1].job_id}", kill_on_invalid_dep="yes")
-        ex = make_executor(cluster, folder, name=f"{name}-{st.stage}", profile=profile, env=env,
-                           additional_parameters=extra, **kw)
-        jobs.append(ex.submit(StageTask(st, parent)))
-        parent = st.run_dir
-    return jobs
+    cfg = resolve_config(pcfg, [f"env.task={task}", f"optim.lr_decay_epochs={iterations}", *overrides], kw)
+    if data is None and pck["format"] == PRETRAIN_FORMAT and pck.get("data"): data = pck["data"]["path"]
+    args = dict(parent=str(Path(parent).resolve()), task=task, data=None if data is None else str(Path(data).resolve()),
+                iterations=iterations, batch=batch, eval_every=eval_every, eval_episodes=eval_episodes,
+                freeze_wm=freeze_wm, log_every=log_every)
+    return Specializer(cfg, args, progress, run_dir).fit()
 
 # %% ../nbs/12c_specialize.ipynb #d17051d3
 @call_parse
@@ -408,44 +256,3 @@ def specialize_cli(*args: str,  # section.key=value overrides of the parent's co
         sys.exit(2)
     print(res, flush=True)
     sys.exit(0 if res.status == "finished" else 3)
-
-# %% ../nbs/12c_specialize.ipynb #08974c3f
-def _stage_overrides(text: str | None) -> dict:
-    "`'B:a=1,b=2;C:c=3'` -> `{'B': ['a=1', 'b=2'], 'C': ['c=3']}`."
-    out = {}
-    for part in filter(None, (text or "").split(";")):
-        stage, sep, ov = part.partition(":")
-        if not sep or stage.strip().upper() not in _STAGES:
-            raise ValueError(f"--stage-overrides: 'STAGE:key=value,...' parts joined by ';', got {part!r}")
-        out[stage.strip().upper()] = [o.strip() for o in ov.split(",") if o.strip()]
-    return out
-
-@call_parse
-def pipeline_cli(path: str,  # the stages, e.g. A>C, B>C, A>B>C, C
-                 *args: str,  # an optional preset name, then section.key=value overrides for every stage
-                 task: str = None,  # the task of the set that C specialises on
-                 data: str = None,  # the multitask dataset (A; C offline)
-                 a_steps: int = 100_000,  # stage A: world-model gradient steps
-                 b_epochs: int = None,  # stage B: epochs (default: the config's train.epochs)
-                 c_mode: str = "offline",  # stage C: offline (PWM's protocol) or online
-                 c_iterations: int = 10_000,  # stage C offline: iterations
-                 c_epochs: int = None,  # stage C online: epochs (default: the config's train.epochs)
-                 stage_overrides: str = None,  # per-stage overrides, "B:key=value,...;C:key=value,..."
-                 slurm: bool = False,  # submit one dependent Slurm job per stage instead of running here
-                 name: str = "pipeline",  # --slurm: the jobs' and run directories' name
-                 ):
-    "Run a staged multitask path (A: offline world model, B: online multitask, C: one task) in one command."
-    args = list(args)
-    preset = args.pop(0) if args and "=" not in args[0] else "pwm_5M_baseline"
-    kw = dict(a_steps=a_steps, b_epochs=b_epochs, c_mode=c_mode, c_iterations=c_iterations, c_epochs=c_epochs)
-    try:
-        so = _stage_overrides(stage_overrides)
-        if slurm:
-            jobs = submit_pipeline(path, task, data, preset, args, name=name, stage_overrides=so, **kw)
-            print("submitted: " + ", ".join(f"{st} job {j.job_id}" for st, j in zip(_check_path(path, c_mode), jobs)))
-            return
-        out = pipeline(path, task, data, preset, args, stage_overrides=so, **kw)
-    except (ConfigError, FileNotFoundError, FileExistsError, ValueError, RuntimeError) as e:
-        print(f"flow-mbpo-pipeline: error: {' '.join(str(e).split())}", file=sys.stderr)
-        sys.exit(2)
-    for st, d in out.items(): print(f"{st}: {d}")
