@@ -7,16 +7,17 @@ Docs: https://flow-mbpo.github.io/flow_mbpo/evaluate.html.md"""
 # %% ../nbs/11_evaluate.ipynb #3d108b08
 from __future__ import annotations
 import json, sys, time
-from dataclasses import dataclass, asdict, field
+from dataclasses import dataclass, asdict, field, replace
 from pathlib import Path
 import numpy as np
 import torch
 from scipy import stats
 from fastcore.script import call_parse
 
-from .envs import make_env
+from .envs import make_env, make_env_from_config
+from .multitask_env import TASK_SETS
 from .config import ConfigError
-from .rundir import RunDir, RunDirError, load_checkpoint
+from .rundir import RunDir, RunDirError, load_checkpoint, CKPT_FORMAT, SPECIALIZE_FORMAT
 
 # %% auto #0
 __all__ = ['iqm', 'EvalResult', 'EvalInterrupted', 'rollout_episodes', 'evaluate_agent', 'RandomPolicy', 'random_policy_return',
@@ -163,16 +164,22 @@ def checkpoint_path(run_dir, checkpoint: str = "best") -> Path:
     return rd.latest if checkpoint == "best" and not path.exists() else path
 
 
+def _one_per_task(cfg) -> int:
+    "Copies of the env for one of each task: a task set's size (stage B), else 1 (a single task, or stage C's one)."
+    name = cfg.env.name
+    if cfg.env.task is not None or not (name in TASK_SETS or name.startswith("multitask:")): return 1
+    return len(TASK_SETS[name]) if name in TASK_SETS else len(name.split(":", 1)[1].split(","))
+
 def load_agent(run_dir, checkpoint: str = "best", device: str = "cpu"):
     "The `Agent` saved in `checkpoint_path(run_dir, checkpoint)`, its config and that path."
-    from flow_mbpo.pwm import Agent
+    from flow_mbpo.pwm import make_agent
 
     rd = RunDir(run_dir)
     cfg = rd.load_config()
     path = checkpoint_path(run_dir, checkpoint)
-    st = load_checkpoint(path, map_location=device)
-    env = make_env(cfg.env.name, 1, cfg.seed)
-    agent = Agent(cfg, env.num_obs, env.num_actions, device)
+    st = load_checkpoint(path, map_location=device, formats=(CKPT_FORMAT, SPECIALIZE_FORMAT))
+    env = make_env_from_config(replace(cfg.env, num_envs=_one_per_task(cfg)), cfg.seed)  # the run's env, as trained
+    agent = make_agent(cfg, env, device)
     env.close()
     try:
         agent.load_full_state(st["agent"])

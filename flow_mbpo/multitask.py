@@ -20,15 +20,14 @@ import flow_mbpo
 from .buffer import Slices
 from .envs import make_multitask_env
 from .multitask_env import TaskSet, get_task_set, env_name, task_seed, MultiTaskVecEnv
-from .rundir import atomic_save, write_json
+from .rundir import atomic_save, write_json, EPISODES_FORMAT, EPISODES_FORMAT_V1
 
 # %% auto #0
-__all__ = ['EPISODES_FORMAT', 'CHUNK_KEYS', 'TDMPC2_KEYS', 'TDMPC2_SETS', 'sha256_file', 'EpisodeData', 'save_episodes',
-           'read_meta', 'chunk_files', 'load_episodes', 'validate_episodes', 'Mixture', 'make_policy',
-           'rollout_dataset', 'collect_episodes', 'merge_episodes', 'into_task_set', 'normalized_score', 'aggregate']
+__all__ = ['CHUNK_KEYS', 'TDMPC2_KEYS', 'TDMPC2_SETS', 'sha256_file', 'EpisodeData', 'save_episodes', 'read_meta', 'chunk_files',
+           'load_episodes', 'validate_episodes', 'Mixture', 'make_policy', 'rollout_dataset', 'collect_episodes',
+           'merge_episodes', 'into_task_set', 'normalized_score', 'aggregate']
 
 # %% ../nbs/12_multitask.ipynb #bb0254cf
-EPISODES_FORMAT = "flow_mbpo/episodes/2"   # format 1 = one task, one chunk (the pretraining notebook's first version)
 CHUNK_KEYS = ("obs", "action", "reward", "task", "terminated", "length")
 TDMPC2_KEYS = ("obs", "action", "reward", "task")
 TDMPC2_SETS = {501: "mt30", 101: "mt80"}      # TD-MPC2's chunks name no task set: its row length T tells
@@ -205,9 +204,9 @@ def read_meta(path) -> dict | None:
     if not mp.exists():
         return None
     meta = json.loads(mp.read_text())
-    if meta.get("format") not in (EPISODES_FORMAT, "flow_mbpo/episodes/1"):
+    if meta.get("format") not in (EPISODES_FORMAT, EPISODES_FORMAT_V1):
         raise ValueError(f"{mp}: format is {meta.get('format')!r}; readable: {EPISODES_FORMAT}, flow_mbpo/episodes/1")
-    if meta["format"] == "flow_mbpo/episodes/1":        # one chunk, its checksum at the top level
+    if meta["format"] == EPISODES_FORMAT_V1:        # one chunk, its checksum at the top level
         meta = dict(meta, chunks=[dict(file=meta["files"][0], episodes=meta["episodes"], sha256=meta["sha256"])])
     return meta
 
@@ -260,7 +259,7 @@ def load_episodes(path, task_set: TaskSet | str | None = None, tasks: Sequence[s
         d = _read_chunk(f, meta, mmap)
         if meta is None:
             ts = get_task_set(task_set)
-        elif meta["format"] == "flow_mbpo/episodes/1":
+        elif meta["format"] == EPISODES_FORMAT_V1:
             ts = _v1_task_set(meta, d["obs"].shape[1])
         else:
             ts = _task_set_of(meta)

@@ -22,20 +22,21 @@ from .multitask_env import TASK_SETS
 from .pwm import Agent
 from .diagnostics import run_info
 from .config import resolve_config
-from .rundir import (CKPT_FORMAT, RunDir, atomic_save, write_json, read_jsonl, rng_state, set_rng_state,
+from .rundir import (CKPT_FORMAT, PRETRAIN_FORMAT, EPISODES_FORMAT_V1, RunDir, atomic_save, write_json,
+                              read_jsonl, rng_state, set_rng_state,
                               load_checkpoint, RunDirError)
 from .loop import RunLoop, RunResult
 from .envs import action_repeat_of
 from . import multitask
 
 # %% auto #0
-__all__ = ['DATA_FORMAT', 'PRETRAIN_FORMAT', 'PRETRAIN_METRICS', 'HELDOUT_METRICS', 'buffer_episodes', 'export_episodes',
-           'concat_episodes', 'export_run_episodes', 'export_run_task', 'dataset_sha256', 'read_dataset',
-           'add_episodes', 'load_episodes', 'update_rms_from_data', 'load_ckpt', 'Pretrainer', 'pretrain_world_model',
-           'check_pretrained', 'ckpt_file', 'init_from_pretrained', 'pretrain_cli']
+__all__ = ['DATA_FORMAT', 'PRETRAIN_METRICS', 'HELDOUT_METRICS', 'buffer_episodes', 'export_episodes', 'concat_episodes',
+           'export_run_episodes', 'export_run_task', 'dataset_sha256', 'read_dataset', 'add_episodes', 'load_episodes',
+           'update_rms_from_data', 'load_ckpt', 'Pretrainer', 'pretrain_world_model', 'check_pretrained', 'ckpt_file',
+           'init_from_pretrained', 'pretrain_cli']
 
 # %% ../nbs/10b_pretrain.ipynb #f92dfab8
-DATA_FORMAT = "flow_mbpo/episodes/1"
+DATA_FORMAT = EPISODES_FORMAT_V1                # the single-task export writes the first version
 _FIELDS = ("obs", "action", "reward", "terminated", "task", "length")
 
 _sha256 = multitask.sha256_file                 # a file's sha256: one implementation, in the dataset module
@@ -288,7 +289,6 @@ def load_episodes(path, buffer: ReplayBuffer) -> dict:
     return dict(path=str(Path(path).resolve()), sha256=meta["sha256"], **add_episodes(buffer, d), meta=meta)
 
 # %% ../nbs/10b_pretrain.ipynb #0b8bbd5b
-PRETRAIN_FORMAT = "flow_mbpo/pretrain/1"
 PRETRAIN_METRICS: dict[str, str] = {
     "epoch": "chunk index (0-based): one record per chunk of world-model updates",
     "phase": "pretrain (offline world-model updates on a dataset)",

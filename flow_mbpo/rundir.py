@@ -17,12 +17,19 @@ import torch
 from .config import RunConfig, ConfigError
 
 # %% auto #0
-__all__ = ['CKPT_FORMAT', 'RunDirError', 'RunDir', 'new_run_dir', 'atomic_save', 'write_json', 'read_json', 'check_metrics',
+__all__ = ['CKPT_FORMAT', 'PRETRAIN_FORMAT', 'SPECIALIZE_FORMAT', 'AGENT_FORMATS', 'EPISODES_FORMAT', 'EPISODES_FORMAT_V1',
+           'RunDirError', 'RunDir', 'new_run_dir', 'atomic_save', 'write_json', 'read_json', 'check_metrics',
            'JsonlLog', 'read_jsonl', 'seed_everything', 'rng_state', 'set_rng_state', 'save_checkpoint',
            'load_checkpoint', 'keep_periodic', 'StopRequest']
 
 # %% ../nbs/09a_rundir.ipynb #6f7d31b1
 CKPT_FORMAT = "flow_mbpo/1"  # the checkpoint format version; a checkpoint of another format is refused
+# every file format's id, in one place: a file of another format (or version) is refused by name
+PRETRAIN_FORMAT = "flow_mbpo/pretrain/1"      # ckpt/latest.pt of a world-model pre-training run
+SPECIALIZE_FORMAT = "flow_mbpo/specialize/1"  # ckpt/latest.pt of an offline specialisation (stage C)
+AGENT_FORMATS = (CKPT_FORMAT, PRETRAIN_FORMAT, SPECIALIZE_FORMAT)   # the checkpoints that hold a whole agent
+EPISODES_FORMAT = "flow_mbpo/episodes/2"      # an episode dataset (meta.json + chunks, TD-MPC2's layout)
+EPISODES_FORMAT_V1 = "flow_mbpo/episodes/1"   # its first version: one task, one chunk (still read)
 
 
 class RunDirError(ValueError):

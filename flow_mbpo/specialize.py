@@ -20,17 +20,15 @@ from . import multitask
 from .multitask import EpisodeData
 from .evaluate import evaluate_agent, env_kwargs
 from .diagnostics import run_info
-from .rundir import CKPT_FORMAT, RunDir, read_jsonl, rng_state, set_rng_state
+from .rundir import CKPT_FORMAT, SPECIALIZE_FORMAT, RunDir, read_jsonl, rng_state, set_rng_state
 from .loop import RunLoop, RunResult
 from .pretrain import PRETRAIN_FORMAT, ckpt_file, dataset_sha256, load_ckpt, init_from_pretrained
 from .stages import SCORE_METRICS, score_rows, wm_sha256, write_stage
 
 # %% auto #0
-__all__ = ['SPECIALIZE_FORMAT', 'SPECIALIZE_METRICS', 'settle_task_embeddings', 'Specializer', 'specialize', 'specialize_cli']
+__all__ = ['SPECIALIZE_METRICS', 'settle_task_embeddings', 'Specializer', 'specialize', 'specialize_cli']
 
 # %% ../nbs/12c_specialize.ipynb #95e49cc0
-SPECIALIZE_FORMAT = "flow_mbpo/specialize/1"
-
 SPECIALIZE_METRICS: dict[str, str] = {
     "epoch": "index (0-based) of this record's block of `log_every` iterations",
     "iteration": "gradient iterations done",
