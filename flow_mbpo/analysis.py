@@ -22,14 +22,15 @@ from .multitask_env import get_task_set, PWM_MT30, TDMPC2_MT30
 
 # %% auto #0
 __all__ = ['AGGREGATES', 'BOOKKEEPING', 'WM_NAMES', 'POLICY_NAMES', 'DIAG_SUMMARY', 'REPORT_FIGURES', 'FILLED_BY', 'LOG_SCALE',
-           'STAGE_FILE', 'SCORES_FILE', 'TRAIN_KINDS', 'STAGE_KEYS', 'STAGE_MODES', 'STAGE_COLUMNS', 'ANCHOR_STYLE',
-           'median_over_runs', 'stratified_bootstrap', 'interval_estimates', 'probability_of_improvement',
-           'read_records', 'Run', 'load_run', 'find_run_dirs', 'load_runs', 'config_columns', 'config_id', 'variant',
-           'training_flops', 'steps_to_threshold', 'run_row', 'runs_table', 'default_threshold', 'compare', 'grid_2x2',
-           'run_logs', 'curve_bands', 'not_logged', 'plot_curve', 'report_figure', 'run_kind', 'markdown_table',
-           'readable', 'write_report', 'read_stage', 'read_scores', 'find_stage_dirs', 'load_stage_runs',
-           'is_metaworld', 'score_matrix', 'path_scores', 'task_table', 'score_curves', 'mt30_anchors', 'anchor_rows',
-           'multitask_figure', 'curves_figure', 'write_multitask_report', 'report_cli']
+           'STAGE_FILE', 'SCORES_FILE', 'TRAIN_KINDS', 'STAGE_KEYS', 'STAGE_MODES', 'STAGE_COLUMNS', 'TDMPC2_MT30_RUNS',
+           'ANCHOR_STYLE', 'median_over_runs', 'stratified_bootstrap', 'interval_estimates',
+           'probability_of_improvement', 'read_records', 'Run', 'load_run', 'find_run_dirs', 'load_runs',
+           'config_columns', 'config_id', 'variant', 'training_flops', 'steps_to_threshold', 'run_row', 'runs_table',
+           'default_threshold', 'compare', 'grid_2x2', 'run_logs', 'curve_bands', 'not_logged', 'plot_curve',
+           'report_figure', 'run_kind', 'markdown_table', 'readable', 'write_report', 'read_stage', 'read_scores',
+           'find_stage_dirs', 'load_stage_runs', 'is_metaworld', 'score_matrix', 'path_scores', 'task_table',
+           'score_curves', 'mt30_anchors', 'mt30_anchor_runs', 'anchor_rows', 'multitask_figure', 'curves_figure',
+           'write_multitask_report', 'report_cli']
 
 # %% ../nbs/14_analysis.ipynb #7bc0cc9c
 def median_over_runs(scores: np.ndarray) -> float:
@@ -866,28 +867,77 @@ def score_curves(df: pd.DataFrame, reps: int = 1000, seed: int = 0) -> pd.DataFr
 
 
 # %% ../nbs/14_analysis.ipynb #40d45c1d
+# TD-MPC2's MT30 final returns per task (MT30 order) and seed (0-9, left to right), from the file PWM's repository
+# publishes (imgeorgiev/PWM, results/data/tdmpc2_mt30_scores.csv), rounded to 0.1; their means are `TDMPC2_MT30`
+TDMPC2_MT30_RUNS = """
+walker-stand             997.2  996.9  982.5  983.8  983.5  984.9  984.7  983.5  997.2  997.6
+walker-walk              989.5  976.1  973.1  972.6  973.9  971.1  975.4  973.9  989.5  994.4
+walker-run               623.2  592.7  648.5  600.3  600.1  638.2  637.6  610.1  606.4  618.8
+cheetah-run              310.8   29.6   71.8   26.2  127.2  224.9  209.4  200.7  259.7   20.4
+reacher-easy             990.0  965.0  985.0  979.0  982.0  971.0  977.0  985.0  984.0  996.0
+reacher-hard             988.0  962.0  982.0  972.0  980.0  944.0  966.0  980.0  980.0  991.0
+acrobot-swingup           22.5    0.4    0.1    0.4    9.9   34.1    0.5    0.4   28.3    0.4
+pendulum-swingup         941.0  764.0  646.0  837.0  767.0  693.0  769.0  935.0  942.0  854.0
+cartpole-balance         993.1  991.6  991.1  989.9  988.7  989.0  992.1  990.4  990.5  989.0
+cartpole-balance-sparse 1000.0 1000.0 1000.0 1000.0 1000.0 1000.0 1000.0 1000.0 1000.0 1000.0
+cartpole-swingup           0.5    0.5    0.6    0.5    0.7    0.6    0.5    0.5    0.5    0.3
+cartpole-swingup-sparse    0.0    0.0    0.0    0.0    0.0    0.0    0.0    0.0    0.0    0.0
+cup-catch                908.0  956.0  970.0  995.0  990.0  919.0  995.0  993.0  923.0  994.0
+finger-spin              943.0  919.0  946.0  919.0  931.0  928.0  919.0  923.0  923.0  931.0
+finger-turn-easy         987.0  972.0  969.0  984.0  979.0  976.0  995.0  991.0  982.0  999.0
+finger-turn-hard         987.0  971.0  971.0  980.0  972.0  978.0  993.0  985.0  974.0 1000.0
+fish-swim                811.7   77.3  794.9  630.6  451.8  664.7  780.0   38.9  618.7    7.6
+hopper-stand             553.2  486.3  489.4  753.2  345.8    0.0  519.1  422.7  940.4  421.2
+hopper-hop                62.8   24.3   73.1   87.3  103.3    0.0  114.2   72.2   87.7   71.2
+walker-walk-backwards    980.4  946.4  942.3  962.2  942.7  948.3  957.0  960.4  978.4  981.3
+walker-run-backwards     227.6  182.4  163.0  167.4  180.3  268.6  163.7  163.7  165.5  185.1
+cheetah-run-backwards    517.2  504.9  473.9  510.5   32.6   33.4  131.8  521.0  486.7   33.6
+cheetah-run-front        143.0  103.8  143.2  106.6  107.3   40.5  141.9  131.8  225.3   84.8
+cheetah-run-back         155.2  300.3  159.9   61.3  133.6  180.6  254.2  117.2   60.7  144.6
+cheetah-jump             292.8  390.2  254.4  245.0  278.5  331.2  371.7  334.8  230.0  289.9
+hopper-hop-backwards     400.8  310.8  396.3   19.3   18.3    0.0  354.7  343.1  439.5  447.6
+reacher-three-easy       980.0  968.0  974.0  985.0  991.0  986.0  995.0  983.0  964.0  965.0
+reacher-three-hard       868.0    0.0    0.0  976.0  989.0  989.0  992.0  980.0    0.0   14.0
+cup-spin                 832.0  831.5  818.6  830.5  830.3  821.8  831.5  831.0  830.2  831.1
+pendulum-spin            894.5  827.4  702.4  844.7  783.4  755.4  802.8  848.1  894.0  852.7
+"""
+
+
 def mt30_anchors() -> pd.DataFrame:
-    """PWM's and TD-MPC2's published MT30 results (`flow_mbpo.multitask.PWM_MT30`, `TDMPC2_MT30`) as normalised
-    scores: MT30 tasks × method. Other protocols than ours: reference lines, not comparisons run for run."""
+    """PWM's and TD-MPC2's published MT30 results per task (`flow_mbpo.multitask_env.PWM_MT30`, `TDMPC2_MT30`) as
+    normalised scores: MT30 tasks × method. Other protocols than ours: reference lines, not comparisons run for run."""
     tasks = get_task_set("mt30").tasks                       # all DMC: score = return / 1000, clipped to [0, 1]
     return pd.DataFrame({m: np.clip(np.asarray(v, np.float64) / 1000, 0, 1)
                          for m, v in (("PWM", PWM_MT30), ("TD-MPC2", TDMPC2_MT30))}, index=pd.Index(tasks, name="task"))
 
 
-def anchor_rows(anchors: pd.DataFrame) -> pd.DataFrame:
-    "Mean and IQM over the 30 tasks of each published method (one run each: no interval)."
-    rows = [dict(method=m, tasks=len(anchors), mean=float(rly_metrics.aggregate_mean(anchors[m].to_numpy()[None])),
-                 iqm=float(rly_metrics.aggregate_iqm(anchors[m].to_numpy()[None]))) for m in anchors]
-    return pd.DataFrame(rows)[["method", "tasks", "mean", "iqm"]]
+def mt30_anchor_runs() -> dict[str, pd.DataFrame]:
+    """The same results run by run, as normalised runs × tasks matrices (the `score_matrix` of a path): PWM one run
+    per task (`PWM_MT30`), TD-MPC2 ten seeds per task (`TDMPC2_MT30_RUNS`)."""
+    tasks = list(get_task_set("mt30").tasks)
+    td = {r.split()[0]: [float(x) for x in r.split()[1:]] for r in TDMPC2_MT30_RUNS.strip().splitlines()}
+    if list(td) != tasks:
+        raise ValueError("TDMPC2_MT30_RUNS: one row per MT30 task, in MT30 order")
+    cols = pd.Index(tasks, name="task")
+    score = lambda x: pd.DataFrame(np.clip(np.asarray(x, np.float64) / 1000, 0, 1), columns=cols)
+    return {"PWM": score([PWM_MT30]), "TD-MPC2": score(np.array(list(td.values())).T)}
 
+
+def anchor_rows(runs: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Mean and IQM of each published method over all its runs × tasks (`mt30_anchor_runs`): the statistics
+    `path_scores` takes over a path's seeds × tasks. Point estimates: the references' runs are not our seeds."""
+    rows = [dict(method=m, **{"runs per task": len(r)}, tasks=r.shape[1], mean=float(AGGREGATES["mean"](r.to_numpy())),
+                 iqm=float(AGGREGATES["iqm"](r.to_numpy()))) for m, r in runs.items()]
+    return pd.DataFrame(rows)
 
 # %% ../nbs/14_analysis.ipynb #863b190a
 ANCHOR_STYLE = {"PWM": dict(color="0.35", ls="--"), "TD-MPC2": dict(color="0.35", ls=":")}
 
 
-def multitask_figure(scores: pd.DataFrame, tasks: pd.DataFrame, anchors: pd.DataFrame | None = None):
+def multitask_figure(scores: pd.DataFrame, tasks: pd.DataFrame, anchors: dict[str, pd.DataFrame] | None = None):
     """Top: mean and IQM over tasks per path with 95 % CIs (`path_scores`); bottom: each task's score per path
-    (`task_table`). `anchors` (`mt30_anchors`) adds the published means as dashed lines and per-task grey marks."""
+    (`task_table`). `anchors` (`mt30_anchor_runs`) adds the published methods' mean and IQM over their runs as
+    dashed lines and their per-task means as grey marks."""
     paths = list(scores.path)
     color = {p: f"C{i % 10}" for i, p in enumerate(paths)}
     fig = plt.figure(figsize=(max(9.0, 0.32 * len(tasks) + 3), 2.6 + 0.3 * len(paths) + 3.4))
@@ -900,7 +950,7 @@ def multitask_figure(scores: pd.DataFrame, tasks: pd.DataFrame, anchors: pd.Data
             ax.plot(r[k], yi, "|", color="k", ms=14, mew=2)
         if anchors is not None:
             for m, st in ANCHOR_STYLE.items():
-                v = AGGREGATES[k](anchors[[m]].to_numpy().T)  # one "run" of 30 tasks
+                v = AGGREGATES[k](anchors[m].to_numpy())  # over its runs × tasks, as for the paths
                 ax.axvline(v, lw=1, label=f"{m} MT30, published ({v:.3f})", **st)
             ax.legend(fontsize=7, loc="lower left", frameon=False)
         ax.set_yticks(y, paths if j == 0 else [""] * len(paths), fontsize=8)
@@ -911,7 +961,7 @@ def multitask_figure(scores: pd.DataFrame, tasks: pd.DataFrame, anchors: pd.Data
     ax = fig.add_subplot(gs[1, :])
     x = np.arange(len(tasks))
     if anchors is not None:
-        a = anchors.reindex(tasks.index)
+        a = pd.DataFrame({m: r.mean() for m, r in anchors.items()}).reindex(tasks.index)
         for m, mk in zip(ANCHOR_STYLE, ("s", "x")):
             ax.scatter(x, a[m], marker=mk, s=40, color="0.5", facecolor="none" if mk == "s" else "0.5",
                        label=f"{m} (published)", zorder=1)
@@ -926,9 +976,9 @@ def multitask_figure(scores: pd.DataFrame, tasks: pd.DataFrame, anchors: pd.Data
     return fig
 
 
-def curves_figure(curves: pd.DataFrame, anchors: pd.DataFrame | None = None, ncols: int = 3):
+def curves_figure(curves: pd.DataFrame, anchors: dict[str, pd.DataFrame] | None = None, ncols: int = 3):
     """Mean score over tasks and seeds against env steps (or iterations, where a path logs no env steps), one panel
-    per path, with the 95 % band over seeds; `anchors` adds the published MT30 means."""
+    per path, with the 95 % band over seeds; `anchors` (`mt30_anchor_runs`) adds the published MT30 means."""
     paths = list(dict.fromkeys(curves.path))
     n = max(1, len(paths))
     fig, axes = plt.subplots(math.ceil(n / ncols), min(ncols, n), figsize=(4.2 * min(ncols, n), 3.1 * math.ceil(n / ncols)),
@@ -940,7 +990,7 @@ def curves_figure(curves: pd.DataFrame, anchors: pd.DataFrame | None = None, nco
         ax.fill_between(c[x], c.lo, c.hi, color=f"C{i % 10}", alpha=0.2, lw=0)
         if anchors is not None:
             for m, st in ANCHOR_STYLE.items():
-                ax.axhline(anchors[m].mean(), lw=1, label=f"{m} MT30, published", **st)
+                ax.axhline(AGGREGATES["mean"](anchors[m].to_numpy()), lw=1, label=f"{m} MT30, published", **st)
             ax.legend(fontsize=7, frameon=False)
         ax.set_title(f"{p} ({c.seeds.max()} seeds)", fontsize=9)
         ax.set_xlabel(x, fontsize=8)
@@ -951,7 +1001,6 @@ def curves_figure(curves: pd.DataFrame, anchors: pd.DataFrame | None = None, nco
         ax.set_visible(False)
     fig.tight_layout()
     return fig
-
 
 # %% ../nbs/14_analysis.ipynb #86491a5b
 def _path_row(r, mixed: bool) -> dict:
@@ -990,25 +1039,26 @@ def write_multitask_report(paths, out, reps: int = 2000, seed: int = 0, finished
         tasks = task_table(df, scores.path)
         curves = score_curves(df, min(reps, 1000), seed)
         mt30 = (scores.task_set == "mt30").any()
-        anchors = mt30_anchors() if mt30 else None
+        anchors, anchor_runs = (mt30_anchors(), mt30_anchor_runs()) if mt30 else (None, None)
         mixed = "dmc_mean" in scores
         md += ["## Paths (best mean first)\n", markdown_table(
             pd.DataFrame([_path_row(r, mixed) for _, r in scores.iterrows()]), index=False)]
         if mt30:
-            ref = anchor_rows(anchors)
+            ref = anchor_rows(anchor_runs)
             here = [t for t in tasks.index if t in anchors.index]
             if len(here) < len(anchors):  # the same methods on the tasks this report scores
                 ref[f"mean on the {len(here)} tasks here"] = [anchors.loc[here, m].mean() for m in ref.method]
             md += ["\nPublished MT30 references, **other protocols**, not runs of this code: PWM = a world model trained "
                    "by TD-MPC2's code, then one policy per task offline with that model frozen (1 run per task); "
-                   "TD-MPC2 = one online multitask agent (means of 10 seeds per task). Mean and IQM over all 30 "
-                   "tasks:\n", markdown_table(ref, index=False)]
+                   "TD-MPC2 = one multitask agent trained offline on the MT30 data (10 seeds per task). Mean and IQM "
+                   "over all their runs × 30 tasks, the statistics of the paths above (no CI: their runs are not "
+                   "our seeds):\n", markdown_table(ref, index=False)]
             tasks = tasks.join(anchors.add_suffix(" (published)"))
         if scores.tasks.nunique() > 1:
             md.append("\nThe paths score different numbers of tasks: compare their means on the per-task table.")
         md += ["\n## Per task: final score, mean over seeds\n", markdown_table(tasks)]
-        for name, fig in (("multitask_scores", multitask_figure(scores, task_table(df, scores.path), anchors)),
-                          ("multitask_curves", curves_figure(curves, anchors))):
+        for name, fig in (("multitask_scores", multitask_figure(scores, task_table(df, scores.path), anchor_runs)),
+                          ("multitask_curves", curves_figure(curves, anchor_runs))):
             res["figures"][name] = out / "figures" / f"{name}.png"
             fig.savefig(res["figures"][name], dpi=110)
             plt.close(fig)
@@ -1024,7 +1074,6 @@ def write_multitask_report(paths, out, reps: int = 2000, seed: int = 0, finished
     res["markdown"] = out / "multitask_report.md"
     res["markdown"].write_text("\n".join(md) + "\n")
     return res
-
 
 # %% ../nbs/14_analysis.ipynb #db27af3f
 @call_parse

@@ -690,6 +690,16 @@ _PWM_DFLEX = {
 }
 _FLOW_WMS = {"flow_k2_heun": (2, "heun"), "flow_k4_heun": (4, "heun"), "flow_k8_euler": (8, "euler")}
 
+# PWM's multitask recipe (`scripts/train_multitask.py` with `scripts/cfg/alg/pwm_48M.yaml`): TD-MPC2's 48M world model,
+# whose reward head is two-hot (101 bins on [-10, 10]), a task embedding of 64 on MT30 and 96 on MT80 (the script sets
+# it from the data, over the yaml's 96), no reward normalisation (`rew_rms: False`); every other value of the yaml is
+# already the default. Envs: the multiple of the task count nearest PWM's 128 (4 per MT30 task, 2 per MT80 task).
+_MULTITASK = {  # name: (task set, task_dim, num_envs)
+    "pwm_48M_mt30": ("mt30", 64, 120),
+    "pwm_48M_mt80": ("mt80", 96, 160),
+}
+_PWM_MULTITASK = {"wm.multitask": True, "wm.reward_head": "twohot", "wm.reward_loss": "ce", "train.rew_rms": False}
+
 
 # The quick presets: a first run that learns visibly on dm_control's cartpole-balance within two to three minutes of one
 # CPU core (calibrated in 10a_learning). Small networks, 8 envs, horizon 8, actor and critic rates 2e-3 decaying over
@@ -719,6 +729,10 @@ def _preset_overrides(name: str) -> dict:
     if name in _QUICK:
         base, budget, _ = _QUICK[name]
         return {**_preset_overrides(base), **_QUICK_DMC, **budget}
+    if name in _MULTITASK:
+        task_set, task_dim, envs = _MULTITASK[name]
+        return {**{f"wm.{k}": v for k, v in _SIZES["48M"].items()}, **_PWM_MULTITASK, "wm.task_dim": task_dim,
+                "env.name": task_set, "env.num_envs": envs}
     for size, wm in _SIZES.items():
         prefix = f"pwm_{size}_"
         if not name.startswith(prefix):
@@ -740,7 +754,7 @@ def _preset_overrides(name: str) -> dict:
 def list_presets() -> list[str]:
     "Names accepted by `get_config`."
     pwm = [f"pwm_{s}_{v}" for s in _SIZES for v in ["baseline", *_FLOW_WMS, "flowpolicy", "fullflow"]]
-    return pwm + list(_QUICK)
+    return pwm + list(_MULTITASK) + list(_QUICK)
 
 
 _VARIANTS = {
@@ -756,7 +770,9 @@ _VARIANTS = {
 def preset_descriptions() -> dict[str, str]:
     "Every preset's name and one line that says what it runs."
     out = {f"pwm_{s}_{v}": f"{d}; PWM's {s} sizes, dflex Ant recipe" for s in _SIZES for v, d in _VARIANTS.items()}
-    return {**out, **{k: d for k, (_, _, d) in _QUICK.items()}}
+    mt = {k: f"PWM's multitask recipe (pwm_48M.yaml) on {ts.upper()}: MLP world model with a task embedding of {td}, "
+              "Gaussian policy" for k, (ts, td, _) in _MULTITASK.items()}
+    return {**out, **mt, **{k: d for k, (_, _, d) in _QUICK.items()}}
 
 
 def get_config(preset: str = "pwm_5M_flow_k4_heun", overrides: list[str] | dict = ()) -> RunConfig:

@@ -107,6 +107,7 @@ class MetaWorldVecEnv(BatchedEnv):
         episode_length: int | None = None,
         action_repeat: int | None = None,
         stochastic_init: bool = True,
+        tdmpc2_reset: bool = True,
     ):
         _check_counts(num_envs=num_envs, seed=seed)
         cls = _mw_class(task)
@@ -114,6 +115,7 @@ class MetaWorldVecEnv(BatchedEnv):
         self.action_repeat = 2 if action_repeat is None else int(action_repeat)
         if self.action_repeat < 1:
             raise EnvError(f"action_repeat: must be >= 1, got {action_repeat}")
+        self.tdmpc2_reset = bool(tdmpc2_reset)
         self.task_episode_length = 100  # TD-MPC2's time limit, in control steps
         seeds = np.random.SeedSequence(seed).generate_state(num_envs)
         self.envs = [cls(seed=int(s)) for s in seeds]
@@ -121,11 +123,15 @@ class MetaWorldVecEnv(BatchedEnv):
         for e in self.envs:
             e._freeze_rand_vec = not stochastic_init  # a new goal at each reset (TD-MPC2) ...
             e.seeded_rand_vec = True  # ... drawn from the copy's own generator
-            e.max_path_length = self.episode_length * self.action_repeat
+            e.max_path_length = self.episode_length * self.action_repeat + self.tdmpc2_reset  # + the reset's step
         self._success = np.zeros(num_envs)
 
     def _reset_envs(self, ids):
-        return np.stack([self.envs[i].reset()[0] for i in ids])
+        obs = np.stack([self.envs[i].reset()[0] for i in ids])
+        if self.tdmpc2_reset:  # TD-MPC2: one zero-action step after the reset; the observation from before it
+            for i in ids:
+                self.envs[i].step(np.zeros(4))
+        return obs
 
     def _step_envs(self, a):
         n = self.num_envs
