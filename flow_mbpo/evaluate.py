@@ -123,9 +123,12 @@ def evaluate_agent(
         env.close()
         if was_training:
             agent.train()
-    mw = names is not None and any(t.startswith("mw-") for t in names)  # success only means something on Meta-World
-    return EvalResult(rets, lens, deterministic, env_name, time.perf_counter() - t0, names,
-                      [s if t.startswith("mw-") else float("nan") for s, t in zip(succ, names)] if mw else None)
+    if names is not None:                            # a task set: success only means something on its Meta-World columns
+        mw = any(t.startswith("mw-") for t in names)
+        successes = [s if t.startswith("mw-") else float("nan") for s, t in zip(succ, names)] if mw else None
+    else:                                            # one task: a Meta-World env (mw:<task>) reports success, others none
+        successes = succ if env_name.startswith("mw:") else None
+    return EvalResult(rets, lens, deterministic, env_name, time.perf_counter() - t0, names, successes)
 
 # %% ../nbs/11_evaluate.ipynb #fc8658d6
 class RandomPolicy:
