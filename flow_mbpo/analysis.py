@@ -30,7 +30,7 @@ __all__ = ['AGGREGATES', 'BOOKKEEPING', 'WM_NAMES', 'POLICY_NAMES', 'DIAG_SUMMAR
            'report_figure', 'run_kind', 'markdown_table', 'readable', 'write_report', 'read_stage', 'read_scores',
            'find_stage_dirs', 'load_stage_runs', 'is_metaworld', 'score_matrix', 'path_scores', 'task_table',
            'score_curves', 'mt30_anchors', 'mt30_anchor_runs', 'anchor_rows', 'multitask_figure', 'curves_figure',
-           'write_multitask_report', 'report_cli']
+           'write_multitask_report', 'report_cli', 'aggregate']
 
 # %% ../nbs/14_analysis.ipynb #7bc0cc9c
 def median_over_runs(scores: np.ndarray) -> float:
@@ -1109,3 +1109,24 @@ def report_cli(
     if mt:
         print(mt["markdown"].read_text())
         print(f"wrote {mt['out']}/multitask_report.md, multitask_*.csv and figures/multitask_*.png", flush=True)
+
+# %% ../nbs/14_analysis.ipynb #3abde6df
+def aggregate(scores: dict, reps: int = 2000, seed: int = 0) -> dict:
+    """Mean and IQM over tasks of `{task: score or [score per seed]}` (normalised scores); with several seeds per
+    task also `mean_ci`/`iqm_ci`, 95 % stratified-bootstrap intervals."""
+    from rliable import metrics
+
+    if not scores:
+        raise ValueError("aggregate: no scores")
+    cols = {t: np.atleast_1d(np.asarray(v, np.float64)) for t, v in scores.items()}
+    n = {len(v) for v in cols.values()}
+    if len(n) != 1:
+        counts = {t: len(v) for t, v in cols.items()}
+        raise ValueError(f"aggregate: every task needs the same number of seeds, got {counts}")
+    s = np.stack(list(cols.values()), 1)                          # [seeds, tasks]
+    out = dict(tasks=s.shape[1], seeds=s.shape[0], mean=float(metrics.aggregate_mean(s)),
+               iqm=float(metrics.aggregate_iqm(s)))
+    if s.shape[0] > 1:
+        est = interval_estimates(s, reps=reps, seed=seed)
+        out.update(mean_ci=est["mean"][1:], iqm_ci=est["iqm"][1:])
+    return out

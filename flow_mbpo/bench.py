@@ -279,7 +279,7 @@ def bench_stage_a(task_set: str = "mt-dmc10", out="bench_stage_a", episodes_per_
     once into `out`/data), the task-conditioned world model of `preset` (`wm.multitask=true`, `wm.task_dim=64` as
     TD-MPC2's MT30 models) trained for `steps` gradient steps; prints and writes (`out`/stage_a.md, .csv) the
     data size, the seconds per 1 000 steps and each task's held-out errors at the end."""
-    from flow_mbpo.multitask import collect_episodes, validate_episodes
+    from flow_mbpo.episodes import collect_episodes, validate_episodes
     from flow_mbpo.pretrain import pretrain_world_model
     from flow_mbpo.config import get_config
     from flow_mbpo.rundir import read_jsonl
@@ -696,7 +696,7 @@ def bench_stage_c(task_set: str = "mt-dmc10", tasks=("cartpole-balance", "pendul
     `iterations` of `batch` slices, frozen world model) from each, on the same task. Prints and writes (`out`/
     stage_c.md, .csv) each task's final normalised score per path and the mean over tasks with a 95 % bootstrap
     interval over seeds. `data`: a multitask dataset of `task_set` (default: random-policy episodes collected once)."""
-    from flow_mbpo.multitask import collect_episodes, load_episodes, save_episodes, validate_episodes
+    from flow_mbpo.episodes import collect_episodes, load_episodes, save_episodes, validate_episodes
     from flow_mbpo.pretrain import pretrain_world_model
     from flow_mbpo.specialize import specialize
     from flow_mbpo.analysis import interval_estimates

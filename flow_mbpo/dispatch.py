@@ -18,7 +18,8 @@ from .config import RunConfig, ConfigError, get_config, apply_overrides, list_pr
 from .train import run, RunResult
 from .rundir import RunDir
 from .vecenv import EnvError
-from . import multitask
+from . import episodes
+from .multitask_env import get_task_set
 
 # %% auto #0
 __all__ = ['CLUSTERS', 'SLURM_PROFILES', 'JOB_ENV', 'REGISTRY_FIELDS', 'FINAL_STATES', 'JOB_COLUMNS', 'slurm_parameters',
@@ -525,19 +526,19 @@ def jobs_cli(
 def collect_parallel(task_set, out_dir, cluster: str = "local", tasks: Sequence[str] | None = None,
                      folder=None, profile: str = "gpu", slurm: dict | None = None, **kw) -> Path:
     "`collect_episodes` as one job per task on `cluster` (debug | local | slurm), then `merge_episodes`."
-    ts, out = multitask.get_task_set(task_set), Path(out_dir)
+    ts, out = get_task_set(task_set), Path(out_dir)
     tasks = list(ts.tasks if tasks is None else tasks)
     folder = Path(folder or out / "jobs")
     ex = make_executor(cluster, folder, name="flow_mbpo-collect", profile=profile, **(slurm or {}))
     parts = [out / "parts" / t for t in tasks]
     with ex.batch():
-        jobs = [ex.submit(multitask.collect_episodes, ts, p, tasks=[t], **kw) for t, p in zip(tasks, parts)]
+        jobs = [ex.submit(episodes.collect_episodes, ts, p, tasks=[t], **kw) for t, p in zip(tasks, parts)]
     for t, j in zip(tasks, jobs):
         print(f"collect {t}: job {j.job_id} ({cluster})", flush=True)
     for t, j in zip(tasks, jobs):
         j.result()
         print(f"collect {t}: done", flush=True)
-    merged = multitask.merge_episodes(parts, out)
+    merged = episodes.merge_episodes(parts, out)
     for p in parts:
         p.rmdir()
     (out / "parts").rmdir()
@@ -566,10 +567,10 @@ def collect_cli(
     task_list = tasks.split(",") if tasks else None
     try:
         if cluster is None:
-            out = multitask.collect_episodes(task_set, out_dir, tasks=task_list, **kw)
+            out = episodes.collect_episodes(task_set, out_dir, tasks=task_list, **kw)
         else:
             out = collect_parallel(task_set, out_dir, cluster, tasks=task_list, profile=profile, **kw)
-        summary = multitask.validate_episodes(out)
+        summary = episodes.validate_episodes(out)
     except (ValueError, EnvError, FileExistsError, ImportError) as e:
         print(f"flow-mbpo-collect: error: {e}", file=sys.stderr)
         sys.exit(2)

@@ -10,7 +10,7 @@ import copy, difflib, importlib.util
 import numpy as np
 import torch
 
-from .vecenv import BatchedEnv, EnvError, _check_counts
+from .vecenv import BatchedEnv, EnvError, check_counts
 from .multitask_env import MW_TASKS
 
 # %% auto #0
@@ -109,7 +109,7 @@ class MetaWorldVecEnv(BatchedEnv):
         stochastic_init: bool = True,
         tdmpc2_reset: bool = True,
     ):
-        _check_counts(num_envs=num_envs, seed=seed)
+        check_counts(num_envs=num_envs, seed=seed)
         cls = _mw_class(task)
         self.task = task
         self.action_repeat = 2 if action_repeat is None else int(action_repeat)

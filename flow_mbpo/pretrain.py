@@ -6,287 +6,29 @@ Docs: https://flow-mbpo.github.io/flow_mbpo/pretrain.html.md"""
 
 # %% ../nbs/10b_pretrain.ipynb #59446626
 from __future__ import annotations
-import hashlib, json, sys, time
-from dataclasses import fields
-from datetime import datetime, timezone
+import json, sys, time
+from collections.abc import Sequence
 from pathlib import Path
 import torch
 from torch import Tensor
 from fastcore.basics import patch
 from fastcore.script import call_parse
 
-from .config import RunConfig, ConfigError
+from .config import RunConfig, ConfigError, resolve_config
 from .buffer import ReplayBuffer, Slices
-from .stages import heldout_metrics, write_stage
-from .multitask_env import TASK_SETS
+from .multitask_env import TASK_SETS, get_task_set
 from .pwm import Agent
-from .diagnostics import run_info
-from .config import resolve_config
-from .rundir import (CKPT_FORMAT, PRETRAIN_FORMAT, EPISODES_FORMAT_V1, RunDir, atomic_save, write_json,
-                              read_jsonl, rng_state, set_rng_state,
-                              load_checkpoint, RunDirError)
+from .diagnostics import run_info, open_loop   # the open-loop rollout the single-task diagnostics use too
+from .rundir import PRETRAIN_FORMAT, RunDir, read_jsonl, rng_state, set_rng_state
 from .loop import RunLoop, RunResult
 from .envs import action_repeat_of
-from . import multitask
+from .episodes import (read_dataset, add_episodes, dataset_sha256, export_run_episodes, validate_episodes,
+                                load_episodes, read_meta)
+from .interop import write_stage, load_ckpt
 
 # %% auto #0
-__all__ = ['DATA_FORMAT', 'PRETRAIN_METRICS', 'HELDOUT_METRICS', 'buffer_episodes', 'export_episodes', 'concat_episodes',
-           'export_run_episodes', 'export_run_task', 'dataset_sha256', 'read_dataset', 'add_episodes', 'load_episodes',
-           'update_rms_from_data', 'load_ckpt', 'Pretrainer', 'pretrain_world_model', 'check_pretrained', 'ckpt_file',
-           'init_from_pretrained', 'pretrain_cli']
-
-# %% ../nbs/10b_pretrain.ipynb #f92dfab8
-DATA_FORMAT = EPISODES_FORMAT_V1                # the single-task export writes the first version
-_FIELDS = ("obs", "action", "reward", "terminated", "task", "length")
-
-_sha256 = multitask.sha256_file                 # a file's sha256: one implementation, in the dataset module
-
-@torch.no_grad()
-def buffer_episodes(buffer: ReplayBuffer) -> dict[str, Tensor]:
-    """The finished episodes of `buffer` (`buffer.episodes()`, empty ones left out) in TD-MPC2's layout, on the CPU:
-    `obs [E, T+1, o]`, `action [E, T+1, a]`, `reward`/`terminated`/`task [E, T+1]`, `length [E]`."""
-    eps = buffer.episodes()
-    eps = eps[eps[:, 2] >= 1].cpu()
-    E, o, a = len(eps), buffer.obs_dim, buffer.act_dim
-    T = int(eps[:, 2].max()) if E else 0
-    if E == 0:
-        z = lambda *s, dt=torch.float32: torch.zeros(*s, dtype=dt)
-        return dict(obs=z(0, 1, o), action=z(0, 1, a), reward=z(0, 1), terminated=z(0, 1, dt=torch.bool),
-                    task=z(0, 1, dt=torch.long), length=z(0, dt=torch.long))
-    env, first, length = eps[:, 0], eps[:, 1], eps[:, 2]
-    k = torch.arange(T)
-    valid = k[None] < length[:, None]                                            # [E, T]
-    logical = torch.minimum(first[:, None] + k[None], (first + length - 1)[:, None])
-    phys = ((buffer.ptr - buffer.size + logical) % buffer.steps).to(buffer.device)
-    e = env[:, None].expand(E, T).to(buffer.device)
-    pick = lambda x: x[phys, e].cpu()
-    vm = valid[..., None]
-    obs = torch.zeros(E, T + 1, o, dtype=buffer.obs.dtype)
-    obs[:, 0] = buffer.obs[phys[:, 0], e[:, 0]].cpu()
-    obs[:, 1:] = torch.where(vm, pick(buffer.next_obs), 0)
-    action = torch.zeros(E, T + 1, a, dtype=buffer.act.dtype)
-    action[:, 1:] = torch.where(vm, pick(buffer.act), 0)
-    reward = torch.zeros(E, T + 1, dtype=buffer.rew.dtype)
-    reward[:, 1:] = torch.where(valid, pick(buffer.rew), 0)
-    action[:, 0], reward[:, 0] = float("nan"), float("nan")                   # TD-MPC2's fillers at index 0
-    terminated = torch.zeros(E, T + 1, dtype=torch.bool)
-    terminated[:, 1:] = pick(buffer.terminated) & valid
-    return dict(obs=obs, action=action, reward=reward, terminated=terminated,
-                task=torch.zeros(E, T + 1, dtype=torch.long), length=length.clone())
-
-def _write_dataset(data: dict, path, meta: dict) -> Path:
-    path = Path(path)
-    if (path / "chunk_0.pt").exists() or (path / "meta.json").exists():
-        raise FileExistsError(f"{path} already holds a dataset; choose a new directory")
-    E = len(data["length"])
-    if E == 0: raise ValueError(f"no finished episode to export to {path}")
-    path.mkdir(parents=True, exist_ok=True)
-    atomic_save(data, path / "chunk_0.pt")
-    lengths = data["length"].tolist()
-    out = dict(format=DATA_FORMAT, layout="TD-MPC2 episodes: index 0 = first obs (action/reward NaN fillers), "
-               "index t = the step's action, reward and successor obs; zeros after `length`",
-               obs_dim=int(data["obs"].shape[-1]), act_dim=int(data["action"].shape[-1]), episodes=E,
-               transitions=int(sum(lengths)), lengths=lengths, files=["chunk_0.pt"],
-               sha256=_sha256(path / "chunk_0.pt"), torch=torch.__version__,
-               created=datetime.now(timezone.utc).isoformat(timespec="seconds"), **meta)
-    if isinstance(out.get("env"), str): out["env"] = dict(name=out["env"])
-    if not isinstance(out.get("env"), dict) or "name" not in out["env"]:
-        raise ValueError("export: meta needs 'env' (the env name, or a dict with 'name'): pretraining checks it")
-    write_json(path / "meta.json", out)
-    return path
-
-def export_episodes(buffer: ReplayBuffer, path, meta: dict) -> Path:
-    """Write the finished episodes of `buffer` to the dataset directory `path` (`chunk_0.pt` + `meta.json`).
-    `meta` must name the env (`{'env': 'ant'}` or the env config dict) and should say who collected the data."""
-    return _write_dataset(buffer_episodes(buffer), path, dict(meta))
-
-def _buffer_from_state(state: dict) -> ReplayBuffer:
-    "A CPU `ReplayBuffer` holding a saved buffer state (its shapes give envs, dims and capacity)."
-    T, N, o = state["obs"].shape
-    b = ReplayBuffer(N, o, state["act"].shape[-1], T * N, "cpu", dtype=state["obs"].dtype)
-    b.load_state_dict(state)
-    return b
-
-def concat_episodes(datas: list[dict]) -> dict[str, Tensor]:
-    "The episodes of several datasets (same dims) in one, padded to the longest."
-    E, T1 = sum(len(d["length"]) for d in datas), max(d["obs"].shape[1] for d in datas)
-    out = {k: torch.zeros(E, T1, *datas[0][k].shape[2:], dtype=datas[0][k].dtype) for k in _FIELDS if k != "length"}
-    out["length"] = torch.cat([d["length"] for d in datas])
-    e = 0
-    for d in datas:
-        n, t = d["obs"].shape[:2]
-        for k in out:
-            if k != "length": out[k][e:e + n, :t] = d[k]
-        e += n
-    return out
-
-def export_run_episodes(run_dir, path) -> Path:
-    """Export the finished episodes in the replay buffer of `run_dir/ckpt/latest.pt` (a `flow_mbpo.train.run`), or
-    of several such runs (a list of run directories, all on one env), as one dataset whose `meta.json` names them."""
-    runs = [run_dir] if isinstance(run_dir, (str, Path)) else list(run_dir)
-    datas, sources, envs = [], [], []
-    for rd in runs:
-        ck_path = Path(rd) / "ckpt" / "latest.pt"
-        if not ck_path.exists(): raise FileNotFoundError(f"export: {ck_path} does not exist (no checkpoint in {rd})")
-        ck = torch.load(ck_path, map_location="cpu", weights_only=False)
-        if not isinstance(ck, dict) or ck.get("format") != CKPT_FORMAT or "buffer" not in ck:
-            raise ValueError(f"export: {ck_path} is not a training checkpoint ({CKPT_FORMAT}) with a replay buffer")
-        cfg = RunConfig.from_dict(ck["config"], legacy=True)
-        sources.append(dict(kind="replay buffer of a training run (its own policy, as it learned)",
-                            run_dir=str(Path(rd).resolve()), checkpoint_sha256=_sha256(ck_path), preset=cfg.preset,
-                            seed=cfg.seed, config_hash=cfg.hash(), epochs=int(ck["epoch"]),
-                            env_steps=int(ck["env_steps"]), wm_kind=cfg.wm.kind, actor_kind=cfg.actor.kind))
-        datas.append(buffer_episodes(_buffer_from_state(ck["buffer"])))
-        envs.append(cfg.to_dict()["env"])
-        sources[-1]["episodes"] = len(datas[-1]["length"])
-        for k in ("name", "action_repeat"):
-            if envs[-1][k] != envs[0][k]:
-                raise ValueError(f"export: env.{k} of {rd} is {envs[-1][k]!r}, of {runs[0]} {envs[0][k]!r}; "
-                                 "a dataset holds one task")
-    data = datas[0] if len(datas) == 1 else concat_episodes(datas)
-    return _write_dataset(data, path, dict(env=envs[0], source=sources[0] if len(sources) == 1 else sources))
-
-def export_run_task(run_dir, task_set, task: str, out_dir, **kw) -> Path:
-    "The episodes in the replay buffer of the single-task run `run_dir` as task `task` of `task_set`, in `out_dir`."
-    import tempfile
-
-    with tempfile.TemporaryDirectory() as tmp:
-        single = export_run_episodes(run_dir, Path(tmp) / "single")
-        meta = multitask.read_meta(single)
-        if meta["env"]["name"] != multitask.env_name(task):
-            raise ValueError(f"export_run_task: {run_dir} ran {meta['env']['name']}, not {multitask.env_name(task)} ({task})")
-        data = multitask.into_task_set(multitask.load_episodes(single), task_set, task)
-    source = dict(how="export_run_task", task=task, run=meta["source"])
-    return multitask.save_episodes(data, out_dir, source=source, action_repeat=meta["env"].get("action_repeat"), **kw)
-
-# %% ../nbs/10b_pretrain.ipynb #30813412
-def dataset_sha256(meta: dict) -> str:
-    "One checksum of a multi-chunk dataset (format 2): sha256 over its chunks' sha256s, in order."
-    return hashlib.sha256("".join(c["sha256"] for c in meta["chunks"]).encode()).hexdigest()
-
-def read_dataset(path, obs_dim: int | None = None, act_dim: int | None = None) -> tuple[dict, dict]:
-    """Read and validate the dataset directory `path`: returns (tensors, meta). Every problem is a `ValueError`
-    naming the file and the field: a missing file, a checksum that differs from `meta.json`, a wrong shape or dim,
-    a non-finite value inside an episode, a termination before an episode's last step."""
-    path = Path(path)
-    mp = path / "meta.json"
-    if not mp.exists(): raise FileNotFoundError(f"{mp} does not exist; is {path} an episode dataset (export_episodes)?")
-    meta = json.loads(mp.read_text())
-    if meta.get("format") == multitask.EPISODES_FORMAT:
-        return _read_one_task(path, meta, obs_dim, act_dim)
-    if meta.get("format") != DATA_FORMAT:
-        raise ValueError(f"{mp}: format is {meta.get('format')!r}, expected {DATA_FORMAT!r} or "
-                         f"{multitask.EPISODES_FORMAT!r}")
-    cp = path / meta["files"][0]
-    if not cp.exists(): raise FileNotFoundError(f"{cp} (named in {mp}) does not exist")
-    sha = _sha256(cp)
-    if sha != meta["sha256"]:
-        raise ValueError(f"{cp}: sha256 {sha[:12]}… differs from meta.json's {meta['sha256'][:12]}…; "
-                         "the file is corrupted or was changed after export")
-    try: d = torch.load(cp, map_location="cpu", weights_only=True)
-    except Exception as e: raise ValueError(f"{cp}: not a readable chunk ({type(e).__name__}: {e})") from None
-    def bad(field, msg): return ValueError(f"{cp}: {field}: {msg}")
-    missing = [k for k in _FIELDS if k not in d]
-    if missing: raise bad(missing[0], f"missing (a chunk holds {', '.join(_FIELDS)})")
-    length = d["length"]
-    E = len(length)
-    if E != meta["episodes"]: raise bad("length", f"{E} episodes, meta.json says {meta['episodes']}")
-    for k, want in (("obs_dim", obs_dim), ("act_dim", act_dim)):
-        if want is not None and meta[k] != want:
-            raise ValueError(f"{mp}: {k} is {meta[k]}, the buffer (this config's env) has {want}")
-    o, a = meta["obs_dim"], meta["act_dim"]
-    T1 = d["obs"].shape[1] if d["obs"].ndim == 3 else -1
-    for k, shp in (("obs", (E, T1, o)), ("action", (E, T1, a)), ("reward", (E, T1)), ("terminated", (E, T1)),
-                   ("task", (E, T1))):
-        if tuple(d[k].shape) != shp:
-            raise bad(k, f"shape {tuple(d[k].shape)}, expected {shp} (episodes, T+1" + (", obs_dim)" if k == "obs"
-                      else ", act_dim)" if k == "action" else ")") + " as meta.json says")
-    if E and (int(length.min()) < 1 or int(length.max()) > T1 - 1):
-        raise bad("length", f"lengths must lie in [1, {T1 - 1}], got [{int(length.min())}, {int(length.max())}]")
-    valid = torch.arange(T1)[None] <= length[:, None]                     # index 0..L are real
-    step = valid.clone()
-    step[:, 0] = False                                                     # index 1..L carry a transition
-    for k, m in (("obs", valid), ("action", step), ("reward", step)):
-        ok = d[k].isfinite() if d[k].ndim == 2 else d[k].isfinite().all(-1)
-        nonfinite = m & ~ok
-        if bool(nonfinite.any()):
-            e, t = nonfinite.nonzero()[0].tolist()
-            raise bad(k, f"non-finite value inside episode {e} at index {t}")
-    early = d["terminated"].bool() & step & (torch.arange(T1)[None] < length[:, None])
-    if bool(early.any()):
-        e, t = early.nonzero()[0].tolist()
-        raise bad("terminated", f"episode {e} terminates at index {t}, before its last index {int(length[e])}")
-    return d, meta
-
-def _read_one_task(path, meta: dict, obs_dim: int | None, act_dim: int | None) -> tuple[dict, dict]:
-    """A dataset of the task-set format (`flow_mbpo.multitask`, validated there) holding one task's episodes, as
-    this notebook's tensors (padding cut off) and meta (`env` = the task's env, `sha256` over the chunks' sums)."""
-    present = [t for t, n in meta["episodes_per_task"].items() if n > 0]
-    if len(present) != 1:
-        raise ValueError(f"{path}: holds episodes of {len(present)} tasks {present}; single-task pretraining needs "
-                         "one (pick it with flow_mbpo.multitask.load_episodes(path, tasks=[...]) and save_episodes)")
-    multitask.validate_episodes(path)
-    e = multitask.load_episodes(path)
-    i = e.task_set.index(present[0])
-    o, a = e.task_set.obs_dims[i], e.task_set.action_dims[i]
-    for k, have, want in (("obs_dim", o, obs_dim), ("act_dim", a, act_dim)):
-        if want is not None and have != want:
-            raise ValueError(f"{path}: {k} of {present[0]} is {have}, the buffer (this config's env) has {want}")
-    E, T = e.reward.shape
-    d = dict(obs=e.obs[..., :o], action=e.action[..., :a], reward=e.reward, terminated=e.terminated,
-             task=torch.zeros(E, T, dtype=torch.long), length=e.length)
-    sha = dataset_sha256(meta)
-    env = dict(name=multitask.env_name(present[0]), action_repeat=meta.get("action_repeat"))
-    return d, dict(meta, obs_dim=o, act_dim=a, episodes=E, lengths=e.length.tolist(), sha256=sha, env=env)
-
-@torch.no_grad()
-def add_episodes(buffer: ReplayBuffer, d: dict) -> dict:
-    """Write the episodes of `d` (TD-MPC2 layout) into `buffer`'s storage after its newest step. Episodes go, in
-    order, to the env column with the fewest steps so far; shorter columns are filled up with `invalid` steps
-    (never sampled), so every column ends on an episode end and online collection can continue after it."""
-    N, S = buffer.num_envs, buffer.steps
-    if buffer.size and not bool(buffer.ended[(buffer.ptr - 1) % S].all()):
-        raise ValueError("add_episodes: some env column of the buffer ends inside a running episode; "
-                         "load datasets before collecting (or after every column's episode ended)")
-    length = d["length"].tolist()
-    fill, where = [0] * N, []
-    for L in length:
-        c = min(range(N), key=fill.__getitem__)
-        where.append((c, fill[c]))
-        fill[c] += L
-    R = max(fill) if length else 0
-    if R > S:
-        need = R * N
-        raise ValueError(f"the dataset needs {R} steps per env column ({sum(length)} transitions in {len(length)} "
-                         f"episodes over {N} envs), the buffer keeps {S} (capacity {S * N}); raise "
-                         f"train.wm_buffer_size to at least {need}")
-    if R == 0: return dict(episodes=0, transitions=0, rows=0, padding=0)
-    o, a, dt = buffer.obs_dim, buffer.act_dim, buffer.obs.dtype
-    obs, nxt = torch.zeros(R, N, o, dtype=dt), torch.zeros(R, N, o, dtype=dt)
-    act, rew = torch.zeros(R, N, a, dtype=dt), torch.zeros(R, N, dtype=dt)
-    term = torch.zeros(R, N, dtype=torch.bool)
-    ended, invalid = torch.ones(R, N, dtype=torch.bool), torch.ones(R, N, dtype=torch.bool)
-    for e, ((c, r), L) in enumerate(zip(where, length)):
-        obs[r:r + L, c] = d["obs"][e, :L]
-        nxt[r:r + L, c] = d["obs"][e, 1:L + 1]
-        act[r:r + L, c] = d["action"][e, 1:L + 1]
-        rew[r:r + L, c] = d["reward"][e, 1:L + 1]
-        term[r:r + L, c] = d["terminated"][e, 1:L + 1].bool()
-        ended[r:r + L - 1, c] = False
-        invalid[r:r + L, c] = False
-    idx = (buffer.ptr + torch.arange(R)) % S
-    for name, x in (("obs", obs), ("next_obs", nxt), ("act", act), ("rew", rew), ("terminated", term),
-                    ("ended", ended), ("invalid", invalid)):
-        getattr(buffer, name)[idx.to(buffer.device)] = x.to(buffer.device)
-    buffer.ptr, buffer.size = (buffer.ptr + R) % S, min(buffer.size + R, S)
-    buffer._episodes = None
-    return dict(episodes=len(length), transitions=sum(length), rows=R, padding=R * N - sum(length))
-
-def load_episodes(path, buffer: ReplayBuffer) -> dict:
-    """Validate the dataset at `path` against `buffer`'s dims and add its episodes (`add_episodes`); returns what
-    was loaded (path, sha256, episodes, transitions, padding) and the dataset's `meta`."""
-    d, meta = read_dataset(path, buffer.obs_dim, buffer.act_dim)
-    return dict(path=str(Path(path).resolve()), sha256=meta["sha256"], **add_episodes(buffer, d), meta=meta)
+__all__ = ['PRETRAIN_METRICS', 'HELDOUT_METRICS', 'heldout_metrics', 'update_rms_from_data', 'Pretrainer', 'pretrain_world_model',
+           'pretrain_cli']
 
 # %% ../nbs/10b_pretrain.ipynb #0b8bbd5b
 PRETRAIN_METRICS: dict[str, str] = {
@@ -314,6 +56,40 @@ HELDOUT_METRICS: dict[str, str] = {
     "task_gap": "reward_mae_swapped / reward_mae: how much the model's rewards depend on the task id",
     "reward_mae_mean": "reward error of predicting the task's mean training reward (the baseline to beat)",
 }
+
+# %% ../nbs/10b_pretrain.ipynb #5dd23382
+def _per_task(x: Tensor, mask: Tensor, task: Tensor, n_tasks: int) -> Tensor:
+    "Masked mean of x [H,B] over the steps and slices of each task: [n_tasks] (NaN for a task with no slice)."
+    num = torch.zeros(n_tasks, dtype=x.dtype, device=x.device).index_add_(0, task, (x * mask).sum(0))
+    den = torch.zeros(n_tasks, dtype=x.dtype, device=x.device).index_add_(0, task, mask.sum(0))
+    return num / den
+
+@torch.no_grad()
+def heldout_metrics(agent: Agent, s: Slices, names: Sequence[str] | None = None, swap: Sequence[int] | None = None,
+                    reward_means: Tensor | None = None) -> dict[str, dict[str, float]]:
+    """Per-task world-model errors on the held-out slices `s` (with `s.task`): `consistency_1`, `consistency_H`,
+    `reward_mae`, and with another task's id (`swap[i]` for task `i`; default the next task of the set)
+    `reward_mae_swapped` and `task_gap` = swapped / own; with `reward_means` (per task, training units)
+    `reward_mae_mean`, the error of predicting each task's mean reward. Keys are task names (`names`, default
+    the ids as strings); tasks without a slice are left out."""
+    n = agent.n_tasks
+    if s.task is None or n < 1: raise ValueError("heldout_metrics: needs a multitask agent and slices with task ids")
+    swap = torch.as_tensor(list(swap) if swap is not None else [(i + 1) % n for i in range(n)], device=s.task.device)
+    if swap.shape != (n,): raise ValueError(f"swap: one id per task ({n}), got {tuple(swap.shape)}")
+    names = [str(i) for i in range(n)] if names is None else list(names)
+    if len(names) != n: raise ValueError(f"names: one per task ({n}), got {len(names)}")
+    mask, rew = s.mask, agent.norm_rew(s.rew)
+    zs, tgt, r_hat = open_loop(agent, s)
+    lat = ((zs - tgt) ** 2).mean(-1)
+    cols = dict(consistency_1=_per_task(lat[:1], mask[:1], s.task, n), consistency_H=_per_task(lat, mask, s.task, n),
+                reward_mae=_per_task((r_hat - rew).abs(), mask, s.task, n))
+    cols["reward_mae_swapped"] = _per_task((open_loop(agent, s, swap[s.task])[2] - rew).abs(), mask, s.task, n)
+    cols["task_gap"] = cols["reward_mae_swapped"] / cols["reward_mae"]
+    if reward_means is not None:
+        cols["reward_mae_mean"] = _per_task((reward_means.to(rew)[s.task][None] - rew).abs(), mask, s.task, n)
+    count = torch.bincount(s.task, minlength=n)
+    return {names[i]: dict(slices=int(count[i]), **{k: float(v[i]) for k, v in cols.items()})
+            for i in range(n) if count[i] > 0}
 
 # %% ../nbs/10b_pretrain.ipynb #3a57fa55
 class _BufferData:
@@ -348,10 +124,10 @@ class _TaskSetData:
     metrics; training slices mix tasks by their share of the data (`by='data'`, TD-MPC2) or equally (`by='task'`)."""
 
     def __init__(self, cfg: RunConfig, data, device, heldout: float, by: str, eval_slices: int):
-        multitask.validate_episodes(data)                           # checksums, padding, one task id per row
-        ep, meta = multitask.load_episodes(data), multitask.read_meta(data)
+        validate_episodes(data)                           # checksums, padding, one task id per row
+        ep, meta = load_episodes(data), read_meta(data)
         ts = ep.task_set
-        try: want = multitask.get_task_set(cfg.env.name).tasks
+        try: want = get_task_set(cfg.env.name).tasks
         except ValueError: want = None
         if want != ts.tasks:
             name = ts.name if ts.name in TASK_SETS else "multitask:" + ",".join(ts.tasks)
@@ -414,11 +190,6 @@ def update_rms_from_data(agent: Agent, d: dict):
     if agent.rew_rms is not None: agent.rew_rms.update(d["reward"][(k >= 1) & (k <= L)].to(agent.device))
 
 # %% ../nbs/10b_pretrain.ipynb #b3687ea5
-def load_ckpt(path, formats: tuple[str, ...], what: str) -> dict:
-    "`rundir.load_checkpoint` for `formats`, its error prefixed with the setting (`what`) that named `path`."
-    try: return load_checkpoint(path, formats=formats)
-    except (FileNotFoundError, RunDirError) as e: raise type(e)(f"{what}: {e}") from None
-
 class Pretrainer(RunLoop):
     """World-model pre-training as a run: `step()` is a chunk of `chunk` world-model updates on the dataset's
     slices; on a task set (stage A) the held-out metrics every `eval_every` steps."""
@@ -554,92 +325,6 @@ def pretrain_world_model(cfg: RunConfig | str | None = None, data=None, steps: i
                       ck["steps"] if steps is None else steps, ck["chunk"], ckpt_every, ck.get("stage_a"), progress,
                       interval, rd, ck).fit()
 
-# %% ../nbs/10b_pretrain.ipynb #3819dc9e
-# wm.* keys that only shape the loss, not the model: pretraining and the online run may differ in them
-_WM_LOSS_ONLY = ("reward_coef", "dynamics_coef", "tau_sampling", "fm_source", "fm_target_grad", "parity_tol")
-
-def check_pretrained(cfg: RunConfig, ck_cfg: RunConfig, dims: tuple[int, int], ck_dims: tuple[int, int], where=""):
-    """Raise `ConfigError` naming the first setting in which a checkpoint (`ck_cfg`, `ck_dims`) cannot start
-    `cfg`'s world model (`dims` = obs/act dims): the world model's architecture and reward head, the
-    normalisers it was trained with, the task, and the observation/action dims."""
-    pairs = [(f"wm.{f.name}", getattr(ck_cfg.wm, f.name), getattr(cfg.wm, f.name))
-             for f in fields(cfg.wm) if f.name not in _WM_LOSS_ONLY]
-    pairs += [(f"train.{k}", getattr(ck_cfg.train, k), getattr(cfg.train, k)) for k in ("obs_rms", "rew_rms")]
-    pairs += [(f"env.{k}", getattr(ck_cfg.env, k), getattr(cfg.env, k)) for k in ("name", "action_repeat")]
-    pairs += [("obs_dim", ck_dims[0], dims[0]), ("act_dim", ck_dims[1], dims[1])]
-    bad = [(k, x, y) for k, x, y in pairs if x != y]
-    if not bad: return
-    k, x, y = bad[0]
-    also = "; also " + ", ".join(f"{k2} ({x2!r} vs {y2!r})" for k2, x2, y2 in bad[1:]) if len(bad) > 1 else ""
-    mine = "this environment" if k in ("obs_dim", "act_dim") else "this config"
-    raise ConfigError(k, f"the checkpoint has {x!r}, {mine} has {y!r}{' (' + str(where) + ')' if where else ''}{also}")
-
-def ckpt_file(path, what: str = "train.init_wm") -> Path:
-    "A run directory's `ckpt/latest.pt`, or the checkpoint file given; `what` names the setting in the error."
-    p = Path(path)
-    if p.is_dir(): p = p / "ckpt" / "latest.pt"
-    if not p.exists():
-        raise FileNotFoundError(f"{what}: {p} does not exist (give a run directory or a checkpoint)")
-    return p
-
-@torch.no_grad()
-def init_from_pretrained(agent: Agent, buffer: ReplayBuffer, path) -> dict:
-    """PWM's bootstrap: start `agent`'s world model from the pretrain run (or checkpoint) at `path` and put that
-    run's dataset into `buffer`. Loads the world model's parameters, its optimiser state and `obs_rms`/`rew_rms`;
-    actor, critics, `ret_rms` and the counters stay as they are. Returns a record for `run_info.json`."""
-    ck_path = ckpt_file(path)
-    ck = load_ckpt(ck_path, (PRETRAIN_FORMAT, CKPT_FORMAT), "train.init_wm")
-    ck_cfg, state = RunConfig.from_dict(ck["config"], legacy=True), ck["agent"]
-    if ck["format"] == CKPT_FORMAT and "buffer" not in ck:
-        raise ValueError(f"train.init_wm: {ck_path} holds no replay buffer (best.pt); use the run's ckpt/latest.pt")
-    ck_dims = ((ck["obs_dim"], ck["act_dim"]) if ck["format"] == PRETRAIN_FORMAT
-               else (ck["buffer"]["obs"].shape[-1], ck["buffer"]["act"].shape[-1]))
-    check_pretrained(agent.cfg, ck_cfg, (agent.obs_dim, agent.act_dim), ck_dims, ck_path)
-    wm_state = {k[3:]: v for k, v in state["model"].items() if k.startswith("wm.")}
-    own = agent.wm.state_dict()
-    bad = [f"wm.{k}: checkpoint {tuple(v.shape)} vs model {tuple(own[k].shape)}" for k, v in wm_state.items()
-           if k in own and own[k].shape != v.shape]
-    bad += [f"wm.{k}: missing in the checkpoint" for k in own if k not in wm_state]
-    if bad: raise ValueError(f"train.init_wm: {ck_path} does not fit this world model:\n  " + "\n  ".join(bad[:8]))
-    if agent.n_tasks:   # a multitask parent (stage A or B): its world model only; the child collects its own data
-        data = dict(path=None, sha256=None, source="not loaded: a multitask child starts with an empty replay buffer")
-        wm_steps = int(ck["wm_steps"] if ck["format"] == PRETRAIN_FORMAT else state["counters"]["wm_updates"])
-        d = None
-    elif ck["format"] == PRETRAIN_FORMAT:
-        dpath = Path(ck["data"]["path"])
-        if not dpath.exists():
-            raise FileNotFoundError(f"train.init_wm: the dataset {dpath} that {ck_path} was trained on is missing")
-        d, meta = read_dataset(dpath, agent.obs_dim, agent.act_dim)
-        if meta["sha256"] != ck["data"]["sha256"]:
-            raise ValueError(f"train.init_wm: the dataset {dpath} changed since pretraining (sha256 "
-                             f"{meta['sha256'][:12]}…, the checkpoint has {ck['data']['sha256'][:12]}…)")
-        data = dict(path=str(dpath), sha256=meta["sha256"])
-        wm_steps = int(ck["wm_steps"])
-    else:
-        d = buffer_episodes(_buffer_from_state(ck["buffer"]))
-        data = dict(path=str(ck_path.resolve()), sha256=None, source="the checkpoint's replay buffer")
-        wm_steps = int(state["counters"]["wm_updates"])
-    loaded = add_episodes(buffer, d) if d is not None else dict(episodes=0, transitions=0)  # before any change: it may refuse
-    actor = None
-    if agent.cfg.train.init_actor:                                    # B→C online: the parent's policy too
-        if ck["format"] != CKPT_FORMAT:
-            raise ValueError(f"train.init_actor: {ck_path} is a world-model pretraining run and holds no actor")
-        actor = {k[6:]: v for k, v in state["model"].items() if k.startswith("actor.")}
-        own_a = agent.actor.state_dict()
-        bad = [f"actor.{k}: checkpoint {tuple(v.shape)} vs model {tuple(own_a[k].shape)}" for k, v in actor.items()
-               if k in own_a and own_a[k].shape != v.shape] + [f"actor.{k}: missing" for k in own_a if k not in actor]
-        if bad: raise ValueError(f"train.init_actor: {ck_path} does not fit this actor:\n  " + "\n  ".join(bad[:8]))
-    agent.wm.load_state_dict(wm_state)
-    agent.wm_opt.load_state_dict(state["wm_opt"])
-    if actor is not None: agent.actor.load_state_dict(actor)
-    o = agent.cfg.optim
-    for g in agent.wm_opt.param_groups: g.update(lr=o.model_lr, betas=o.model_betas, weight_decay=o.model_weight_decay)
-    for k in ("obs_rms", "rew_rms"):
-        if getattr(agent, k) is not None: getattr(agent, k).load_state_dict(state["rms"][k])
-    return dict(path=str(ck_path.resolve()), sha256=_sha256(ck_path), kind="pretrain" if ck["format"] == PRETRAIN_FORMAT
-                else "run", wm_steps=wm_steps, actor=actor is not None, preset=ck_cfg.preset, config_hash=ck_cfg.hash(),
-                data=dict(**data, episodes=loaded["episodes"], transitions=loaded["transitions"]))
-
 # %% ../nbs/10b_pretrain.ipynb #77a998b0
 @call_parse
 def pretrain_cli(*args: str,  # an optional preset name, then section.key=value overrides (as flow-mbpo-train)
@@ -649,7 +334,7 @@ def pretrain_cli(*args: str,  # an optional preset name, then section.key=value 
                  export: str = None,  # instead: export these training runs' episodes (comma-separated dirs) to --data
                  chunk: int = None,  # world-model updates per metrics record (default 100)
                  ):
-    "Pre-train a world model offline on an episode dataset (PWM's protocol), or export a training run's episodes."
+    "Pre-train a world model offline on an episode dataset (PWM's protocol), or export a training run's "
     args = list(args)
     try:
         if export is not None:

@@ -16,14 +16,17 @@ from .config import RunConfig, ConfigError, resolve_config
 from .buffer import Slices
 from .pwm import Agent
 from .multitask_env import TaskSet, get_task_set
-from . import multitask
-from .multitask import EpisodeData
+from . import episodes
+from .episodes import EpisodeData
 from .evaluate import evaluate_agent, env_kwargs
 from .diagnostics import run_info
 from .rundir import CKPT_FORMAT, SPECIALIZE_FORMAT, RunDir, read_jsonl, rng_state, set_rng_state
 from .loop import RunLoop, RunResult
-from .pretrain import PRETRAIN_FORMAT, ckpt_file, dataset_sha256, load_ckpt, init_from_pretrained
-from .stages import SCORE_METRICS, score_rows, wm_sha256, write_stage
+from .pretrain import PRETRAIN_FORMAT
+from .interop import ckpt_file, load_ckpt, init_from_pretrained
+from .episodes import dataset_sha256
+from .evaluate import SCORE_METRICS, score_rows
+from .interop import wm_sha256, write_stage
 
 # %% auto #0
 __all__ = ['SPECIALIZE_METRICS', 'settle_task_embeddings', 'Specializer', 'specialize', 'specialize_cli']
@@ -49,8 +52,8 @@ def _task_data(data, ts: TaskSet, task: str) -> tuple[EpisodeData, dict]:
     if data is None:
         raise ValueError("data: the parent names no dataset (an imported world model); pass data=DIR, the episodes of "
                          f"{ts.name}")
-    meta = multitask.read_meta(data)
-    ep = multitask.load_episodes(data, tasks=[task])
+    meta = episodes.read_meta(data)
+    ep = episodes.load_episodes(data, tasks=[task])
     if ep.task_set.tasks != ts.tasks:
         raise ValueError(f"data: {data} holds the tasks of {ep.task_set.name}, the parent was trained on {ts.name}")
     if len(ep) == 0: raise ValueError(f"data: {data} has no episode of {task}")

@@ -31,8 +31,9 @@ from .loop import RunLoop, RunResult, Progress  # noqa: F401  (RunResult, Progre
 # names that lived here before `flow_mbpo.rundir` existed, still importable from `flow_mbpo.train`
 from .rundir import RunDirError, CKPT_FORMAT, atomic_save, read_json, check_metrics  # noqa: F401
 from .rundir import StopRequest  # noqa: F401
-from .pretrain import init_from_pretrained
-from .stages import SCORE_METRICS, score_rows, write_stage
+from .interop import init_from_pretrained
+from .evaluate import SCORE_METRICS, score_rows
+from .interop import write_stage
 
 # %% auto #0
 __all__ = ['METRICS', 'EVAL_METRICS', 'EpisodeStats', 'Trainer', 'run', 'train_cli']

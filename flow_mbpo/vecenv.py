@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['VecEnv', 'EnvError', 'BatchedEnv', 'default_mujoco_gl']
+__all__ = ['VecEnv', 'EnvError', 'check_counts', 'as_device', 'BatchedEnv', 'default_mujoco_gl']
 
 # %% ../nbs/05a_vecenv.ipynb #f2027cdc
 @runtime_checkable
@@ -37,14 +37,14 @@ class EnvError(ValueError):
 _NP_DTYPES = {torch.float32: np.float32, torch.bool: np.bool_, torch.long: np.int64}
 
 
-def _check_counts(**kw):
+def check_counts(**kw):
     "Raise `EnvError` unless every keyword is an int (`seed`) or a positive int (the rest)."
     for k, v in kw.items():
         if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or (k != "seed" and v < 1):
             raise EnvError(f"{k}: must be {'an int' if k == 'seed' else 'a positive int'}, got {v!r}")
 
 
-def _as_device(device) -> torch.device:
+def as_device(device) -> torch.device:
     try:
         return torch.device(device)
     except (RuntimeError, TypeError) as e:
@@ -55,11 +55,11 @@ class BatchedEnv:
     "Base class of the package's envs: action checks, auto-reset, time limits, NaN recovery and episode statistics."
 
     def __init__(self, num_envs: int, num_obs: int, num_actions: int, episode_length: int, seed: int, device="cpu"):
-        _check_counts(
+        check_counts(
             num_envs=num_envs, num_obs=num_obs, num_actions=num_actions, episode_length=episode_length, seed=seed
         )
         self.num_envs, self.num_obs, self.num_actions = int(num_envs), int(num_obs), int(num_actions)
-        self.episode_length, self.seed, self.device = int(episode_length), int(seed), _as_device(device)
+        self.episode_length, self.seed, self.device = int(episode_length), int(seed), as_device(device)
         self.rng = np.random.default_rng(self.seed)
         self.nan_resets = 0
         self._obs = None  # latest observation, float64 [N, obs]
