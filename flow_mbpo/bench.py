@@ -203,7 +203,7 @@ def _gpu_busy(tr, epoch: int) -> float:
     torch.cuda.synchronize()
     t0 = time.perf_counter()
     with profile(activities=[ProfilerActivity.CUDA]) as prof:
-        tr.after_epoch(epoch, tr.run_epoch(epoch))
+        tr.after_step(tr.step())
         torch.cuda.synchronize()
     wall = time.perf_counter() - t0
     tr.agent.timer = timer
@@ -231,9 +231,9 @@ def bench_speed(presets=("pwm_5M_baseline",), env: str = "ant", epochs: int = 3,
         for epoch in range(1 + warmup + epochs):              # epoch 0: collection and the one warm-up update
             for p, o, tr, timer in runs:
                 t0 = time.perf_counter()
-                m = tr.run_epoch(epoch)
+                m = tr.step()
                 with timer("log"):
-                    tr.after_epoch(epoch, m)
+                    tr.after_step(m)
                 wall, ph = time.perf_counter() - t0, timer.reset()
                 if epoch > warmup:
                     rows.append(dict(preset=p, options=o, epoch=epoch, seconds=wall,

@@ -18,7 +18,7 @@ from .config import RunConfig, ConfigError, get_config, apply_overrides, list_pr
 from .train import run, RunResult
 from .rundir import RunDir
 from .vecenv import EnvError
-from . import episodes
+from .episodes import collect_episodes, merge_episodes, validate_episodes
 from .multitask_env import get_task_set
 
 # %% auto #0
@@ -532,13 +532,13 @@ def collect_parallel(task_set, out_dir, cluster: str = "local", tasks: Sequence[
     ex = make_executor(cluster, folder, name="flow_mbpo-collect", profile=profile, **(slurm or {}))
     parts = [out / "parts" / t for t in tasks]
     with ex.batch():
-        jobs = [ex.submit(episodes.collect_episodes, ts, p, tasks=[t], **kw) for t, p in zip(tasks, parts)]
+        jobs = [ex.submit(collect_episodes, ts, p, tasks=[t], **kw) for t, p in zip(tasks, parts)]
     for t, j in zip(tasks, jobs):
         print(f"collect {t}: job {j.job_id} ({cluster})", flush=True)
     for t, j in zip(tasks, jobs):
         j.result()
         print(f"collect {t}: done", flush=True)
-    merged = episodes.merge_episodes(parts, out)
+    merged = merge_episodes(parts, out)
     for p in parts:
         p.rmdir()
     (out / "parts").rmdir()
@@ -567,10 +567,10 @@ def collect_cli(
     task_list = tasks.split(",") if tasks else None
     try:
         if cluster is None:
-            out = episodes.collect_episodes(task_set, out_dir, tasks=task_list, **kw)
+            out = collect_episodes(task_set, out_dir, tasks=task_list, **kw)
         else:
             out = collect_parallel(task_set, out_dir, cluster, tasks=task_list, profile=profile, **kw)
-        summary = episodes.validate_episodes(out)
+        summary = validate_episodes(out)
     except (ValueError, EnvError, FileExistsError, ImportError) as e:
         print(f"flow-mbpo-collect: error: {e}", file=sys.stderr)
         sys.exit(2)

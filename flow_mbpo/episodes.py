@@ -27,7 +27,7 @@ __all__ = ['CHUNK_KEYS', 'TDMPC2_KEYS', 'TDMPC2_SETS', 'DATA_FORMAT', 'sha256_fi
            'chunk_files', 'load_episodes', 'validate_episodes', 'Mixture', 'make_policy', 'rollout_dataset',
            'collect_episodes', 'merge_episodes', 'into_task_set', 'buffer_episodes', 'export_episodes',
            'buffer_from_state', 'concat_episodes', 'export_run_episodes', 'export_run_task', 'dataset_sha256',
-           'read_dataset', 'add_episodes', 'load_into_buffer']
+           'files_sha256', 'read_dataset', 'add_episodes', 'load_into_buffer']
 
 # %% ../nbs/09d_episodes.ipynb #bb0254cf
 CHUNK_KEYS = ("obs", "action", "reward", "task", "terminated", "length")
@@ -640,6 +640,10 @@ def dataset_sha256(meta: dict) -> str:
     "One checksum of a multi-chunk dataset (format 2): sha256 over its chunks' sha256s, in order."
     return hashlib.sha256("".join(c["sha256"] for c in meta["chunks"]).encode()).hexdigest()
 
+def files_sha256(files) -> str:
+    "The same checksum computed from the chunk files themselves (TD-MPC2's directories have no meta.json)."
+    return hashlib.sha256("".join(sha256_file(f) for f in files).encode()).hexdigest()
+
 def read_dataset(path, obs_dim: int | None = None, act_dim: int | None = None) -> tuple[dict, dict]:
     """Read and validate the dataset directory `path`: returns (tensors, meta). Every problem is a `ValueError`
     naming the file and the field: a missing file, a checksum that differs from `meta.json`, a wrong shape or dim,
@@ -695,12 +699,12 @@ def read_dataset(path, obs_dim: int | None = None, act_dim: int | None = None) -
     return d, meta
 
 def _read_one_task(path, meta: dict, obs_dim: int | None, act_dim: int | None) -> tuple[dict, dict]:
-    """A dataset of the task-set format (`flow_mbpo.multitask`, validated there) holding one task's episodes, as
+    """A dataset of the task-set format (validated by `validate_episodes`) holding one task's episodes, as
     this notebook's tensors (padding cut off) and meta (`env` = the task's env, `sha256` over the chunks' sums)."""
     present = [t for t, n in meta["episodes_per_task"].items() if n > 0]
     if len(present) != 1:
         raise ValueError(f"{path}: holds episodes of {len(present)} tasks {present}; single-task pretraining needs "
-                         "one (pick it with flow_mbpo.load_episodes(path, tasks=[...]) and save_episodes)")
+                         "one (pick it with load_episodes(path, tasks=[...]) and save_episodes)")
     validate_episodes(path)
     e = load_episodes(path)
     i = e.task_set.index(present[0])

@@ -23,7 +23,7 @@ from .rundir import PRETRAIN_FORMAT, RunDir, read_jsonl, rng_state, set_rng_stat
 from .loop import RunLoop, RunResult
 from .envs import action_repeat_of
 from .episodes import (read_dataset, add_episodes, dataset_sha256, export_run_episodes, validate_episodes,
-                                load_episodes, read_meta)
+                                load_episodes, read_meta, chunk_files, files_sha256)
 from .interop import write_stage, load_ckpt
 
 # %% auto #0
@@ -124,8 +124,9 @@ class _TaskSetData:
     metrics; training slices mix tasks by their share of the data (`by='data'`, TD-MPC2) or equally (`by='task'`)."""
 
     def __init__(self, cfg: RunConfig, data, device, heldout: float, by: str, eval_slices: int):
-        validate_episodes(data)                           # checksums, padding, one task id per row
-        ep, meta = load_episodes(data), read_meta(data)
+        meta = read_meta(data)                  # None: TD-MPC2's own chunk directory (no meta.json), its set the config's
+        if meta is not None: validate_episodes(data)           # checksums, padding, one task id per row
+        ep = load_episodes(data, task_set=None if meta is not None else cfg.env.name)
         ts = ep.task_set
         try: want = get_task_set(cfg.env.name).tasks
         except ValueError: want = None
@@ -144,10 +145,11 @@ class _TaskSetData:
         self.eval_batch = (self._to(self.held.sample(eval_slices, cfg.train.horizon, by="task",
                                                      generator=torch.Generator().manual_seed(cfg.seed + 2)))
                            if len(self.held) else None)
-        self.info = dict(path=str(Path(data).resolve()), sha256=dataset_sha256(meta), episodes=len(ep),
+        sha = dataset_sha256(meta) if meta is not None else files_sha256(chunk_files(data))
+        self.info = dict(path=str(Path(data).resolve()), sha256=sha, episodes=len(ep),
                          transitions=ep.transitions, task_set=ts.name, tasks=list(ts.tasks),
                          heldout_episodes=len(self.held), sample=by, env=dict(name=cfg.env.name),
-                         source=meta.get("source"))
+                         source=meta.get("source") if meta is not None else "TD-MPC2's chunk files (no meta.json)")
 
     def _to(self, s: Slices) -> Slices:
         return Slices(*(x.to(self.device) for x in (s.obs, s.act, s.rew, s.terminated, s.mask, s.task)))
