@@ -658,7 +658,6 @@ def _bench_stage_c(tasks: str = "cartpole-balance,pendulum-spin,cup-catch",  # c
 BENCH_COMMANDS = {"envs": _bench_envs, "speed": _bench_speed, "learn": _bench_learn, "learn-report": _bench_learn_report,
                   "stage-a": _bench_stage_a, "stage-c": _bench_stage_c}
 
-
 # %% ../nbs/16_bench.ipynb #218beaed
 def _bench_usage() -> str:
     w = max(map(len, BENCH_COMMANDS))
@@ -683,7 +682,6 @@ def run_bench(argv: list[str]):
 def bench_cli():
     "`flow-mbpo-bench BENCHMARK [options]`: one subcommand per benchmark, each with only its own options."
     run_bench(sys.argv[1:])
-
 
 # %% ../nbs/16_bench.ipynb #83507805
 def bench_stage_c(task_set: str = "mt-dmc10", tasks=("cartpole-balance", "pendulum-spin", "cup-catch"),
