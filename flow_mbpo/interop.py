@@ -410,6 +410,34 @@ def ckpt_file(path, what: str = "train.init_wm") -> Path:
         raise FileNotFoundError(f"{what}: {p} does not exist (give a run directory or a checkpoint)")
     return p
 
+def _part(model: dict, prefix: str, module, ck_path, what: str) -> dict:
+    "The checkpoint's `prefix` entries (`wm.`, `actor.`), checked against `module`'s shapes; every mismatch named."
+    sd, own = {k[len(prefix):]: v for k, v in model.items() if k.startswith(prefix)}, module.state_dict()
+    bad = [f"{prefix}{k}: checkpoint {tuple(v.shape)} vs model {tuple(own[k].shape)}" for k, v in sd.items()
+           if k in own and own[k].shape != v.shape] + [f"{prefix}{k}: missing in the checkpoint" for k in own if k not in sd]
+    name = "world model" if prefix == "wm." else "actor"
+    if bad: raise ValueError(f"{what}: {ck_path} does not fit this {name}:\n  " + "\n  ".join(bad[:8]))
+    return sd
+
+def _parent_data(agent: Agent, ck: dict, ck_path: Path) -> tuple[dict | None, dict, int]:
+    """The parent's episodes for the child's replay buffer (None for a multitask child: it collects its own), their
+    record for `run_info.json`, and the parent's world-model updates."""
+    state, pre = ck["agent"], ck["format"] == PRETRAIN_FORMAT
+    if agent.n_tasks:
+        return None, dict(path=None, sha256=None, source="not loaded: a multitask child starts with an empty replay "
+                          "buffer"), int(ck["wm_steps"] if pre else state["counters"]["wm_updates"])
+    if not pre:
+        return (buffer_episodes(buffer_from_state(ck["buffer"])), dict(path=str(ck_path.resolve()), sha256=None,
+                source="the checkpoint's replay buffer"), int(state["counters"]["wm_updates"]))
+    dpath = Path(ck["data"]["path"])
+    if not dpath.exists():
+        raise FileNotFoundError(f"train.init_wm: the dataset {dpath} that {ck_path} was trained on is missing")
+    d, meta = read_dataset(dpath, agent.obs_dim, agent.act_dim)
+    if meta["sha256"] != ck["data"]["sha256"]:
+        raise ValueError(f"train.init_wm: the dataset {dpath} changed since pretraining (sha256 "
+                         f"{meta['sha256'][:12]}…, the checkpoint has {ck['data']['sha256'][:12]}…)")
+    return d, dict(path=str(dpath), sha256=meta["sha256"]), int(ck["wm_steps"])
+
 @torch.no_grad()
 def init_from_pretrained(agent: Agent, buffer: ReplayBuffer, path) -> dict:
     """PWM's bootstrap: start `agent`'s world model from the pretrain run (or checkpoint) at `path` and put that
@@ -423,40 +451,14 @@ def init_from_pretrained(agent: Agent, buffer: ReplayBuffer, path) -> dict:
     ck_dims = ((ck["obs_dim"], ck["act_dim"]) if ck["format"] == PRETRAIN_FORMAT
                else (ck["buffer"]["obs"].shape[-1], ck["buffer"]["act"].shape[-1]))
     check_pretrained(agent.cfg, ck_cfg, (agent.obs_dim, agent.act_dim), ck_dims, ck_path)
-    wm_state = {k[3:]: v for k, v in state["model"].items() if k.startswith("wm.")}
-    own = agent.wm.state_dict()
-    bad = [f"wm.{k}: checkpoint {tuple(v.shape)} vs model {tuple(own[k].shape)}" for k, v in wm_state.items()
-           if k in own and own[k].shape != v.shape]
-    bad += [f"wm.{k}: missing in the checkpoint" for k in own if k not in wm_state]
-    if bad: raise ValueError(f"train.init_wm: {ck_path} does not fit this world model:\n  " + "\n  ".join(bad[:8]))
-    if agent.n_tasks:   # a multitask parent (stage A or B): its world model only; the child collects its own data
-        data = dict(path=None, sha256=None, source="not loaded: a multitask child starts with an empty replay buffer")
-        wm_steps = int(ck["wm_steps"] if ck["format"] == PRETRAIN_FORMAT else state["counters"]["wm_updates"])
-        d = None
-    elif ck["format"] == PRETRAIN_FORMAT:
-        dpath = Path(ck["data"]["path"])
-        if not dpath.exists():
-            raise FileNotFoundError(f"train.init_wm: the dataset {dpath} that {ck_path} was trained on is missing")
-        d, meta = read_dataset(dpath, agent.obs_dim, agent.act_dim)
-        if meta["sha256"] != ck["data"]["sha256"]:
-            raise ValueError(f"train.init_wm: the dataset {dpath} changed since pretraining (sha256 "
-                             f"{meta['sha256'][:12]}…, the checkpoint has {ck['data']['sha256'][:12]}…)")
-        data = dict(path=str(dpath), sha256=meta["sha256"])
-        wm_steps = int(ck["wm_steps"])
-    else:
-        d = buffer_episodes(buffer_from_state(ck["buffer"]))
-        data = dict(path=str(ck_path.resolve()), sha256=None, source="the checkpoint's replay buffer")
-        wm_steps = int(state["counters"]["wm_updates"])
+    wm_state = _part(state["model"], "wm.", agent.wm, ck_path, "train.init_wm")
+    d, data, wm_steps = _parent_data(agent, ck, ck_path)
     loaded = add_episodes(buffer, d) if d is not None else dict(episodes=0, transitions=0)  # before any change: it may refuse
     actor = None
     if agent.cfg.train.init_actor:                                    # B→C online: the parent's policy too
         if ck["format"] != CKPT_FORMAT:
             raise ValueError(f"train.init_actor: {ck_path} is a world-model pretraining run and holds no actor")
-        actor = {k[6:]: v for k, v in state["model"].items() if k.startswith("actor.")}
-        own_a = agent.actor.state_dict()
-        bad = [f"actor.{k}: checkpoint {tuple(v.shape)} vs model {tuple(own_a[k].shape)}" for k, v in actor.items()
-               if k in own_a and own_a[k].shape != v.shape] + [f"actor.{k}: missing" for k in own_a if k not in actor]
-        if bad: raise ValueError(f"train.init_actor: {ck_path} does not fit this actor:\n  " + "\n  ".join(bad[:8]))
+        actor = _part(state["model"], "actor.", agent.actor, ck_path, "train.init_actor")
     agent.wm.load_state_dict(wm_state)
     agent.wm_opt.load_state_dict(state["wm_opt"])
     if actor is not None: agent.actor.load_state_dict(actor)
