@@ -385,6 +385,9 @@ class TrainConfig(_Section):
     critic_iterations: int = doc(8, "critic updates per epoch")
     critic_batches: int = doc(4, "minibatches per critic iteration, over the rollout's H x N targets")
     rew_rms: bool = doc(True, "normalise rewards by running statistics for the world model")
+    rew_center: bool = doc(
+        True, "rew_rms subtracts the running mean (PWM); False divides by the running std only, so the value 0 that "
+        "an early termination leaves stays the env's own zero reward instead of the running mean")
     ret_rms: bool = doc(True, "scale the actor's loss by the running std of imagined returns")
     obs_rms: bool = doc(False, "normalise observations by running statistics")
     collection: Literal["open_loop", "closed_loop"] = doc(

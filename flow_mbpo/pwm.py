@@ -249,8 +249,10 @@ def norm_obs(self: Agent, obs: Tensor) -> Tensor:
 
 @patch
 def norm_rew(self: Agent, r: Tensor) -> Tensor:
-    "Reward as the world model learns it: `(r − μ)/sqrt(σ² + 1e-5)` clipped to ±5 when `rew_rms` is on."
-    return self.rew_rms.normalize(r, clip=5.0) if self.rew_rms is not None else r
+    """Reward as the world model learns it: `(r − μ)/sqrt(σ² + 1e-5)` clipped to ±5 when `rew_rms` is on (`r/sqrt(σ²
+    + 1e-5)` with `train.rew_center=False`)."""
+    if self.rew_rms is None: return r
+    return self.rew_rms.normalize(r, clip=5.0, center=self.cfg.train.rew_center)
 
 
 @patch

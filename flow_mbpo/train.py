@@ -47,6 +47,8 @@ METRICS: dict[str, str] = {
     "train_return": "mean undiscounted return of the last 100 finished training episodes (NaN before the first)",
     "train_episode_length": "mean length of the last 100 finished training episodes",
     "episodes": "finished training episodes so far",
+    "terminations": "training episodes the env terminated this epoch (Ant: the torso fell below its termination height)",
+    "truncations": "training episodes the time limit ended this epoch",
     "step_reward": "mean real reward per env step collected in this epoch (on-policy, no lag)",
     "actor_loss": "actor loss (−J, normalised by ret_rms or H)",
     "actor_grad_norm": "actor gradient norm before clipping",
@@ -276,10 +278,11 @@ def run_epoch(self: Trainer, epoch: int) -> dict | None:
     m, track, skipped = dict(epoch=epoch, **self.agent.set_lr(epoch)), _Tracker(self.stats), 0
     if self.warm is not None:                        # resuming a stopped warm-up: its collection is done
         m, track.rewards, track.nan_resets = self.warm["m"], self.warm["rewards"], self.warm["nan_resets"]
+        track.ends = self.warm.get("ends", [0, 0])
     if self.needs_warmup:
         skipped = self.early_epoch(m, track)
         if skipped is None:                          # stopped: keep what the epoch's metrics need so far
-            self.warm.update(m=m, rewards=track.rewards, nan_resets=track.nan_resets)
+            self.warm.update(m=m, rewards=track.rewards, nan_resets=track.nan_resets, ends=track.ends)
             return None
     else:
         m["phase"] = "train"
@@ -290,6 +293,7 @@ def run_epoch(self: Trainer, epoch: int) -> dict | None:
     m.update(env_steps=self.env_steps, wall_time=self.wall_time(), train_return=tr, train_episode_length=tl,
              episodes=self.stats.count, fps=self.N * self.H / dt, time_epoch=dt, skipped_updates=skipped,
              nan_streak=self.nan_streak, nan_resets=track.nan_resets, step_reward=track.step_reward(),
+             terminations=track.ends[0], truncations=track.ends[1],
              **{k: self.agent.counters[k] for k in ("wm_forward", "velocity_evals", "actor_calls")})
     return m
 
@@ -425,11 +429,13 @@ def _env_state(env):
 
 class _Tracker:
     "`on_step` callback: feeds finished episodes to `EpisodeStats`, counts simulator NaN recoveries."
-    def __init__(self, stats: EpisodeStats): self.stats, self.nan_resets, self.rewards = stats, 0, []
+    def __init__(self, stats: EpisodeStats): self.stats, self.nan_resets, self.rewards, self.ends = stats, 0, [], [0, 0]
     def __call__(self, s: EnvStep, info: dict):
         self.stats.add(s.done, info["episode_return"], info["episode_length"])
         self.nan_resets = int(info.get("nan_resets", 0))
         self.rewards.append(s.reward.float().mean())
+        self.ends[0] += int(s.terminated.sum())
+        self.ends[1] += int((s.truncated & ~s.terminated).sum())
     def step_reward(self) -> float: return float(torch.stack(self.rewards).mean()) if self.rewards else float("nan")
 
 @torch.no_grad()
