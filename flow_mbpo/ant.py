@@ -11,10 +11,11 @@ import numpy as np
 from .vecenv import BatchedEnv, EnvError   # first: it sets MUJOCO_GL when there is no display
 import mujoco
 from mujoco import rollout
+from fastcore.basics import patch
 
 # %% auto #0
 __all__ = ['ANT_JOINTS', 'ANT_INIT_JOINTS', 'ANT_INIT_HEIGHT', 'ANT_JOINT_RANGES', 'ANT_OBS', 'ant_mjcf', 'ant_model',
-           'zup_to_dflex', 'quat_to_mat', 'ant_observation', 'ant_reward', 'AntEnv']
+           'zup_to_dflex', 'quat_to_mat', 'ant_observation', 'ant_reward', 'AntEnv', 'ant_render_model']
 
 # %% ../nbs/06a_ant.ipynb #6de0ae40
 ANT_JOINTS = ("hip_1", "ankle_1", "hip_2", "ankle_2", "hip_3", "ankle_3", "hip_4", "ankle_4")
@@ -321,3 +322,38 @@ class AntEnv(BatchedEnv):
 
     def close(self):
         self._pool.close()
+        if getattr(self, "_view", None) is not None:
+            self._view[3].close()
+            self._view = None
+
+# %% ../nbs/06a_ant.ipynb #27bf6ff3
+def ant_render_model() -> mujoco.MjModel:
+    "The Ant of `ant_mjcf` with a checkered floor, a light and colours: the same bodies, joints and geoms, for pictures."
+    xml = ant_mjcf().replace("<worldbody>", """<asset>
+    <texture name="grid" type="2d" builtin="checker" rgb1=".35 .4 .45" rgb2=".2 .25 .3" width="300" height="300"/>
+    <material name="grid" texture="grid" texrepeat="1 1" texuniform="true"/>
+  </asset>
+  <visual><headlight ambient=".4 .4 .4" diffuse=".6 .6 .6" specular=".1 .1 .1"/></visual>
+  <worldbody>
+    <light pos="0 0 4" dir="0 0 -1" directional="true" diffuse=".5 .5 .5"/>""", 1)
+    xml = xml.replace('<geom name="ground" type="plane"', '<geom name="ground" type="plane" material="grid"')
+    return mujoco.MjModel.from_xml_string(xml.replace('condim="3" contype="1"', 'condim="3" rgba=".85 .6 .3 1" contype="1"'))
+
+
+@patch
+def render(self: AntEnv, i: int = 0, width: int = 320, height: int = 240, distance: float = 3.0,
+           elevation: float = -25.0, azimuth: float = 120.0) -> np.ndarray:
+    "RGB image `[height, width, 3]` (uint8) of copy `i` in its current state, the camera following its torso."
+    if not 0 <= i < self.num_envs:
+        raise EnvError(f"render: no copy {i} (the env has {self.num_envs})")
+    if getattr(self, "_view", None) is None or self._view[0] != (height, width):
+        if getattr(self, "_view", None) is not None: self._view[3].close()
+        m = ant_render_model()
+        self._view = ((height, width), m, mujoco.MjData(m), mujoco.Renderer(m, height, width))
+    _, m, d, r = self._view
+    d.qpos[:], d.qvel[:] = self.qpos[i], self.qvel[i]
+    mujoco.mj_forward(m, d)
+    cam = mujoco.MjvCamera()
+    cam.lookat[:], cam.distance, cam.elevation, cam.azimuth = d.qpos[:3], distance, elevation, azimuth
+    r.update_scene(d, camera=cam)
+    return r.render().copy()

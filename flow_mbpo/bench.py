@@ -21,7 +21,7 @@ from .pwm import PhaseTimer, no_timer
 __all__ = ['DEFAULT_ENV_TASKS', 'SPEED_OPTIONS', 'SPEED_PHASES', 'SPEED_FAST_START', 'PWM_ANT_GRID', 'PWM_ANT_SEEDS',
            'PWM_ANT_REFERENCE', 'LEARN_STEPS', 'BENCH_COMMANDS', 'parse_task', 'bench_env', 'format_table',
            'bench_envs', 'parse_options', 'device_name', 'git_commit', 'bench_speed', 'bench_stage_a', 'bench_learn',
-           'learn_report', 'run_bench', 'bench_cli', 'bench_stage_c']
+           'learn_report', 'episode_strip', 'learner_values', 'run_bench', 'bench_cli', 'bench_stage_c']
 
 # %% ../nbs/16_bench.ipynb #02f243a2
 DEFAULT_ENV_TASKS = ("ant", "ant[substeps=1]", "dmc:walker-walk", "dmc:cheetah-run", "gym:Ant-v5")
@@ -587,6 +587,78 @@ def learn_report(out_dir: str, env: str = "ant", verbose: bool = True) -> list[d
     if verbose:
         print((out / "summary.md").read_text(), flush=True)
     return rows
+
+# %% ../nbs/16_bench.ipynb #8c0a4b28
+def episode_strip(run_dir, checkpoint: str = "latest", frames: int = 8, seed: int = 0, path=None) -> dict:
+    """Play one deterministic episode of an `ant` run's `checkpoint` and draw `frames` moments of it, evenly spaced
+    from the reset to the last state before the episode ended, each titled with its step, the torso's forward
+    position x and its height. Saves the picture to `path` (a png) if given; returns the episode's facts."""
+    import matplotlib.pyplot as plt
+    from flow_mbpo.evaluate import load_agent
+    from flow_mbpo.ant import AntEnv
+    agent, cfg, ck = load_agent(run_dir, checkpoint)
+    if cfg.env.name != "ant":
+        raise ValueError(f"episode_strip: {run_dir} ran on {cfg.env.name!r}, not 'ant'")
+    def play(at=()):                                       # the same episode each call: a fresh env, the same seed
+        env = AntEnv(num_envs=1, seed=seed, nthread=0)
+        obs, ret, shots = env.reset(), 0.0, {}
+        for t in range(env.episode_length):
+            if t in at: shots[t] = (env.render(0), float(env.qpos[0, 0]), float(env.qpos[0, 2]))
+            obs, r, done, _ = env.step(agent.act(obs))
+            ret += float(r[0])
+            if done[0]: break
+        env.close()
+        return t + 1, ret, shots
+    T, ret, _ = play()
+    at = sorted({round(i * (T - 1) / max(frames - 1, 1)) for i in range(frames)})
+    _, ret2, shots = play(set(at))
+    assert ret2 == ret, "episode_strip: the replayed episode differs from the first"
+    fig, axs = plt.subplots(1, len(at), figsize=(2.2 * len(at), 2.1))
+    for ax, t in zip(np.atleast_1d(axs), at):
+        img, x, h = shots[t]
+        ax.imshow(img); ax.set_axis_off(); ax.set_title(f"t={t}  x={x:.2f}  h={h:.2f}", fontsize=8)
+    fig.suptitle(f"{Path(run_dir).name}, {Path(ck).name}: one deterministic episode, {T} steps, return {ret:.0f}",
+                 fontsize=9)
+    fig.tight_layout()
+    if path is not None: fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return dict(run=str(run_dir), checkpoint=str(ck), length=T, ret=ret, steps=at, x=[shots[t][1] for t in at],
+                height=[shots[t][2] for t in at])
+
+# %% ../nbs/16_bench.ipynb #3c44e12d
+def learner_values(run_dir, checkpoints=("best", "latest"), episodes: int = 16, seed: int = 7,
+                   ref: str = "latest") -> pd.DataFrame:
+    """What each checkpoint's deterministic policy is worth, from the same `episodes` start states (one episode per
+    env copy, the run's own env): its return and length, its discounted return (the run's γ) in the env's reward,
+    and in the units a PWM learner sees: rewards normalised by the `ref` checkpoint's `rew_rms` as `(r − μ)/σ`
+    (PWM, `train.rew_center=True`; a termination is then worth μ) and as `r/σ` (`rew_center=False`); beside them
+    each checkpoint's own critic's mean value of the start states (in its own run's units)."""
+    from dataclasses import replace
+    from flow_mbpo.evaluate import load_agent
+    from flow_mbpo.envs import make_env_from_config
+    agents = {ck: load_agent(run_dir, ck)[:2] for ck in dict.fromkeys([*checkpoints, ref])}
+    rms = agents[ref][0].rew_rms
+    if rms is None: raise ValueError(f"learner_values: {run_dir} runs without train.rew_rms: no learner units to show")
+    mu, sd = float(rms.mean), float(torch.sqrt(rms.var + 1e-5))
+    rows = []
+    for ck in checkpoints:
+        agent, cfg = agents[ck]
+        env = make_env_from_config(replace(cfg.env, num_envs=episodes), seed)
+        obs, g = env.reset(), cfg.train.gamma
+        with torch.no_grad(): v0 = float(agent.critic.min_value(agent.encode(obs)).mean())
+        live, length = torch.ones(episodes, dtype=torch.bool), torch.zeros(episodes)
+        ret, disc = torch.zeros(episodes, dtype=torch.float64), {k: torch.zeros(episodes, dtype=torch.float64) for k in ("raw", "pwm", "sigma")}
+        for t in range(env.episode_length):
+            obs, r, done, _ = env.step(agent.act(obs))
+            r, w = r.double() * live, (g ** t) * live.double()
+            ret += r; length += live.float()
+            disc["raw"] += w * r; disc["pwm"] += w * (r - mu) / sd; disc["sigma"] += w * r / sd
+            live &= ~done
+            if not live.any(): break
+        env.close()
+        rows.append(dict(checkpoint=ck, length=float(length.mean()), ret=float(ret.mean()), disc_ret=float(disc["raw"].mean()),
+                         learner_pwm=float(disc["pwm"].mean()), learner_sigma=float(disc["sigma"].mean()), critic_v0=v0))
+    return pd.DataFrame(rows).assign(rew_mu=mu, rew_sigma=sd)
 
 # %% ../nbs/16_bench.ipynb #91969238
 def _ints(s: str) -> list[int]: return [int(x) for x in s.split(",") if x.strip()]
