@@ -1,4 +1,4 @@
-"""Run directories in, tables out: seed aggregates with bootstrap CIs, curves, the 2×2 model × policy table, a report.
+"""Single-task runs in, tables out: seed aggregates with CIs, curves, the 2×2 model × policy table, `flow-mbpo-report`.
 
 Docs: https://flow-mbpo.github.io/flow_mbpo/analysis.html.md"""
 
@@ -6,7 +6,7 @@ Docs: https://flow-mbpo.github.io/flow_mbpo/analysis.html.md"""
 
 # %% ../nbs/14_analysis.ipynb #203a3d9e
 from __future__ import annotations
-import json, math, sys
+import math, sys
 from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
@@ -17,87 +17,18 @@ from rliable import metrics as rly_metrics
 from fastcore.script import call_parse
 
 from .config import RunConfig
-from .rundir import RunDir, read_jsonl, read_json
-from .multitask_env import get_task_set, PWM_MT30, TDMPC2_MT30
+from .rundir import RunDir, read_json, read_records
+from .stats import (AGGREGATES, interval_estimates, probability_of_improvement, config_columns, config_id,
+                    markdown_table, fmt_value, fmt_ci)
+from .multitask_report import STAGE_FILE, find_stage_dirs, write_multitask_report
 
 # %% auto #0
-__all__ = ['AGGREGATES', 'BOOKKEEPING', 'WM_NAMES', 'POLICY_NAMES', 'DIAG_SUMMARY', 'REPORT_FIGURES', 'FILLED_BY', 'LOG_SCALE',
-           'STAGE_FILE', 'SCORES_FILE', 'TRAIN_KINDS', 'STAGE_KEYS', 'STAGE_MODES', 'STAGE_COLUMNS', 'TDMPC2_MT30_RUNS',
-           'ANCHOR_STYLE', 'median_over_runs', 'stratified_bootstrap', 'interval_estimates',
-           'probability_of_improvement', 'read_records', 'Run', 'load_run', 'find_run_dirs', 'load_runs',
-           'config_columns', 'config_id', 'variant', 'training_flops', 'steps_to_threshold', 'run_row', 'runs_table',
-           'default_threshold', 'compare', 'grid_2x2', 'run_logs', 'curve_bands', 'not_logged', 'plot_curve',
-           'report_figure', 'run_kind', 'markdown_table', 'readable', 'write_report', 'read_stage', 'read_scores',
-           'find_stage_dirs', 'load_stage_runs', 'is_metaworld', 'score_matrix', 'path_scores', 'task_table',
-           'score_curves', 'mt30_anchors', 'mt30_anchor_runs', 'anchor_rows', 'multitask_figure', 'curves_figure',
-           'write_multitask_report', 'report_cli', 'aggregate']
-
-# %% ../nbs/14_analysis.ipynb #7bc0cc9c
-def median_over_runs(scores: np.ndarray) -> float:
-    "Median over runs of each run's mean score over tasks."
-    return float(np.median(np.mean(scores, axis=1)))
-
-
-AGGREGATES = {"iqm": rly_metrics.aggregate_iqm, "mean": rly_metrics.aggregate_mean, "median": median_over_runs}
-
-
-def _score_matrix(scores) -> np.ndarray:
-    s = np.asarray(scores, dtype=np.float64)
-    s = s[:, None] if s.ndim == 1 else s
-    if s.ndim != 2 or s.shape[0] == 0:
-        raise ValueError(f"scores must be [runs] or [runs, tasks] with >= 1 run, got shape {s.shape}")
-    if not np.isfinite(s).all():
-        raise ValueError("scores must be finite (drop runs without a score first)")
-    return s
-
-
-def stratified_bootstrap(
-    samples: tuple, statistic, reps: int = 2000, confidence: float = 0.95, seed: int = 0
-) -> tuple[np.ndarray, np.ndarray]:
-    "Percentile CI `(low, high)` of `statistic(*samples)`, each 1-D sample resampled with replacement independently."
-    if min(len(s) for s in samples) < 2:  # one run has no spread to resample
-        n = np.size(statistic(*samples))
-        return np.full(n, np.nan), np.full(n, np.nan)
-    ci = stats.bootstrap(
-        samples,
-        statistic,
-        n_resamples=reps,
-        confidence_level=confidence,
-        method="percentile",
-        vectorized=False,
-        rng=np.random.default_rng(seed),
-    ).confidence_interval
-    return np.atleast_1d(ci.low), np.atleast_1d(ci.high)
-
-
-def interval_estimates(
-    scores, reps: int = 2000, confidence: float = 0.95, seed: int = 0
-) -> dict[str, tuple[float, float, float]]:
-    "`{iqm|mean|median: (point, low, high)}` of a `[runs]` or `[runs, tasks]` score matrix, stratified-bootstrap CIs."
-    s = _score_matrix(scores)
-    stat = lambda *cols: np.array([f(np.stack(cols, 1)) for f in AGGREGATES.values()])
-    low, high = stratified_bootstrap(tuple(s.T), stat, reps, confidence, seed)
-    return {k: (float(p), float(l), float(h)) for k, p, l, h in zip(AGGREGATES, stat(*s.T), low, high)}
-
-
-def probability_of_improvement(
-    x, y, reps: int = 2000, confidence: float = 0.95, seed: int = 0
-) -> tuple[float, float, float]:
-    "`(P(X > Y), low, high)`: chance that a run of X beats a run of Y on the same task (ties count half), bootstrap CI."
-    x, y = _score_matrix(x), _score_matrix(y)
-    if x.shape[1] != y.shape[1]:
-        raise ValueError(f"x and y need the same tasks, got {x.shape[1]} and {y.shape[1]} columns")
-    m = x.shape[1]
-    stat = lambda *cols: rly_metrics.probability_of_improvement(np.stack(cols[:m], 1), np.stack(cols[m:], 1))
-    low, high = stratified_bootstrap((*x.T, *y.T), stat, reps, confidence, seed)
-    return float(stat(*x.T, *y.T)), float(low[0]), float(high[0])
+__all__ = ['WM_NAMES', 'POLICY_NAMES', 'DIAG_SUMMARY', 'REPORT_FIGURES', 'FILLED_BY', 'LOG_SCALE', 'TRAIN_KINDS', 'Run',
+           'load_run', 'find_run_dirs', 'load_runs', 'variant', 'training_flops', 'steps_to_threshold', 'run_row',
+           'runs_table', 'default_threshold', 'compare', 'grid_2x2', 'run_logs', 'curve_bands', 'not_logged',
+           'plot_curve', 'report_figure', 'run_kind', 'readable', 'write_report', 'report_cli']
 
 # %% ../nbs/14_analysis.ipynb #5d0dffae
-def read_records(path) -> list[dict]:
-    "Records of a JSON-lines log that may still be being written: no file is no records, a torn line is skipped."
-    return read_jsonl(path) if Path(path).exists() else []
-
-
 def _log_frame(path) -> pd.DataFrame:
     df = pd.DataFrame(read_records(path))
     if "epoch" in df:
@@ -168,30 +99,8 @@ def load_runs(paths) -> list[Run]:
     return [load_run(d) for d in dirs]
 
 # %% ../nbs/14_analysis.ipynb #e66f2e60
-BOOKKEEPING = (
-    "seed",
-    "device",
-    "log.",
-    "diag.",
-    "train.eval_every",
-    "train.eval_episodes",
-    "train.ckpt_every",
-    "train.keep_ckpts",
-    "train.compile",
-)
 WM_NAMES = {"mlp": "MLP", "flow": "Flow"}
 POLICY_NAMES = {"gaussian": "Gaussian", "flow": "Flow ODE"}
-
-
-def config_columns(cfg: RunConfig) -> dict:
-    "The config as flat `section.key` columns (lists as JSON strings, so cells stay hashable)."
-    flat = pd.json_normalize(cfg.to_dict(), sep=".").iloc[0].to_dict()
-    return {k: json.dumps(v) if isinstance(v, list) else v for k, v in flat.items()}
-
-
-def config_id(cfg: RunConfig) -> str:
-    "Hash of the config without seed and bookkeeping keys: runs with equal ids are seeds of one configuration."
-    return cfg.hash(exclude=tuple(k for k in config_columns(cfg) if k.startswith(BOOKKEEPING)))
 
 
 def variant(cfg: RunConfig) -> dict:
@@ -229,7 +138,7 @@ def steps_to_threshold(evals: pd.DataFrame, threshold: float, score: str = "det_
     hit = evals.loc[evals[score] >= threshold, "env_steps"]
     return float(hit.iloc[0]) if len(hit) else math.inf
 
-
+# %% ../nbs/14_analysis.ipynb #d1996389
 DIAG_SUMMARY = ("actor_esnr_db", "wm_esnr_db", "jac_dz", "jac_da", "rollout_error_10", "return_gap")
 
 
@@ -280,7 +189,7 @@ def runs_table(runs, score: str = "det_mean") -> pd.DataFrame:
         key=lambda c: c.map(order) if c.name in ("world_model", "policy") else c,
     )
 
-# %% ../nbs/14_analysis.ipynb #59436ac2
+# %% ../nbs/14_analysis.ipynb #2425158b
 def default_threshold(table: pd.DataFrame, frac: float = 0.9) -> dict[str, float]:
     "Per env: `frac` × the best configuration's IQM final return."
     ok = table[np.isfinite(table.final_return)]
@@ -292,7 +201,7 @@ def _baseline_label(g: pd.DataFrame) -> str | None:
     b = g.loc[(g.world_model == "MLP") & (g.policy == "Gaussian"), "label"].unique()
     return b[0] if len(b) == 1 else None
 
-
+# %% ../nbs/14_analysis.ipynb #59436ac2
 def compare(
     table: pd.DataFrame,
     runs=None,
@@ -365,7 +274,7 @@ def compare(
                 )
     return out
 
-
+# %% ../nbs/14_analysis.ipynb #0b4277b7
 def grid_2x2(comparison: pd.DataFrame, value: str = "iqm") -> pd.DataFrame:
     "The {MLP, Flow} WM × {Gaussian, Flow ODE} policy grid of one column (rows env × WM, columns policy)."
     g = comparison.pivot_table(index=["env", "world_model"], columns="policy", values=value, aggfunc="first")
@@ -397,7 +306,7 @@ def run_logs(runs, table: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]
                 out[k].append(df.assign(**tag))
     return {k: pd.concat(v, ignore_index=True) if v else pd.DataFrame() for k, v in out.items()}
 
-
+# %% ../nbs/14_analysis.ipynb #c5263f10
 def _iqm_axis(x, axis=-1):
     return stats.trim_mean(x, 0.25, axis=axis)
 
@@ -485,7 +394,7 @@ def not_logged(log: str, y: str) -> str:
     how = FILLED_BY.get(y) or FILLED_BY.get(log)
     return f"{y} not logged" + (f"\nset {how}" if how else "")
 
-
+# %% ../nbs/14_analysis.ipynb #bc652a15
 LOG_SCALE = {
     "wm_loss",
     "wm_dynamics_loss",
@@ -541,7 +450,6 @@ def report_figure(logs: dict[str, pd.DataFrame], panels: list[tuple], ncols: int
     return fig
 
 # %% ../nbs/14_analysis.ipynb #3f7f66b1
-STAGE_FILE, SCORES_FILE = "stage.json", "scores.jsonl"  # what a run of the staged pipeline adds
 TRAIN_KINDS = ("train",)  # the kinds the single-task report compares
 
 
@@ -557,31 +465,7 @@ def run_kind(path) -> str:
             return kind
     return "train"
 
-
 # %% ../nbs/14_analysis.ipynb #bb48e37b
-def _fmt(v, digits: int = 3) -> str:
-    if isinstance(v, (float, np.floating)):
-        if math.isnan(v):
-            return "–"
-        if math.isinf(v):
-            return "never" if v > 0 else "-inf"
-        return f"{v:.{digits}g}" if abs(v) < 1e4 else f"{v:,.0f}"
-    return str(v)
-
-
-def markdown_table(df: pd.DataFrame, index: bool = True) -> str:
-    "A GitHub-markdown table of `df` (3 significant digits; NaN as –, +inf as never)."
-    d = df.reset_index() if index else df
-    head = [" / ".join(map(str, c)) if isinstance(c, tuple) else str(c) for c in d.columns]
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    lines += ["| " + " | ".join(_fmt(v) for v in row) + " |" for row in d.itertuples(index=False)]
-    return "\n".join(lines)
-
-
-def _ci(p, lo, hi) -> str:
-    return f"{_fmt(p)} [{_fmt(lo)}, {_fmt(hi)}]"
-
-
 def readable(comparison: pd.DataFrame) -> pd.DataFrame:
     "The comparison with estimates and CIs as `point [low, high]` strings, in report column order."
     c = comparison
@@ -593,19 +477,19 @@ def readable(comparison: pd.DataFrame) -> pd.DataFrame:
             "config": c.label,
             "seeds": c.scored,
             "scored at env steps": [
-                _fmt(a) if a == b or math.isnan(a) else f"{_fmt(a)}–{_fmt(b)}"
+                fmt_value(a) if a == b or math.isnan(a) else f"{fmt_value(a)}–{fmt_value(b)}"
                 for a, b in zip(c.scored_at_min, c.scored_at_max)
             ],
         }
     )
     for k in AGGREGATES:
-        out[f"final {k} [95% CI]"] = [_ci(*t) for t in zip(c[k], c[f"{k}_lo"], c[f"{k}_hi"])]
+        out[f"final {k} [95% CI]"] = [fmt_ci(*t) for t in zip(c[k], c[f"{k}_lo"], c[f"{k}_hi"])]
     if "steps_to_threshold" in c:
         out["steps to threshold (median)"] = [
-            f"{_fmt(s)} ({r}/{n})" for s, r, n in zip(c.steps_to_threshold, c.reached, c.scored)
+            f"{fmt_value(s)} ({r}/{n})" for s, r, n in zip(c.steps_to_threshold, c.reached, c.scored)
         ]
     if "p_improve" in c:
-        out["P(> baseline)"] = [_ci(*t) for t in zip(c.p_improve, c.p_improve_lo, c.p_improve_hi)]
+        out["P(> baseline)"] = [fmt_ci(*t) for t in zip(c.p_improve, c.p_improve_lo, c.p_improve_hi)]
     for k, name in (
         ("wm_params", "WM params"),
         ("actor_esnr_db", "actor ESNR dB"),
@@ -617,10 +501,10 @@ def readable(comparison: pd.DataFrame) -> pd.DataFrame:
         ("iqm_per_gflop", "IQM/GFLOP"),
         ("iqm_per_hour", "IQM/hour"),
     ):
-        out[name] = c[k].map(_fmt)
+        out[name] = c[k].map(fmt_value)
     return out
 
-
+# %% ../nbs/14_analysis.ipynb #52a2874f
 def write_report(
     paths, out, threshold: float | None = None, score: str = "det_mean", reps: int = 2000, seed: int = 0
 ) -> dict:
@@ -639,12 +523,12 @@ def write_report(
     table.to_csv(out / "runs.csv", index=False)
     cmp.to_csv(out / "comparison.csv", index=False)
     thr = (
-        ", ".join(f"{e}: {_fmt(t)}" for e, t in cmp.groupby("env").threshold.first().items())
+        ", ".join(f"{e}: {fmt_value(t)}" for e, t in cmp.groupby("env").threshold.first().items())
         if "threshold" in cmp
         else "–"
     )
     status = table.status.value_counts().to_dict()
-    grid = grid_2x2(cmp).apply(lambda col: col.map(_fmt))
+    grid = grid_2x2(cmp).apply(lambda col: col.map(fmt_value))
     md = [
         f"# flow_mbpo report\n\n{len(runs)} runs ({', '.join(f'{v} {k}' for k, v in status.items())}); "
         f"score: final `{score}` "
@@ -670,410 +554,6 @@ def write_report(
         fig.savefig(figures[name], dpi=110)
         plt.close(fig)
     return dict(runs=table, comparison=cmp, markdown=out / "report.md", figures=figures, out=out, skipped=skipped)
-
-
-# %% ../nbs/14_analysis.ipynb #5e3b09da
-STAGE_KEYS = ("stage", "mode", "path", "task_set", "tasks", "task", "seed", "parent")
-STAGE_MODES = ("offline", "online", "import", None)
-
-
-def _stage_error(f, msg: str):
-    return ValueError(f"{f}: {msg}")
-
-
-def read_stage(run_dir) -> dict:
-    "The `stage.json` of `run_dir`, checked: every key present, stage/mode/path/tasks/seed well-formed (errors name it)."
-    f = Path(run_dir) / STAGE_FILE
-    try:
-        s = json.loads(f.read_text())
-    except json.JSONDecodeError as e:
-        raise _stage_error(f, f"not valid JSON ({e})") from None
-    if not isinstance(s, dict):
-        raise _stage_error(f, f"must hold a JSON object, got {type(s).__name__}")
-    missing = [k for k in STAGE_KEYS if k not in s]
-    if missing:
-        raise _stage_error(f, f"missing key(s) {missing}; a stage.json has {list(STAGE_KEYS)}")
-    if s["stage"] not in ("A", "B", "C"):
-        raise _stage_error(f, f"stage must be 'A', 'B' or 'C', got {s['stage']!r}")
-    if s["mode"] not in STAGE_MODES:
-        raise _stage_error(f, f"mode must be one of {list(STAGE_MODES)}, got {s['mode']!r}")
-    chain = s["path"].split(">") if isinstance(s["path"], str) else [None]
-    if not set(chain) <= {"A", "B", "C", "import"} or chain[-1].replace("import", "A") != s["stage"]:
-        raise _stage_error(f, f"path must chain A, B, C, import with '>' and end in its stage {s['stage']}, "
-                              f"got {s['path']!r}")
-    if not (isinstance(s["tasks"], list) and s["tasks"] and all(isinstance(t, str) for t in s["tasks"])):
-        raise _stage_error(f, f"tasks must be a non-empty list of task names, got {s['tasks']!r}")
-    if not isinstance(s["task_set"], str):
-        raise _stage_error(f, f"task_set must be a name, got {s['task_set']!r}")
-    if s["stage"] == "C" and not isinstance(s["task"], str):
-        raise _stage_error(f, f"a stage C run names its task, got task={s['task']!r}")
-    if not isinstance(s["seed"], int) or isinstance(s["seed"], bool):
-        raise _stage_error(f, f"seed must be an integer, got {s['seed']!r}")
-    return s
-
-
-def read_scores(run_dir, stage: dict | None = None) -> pd.DataFrame:
-    """All rows of `scores.jsonl` of `run_dir` (empty without the file; a torn last line is skipped), checked against
-    its stage: each row has an integer iteration, a task of the run and a finite score."""
-    f, stage = Path(run_dir) / SCORES_FILE, stage or read_stage(run_dir)
-    df = pd.DataFrame(read_records(f))
-    if df.empty:
-        return df
-    missing = [k for k in ("iteration", "task", "score") if k not in df]
-    if missing:
-        raise _stage_error(f, f"rows lack {missing}; a row has iteration, env_steps, task, return, success, score, episodes")
-    allowed = [stage["task"]] if stage["stage"] == "C" else stage["tasks"]
-    bad = sorted(set(df.task) - set(allowed))
-    if bad:
-        raise _stage_error(f, f"task(s) {bad} are not tasks of this run ({allowed[:5]}{' ...' if len(allowed) > 5 else ''})")
-    if not np.isfinite(pd.to_numeric(df.score, errors="coerce")).all():
-        raise _stage_error(f, "every score must be a finite number")
-    for k in ("env_steps", "return", "success", "episodes"):
-        df[k] = df[k] if k in df else None
-    return df.astype({"iteration": int, "score": float})
-
-
-def find_stage_dirs(paths) -> list[Path]:
-    "Run directories of the staged pipeline (folders holding a `stage.json`) named in `paths` or found below them."
-    found = []
-    for p in map(Path, [paths] if isinstance(paths, (str, Path)) else paths):
-        if (p / STAGE_FILE).is_file():
-            found.append(p)
-        elif p.is_dir():
-            found += [f.parent for f in p.rglob(STAGE_FILE)]
-        else:
-            raise FileNotFoundError(f"{p} is neither a run directory nor a folder")
-    return sorted(dict.fromkeys(found))
-
-
-def _status(run_dir) -> str:
-    s = read_json(Path(run_dir) / RunDir.SUMMARY)
-    return s.get("status", "incomplete") if s else "incomplete"
-
-
-STAGE_COLUMNS = ["run_dir", "stage", "mode", "path", "task_set", "seed", "task", "return", "success", "score",
-                 "iteration", "env_steps", "episodes", "status", "task_id"]
-
-
-def load_stage_runs(paths, finished_only: bool = True) -> pd.DataFrame:
-    """The final per-task scores of the stage runs in `paths`: one row per (run, task) from the evaluation with the
-    largest iteration of each run's `scores.jsonl`. Runs without scores (stage A, imports) are listed in
-    `df.attrs["unscored"]`; with `finished_only`, runs whose status is not `finished` are left out and listed in
-    `df.attrs["excluded"]`. A path label whose runs name different task sets, or two runs scoring the same
-    (path, seed, task), is an error naming the files."""
-    dirs = find_stage_dirs(paths)
-    if not dirs:
-        raise FileNotFoundError(f"no stage runs (folders with a {STAGE_FILE}) in {[str(p) for p in paths]}")
-    rows, unscored, excluded, sets = [], [], [], {}
-    for d in dirs:
-        s, status = read_stage(d), _status(d)
-        info = dict(run_dir=str(d), stage=s["stage"], mode=s["mode"], path=s["path"], task_set=s["task_set"],
-                    seed=s["seed"], status=status)
-        first = sets.setdefault(s["path"], (d, s["task_set"], s["tasks"]))
-        if (s["task_set"], s["tasks"]) != first[1:]:
-            raise _stage_error(d / STAGE_FILE, f"path {s['path']!r} mixes task sets: this run has {s['task_set']!r} "
-                                               f"({len(s['tasks'])} tasks), {first[0] / STAGE_FILE} has "
-                                               f"{first[1]!r} ({len(first[2])} tasks)")
-        sc = read_scores(d, s)
-        if sc.empty:
-            unscored.append(info)
-        elif finished_only and status != "finished":
-            excluded.append(info)
-        else:
-            final = sc[sc.iteration == sc.iteration.max()].drop_duplicates("task", keep="last")
-            rows += [{**info, **r} for r in final.to_dict("records")]
-    df = pd.DataFrame(rows, columns=STAGE_COLUMNS)
-    dup = df[df.duplicated(["path", "seed", "task"], keep=False)]
-    if len(dup):
-        r = dup.iloc[0]
-        both = dup[(dup.path == r.path) & (dup.seed == r.seed) & (dup.task == r.task)].run_dir.tolist()
-        raise ValueError(f"two runs score task {r.task} for seed {r.seed} of path {r.path!r}: {both}; "
-                         "keep one (or report them from separate folders)")
-    order = {p: {t: i for i, t in enumerate(v[2])} for p, v in sets.items()}
-    df["task_id"] = [order[p].get(t, len(order[p])) for p, t in zip(df.path, df.task)]  # an unseen C task goes last
-    df = df.sort_values(["path", "seed", "task_id"], ignore_index=True)
-    df.attrs.update(unscored=unscored, excluded=excluded, tasks={p: v[2] for p, v in sets.items()})
-    return df
-
-
-# %% ../nbs/14_analysis.ipynb #29369579
-def is_metaworld(task: str) -> bool:
-    "Meta-World tasks are named `mw-*` (scored by success); every other task is DMC (scored by return / 1000)."
-    return task.startswith("mw-")
-
-
-def score_matrix(df: pd.DataFrame, path: str) -> pd.DataFrame:
-    "The final scores of `path` as seeds × tasks (task-set order); a task a seed has no score for is NaN, not imputed."
-    d = df[df.path == path]
-    if d.empty:
-        raise KeyError(f"no scores for path {path!r}; paths: {sorted(df.path.unique())}")
-    tasks = d.sort_values("task_id").task.unique()
-    return d.pivot(index="seed", columns="task", values="score").reindex(columns=tasks)
-
-
-def _estimates(m: np.ndarray, prefix: str, reps: int, seed: int) -> dict:
-    est = interval_estimates(m, reps, seed=seed) if len(m) else {k: (math.nan,) * 3 for k in ("mean", "iqm")}
-    return {f"{prefix}{k}{s}": v for k in ("mean", "iqm") for s, v in zip(("", "_lo", "_hi"), est[k])}
-
-
-def path_scores(df: pd.DataFrame, reps: int = 2000, seed: int = 0) -> pd.DataFrame:
-    """One row per path: mean and IQM over tasks of the final scores with 95 % stratified-bootstrap CIs over seeds,
-    seeds (complete / all), tasks, the (seed: tasks) without a score, DMC-only and Meta-World-only sub-means when
-    the tasks mix them. Only seeds with a score on every task of the path enter the estimates. Best mean first."""
-    rows = []
-    for path in df.path.unique():
-        m = score_matrix(df, path)
-        full = m.dropna()
-        holes = {int(s): [t for t in m.columns if math.isnan(m.loc[s, t])] for s in m.index}
-        row = dict(path=path, stage=path.split(">")[-1], task_set=df.task_set[df.path == path].iloc[0],
-                   seeds=len(full), seeds_all=len(m), tasks=m.shape[1],
-                   missing="; ".join(f"seed {s}: {', '.join(t)}" for s, t in holes.items() if t),
-                   **_estimates(full.to_numpy(), "", reps, seed))
-        mw = np.array([is_metaworld(t) for t in m.columns])
-        if mw.any() and not mw.all():
-            row.update(_estimates(full.to_numpy()[:, ~mw], "dmc_", reps, seed))
-            row.update(_estimates(full.to_numpy()[:, mw], "mw_", reps, seed))
-        rows.append(row)
-    return pd.DataFrame(rows).sort_values("mean", ascending=False, ignore_index=True, na_position="last")
-
-
-def task_table(df: pd.DataFrame, order=None) -> pd.DataFrame:
-    "Tasks (task-set order) × paths (`order`, default alphabetical): each task's final score, mean over seeds."
-    t = df.pivot_table(index="task", columns="path", values="score", aggfunc="mean")
-    tasks = df.sort_values(["task_id"]).task.unique()
-    return t.reindex(index=tasks, columns=list(order) if order is not None else sorted(t.columns))
-
-
-# %% ../nbs/14_analysis.ipynb #361a0a8d
-def score_curves(df: pd.DataFrame, reps: int = 1000, seed: int = 0) -> pd.DataFrame:
-    """Per path and evaluation iteration, from every row of the runs' `scores.jsonl`: each seed's mean score over the
-    path's tasks (only where the seed has them all), then the mean over seeds with a 95 % bootstrap band (`lo`, `hi`),
-    median env steps and the number of seeds."""
-    rows = []
-    for path, g in df.groupby("path", sort=False):
-        runs = g.drop_duplicates("run_dir")
-        every = pd.concat([read_scores(d).assign(seed=s) for d, s in zip(runs.run_dir, runs.seed)], ignore_index=True)
-        every = every.assign(env_steps=pd.to_numeric(every.env_steps, errors="coerce"))
-        per = every.groupby(["seed", "iteration"]).agg(
-            score=("score", "mean"), n=("task", "nunique"), env_steps=("env_steps", "median")
-        )
-        per = per[per.n == g.task.nunique()].reset_index()
-        for it, p in per.groupby("iteration"):
-            v = p.score.to_numpy()
-            lo, hi = stratified_bootstrap((v,), np.mean, reps, seed=seed) if np.ptp(v) > 0 else ([v[0]], [v[0]])
-            rows.append(dict(path=path, iteration=it, env_steps=p.env_steps.median(), mean=v.mean(), lo=lo[0],
-                             hi=hi[0], seeds=len(v)))
-    return pd.DataFrame(rows, columns=["path", "iteration", "env_steps", "mean", "lo", "hi", "seeds"])
-
-
-# %% ../nbs/14_analysis.ipynb #40d45c1d
-# TD-MPC2's MT30 final returns per task (MT30 order) and seed (0-9, left to right), from the file PWM's repository
-# publishes (imgeorgiev/PWM, results/data/tdmpc2_mt30_scores.csv), rounded to 0.1; their means are `TDMPC2_MT30`
-TDMPC2_MT30_RUNS = """
-walker-stand             997.2  996.9  982.5  983.8  983.5  984.9  984.7  983.5  997.2  997.6
-walker-walk              989.5  976.1  973.1  972.6  973.9  971.1  975.4  973.9  989.5  994.4
-walker-run               623.2  592.7  648.5  600.3  600.1  638.2  637.6  610.1  606.4  618.8
-cheetah-run              310.8   29.6   71.8   26.2  127.2  224.9  209.4  200.7  259.7   20.4
-reacher-easy             990.0  965.0  985.0  979.0  982.0  971.0  977.0  985.0  984.0  996.0
-reacher-hard             988.0  962.0  982.0  972.0  980.0  944.0  966.0  980.0  980.0  991.0
-acrobot-swingup           22.5    0.4    0.1    0.4    9.9   34.1    0.5    0.4   28.3    0.4
-pendulum-swingup         941.0  764.0  646.0  837.0  767.0  693.0  769.0  935.0  942.0  854.0
-cartpole-balance         993.1  991.6  991.1  989.9  988.7  989.0  992.1  990.4  990.5  989.0
-cartpole-balance-sparse 1000.0 1000.0 1000.0 1000.0 1000.0 1000.0 1000.0 1000.0 1000.0 1000.0
-cartpole-swingup           0.5    0.5    0.6    0.5    0.7    0.6    0.5    0.5    0.5    0.3
-cartpole-swingup-sparse    0.0    0.0    0.0    0.0    0.0    0.0    0.0    0.0    0.0    0.0
-cup-catch                908.0  956.0  970.0  995.0  990.0  919.0  995.0  993.0  923.0  994.0
-finger-spin              943.0  919.0  946.0  919.0  931.0  928.0  919.0  923.0  923.0  931.0
-finger-turn-easy         987.0  972.0  969.0  984.0  979.0  976.0  995.0  991.0  982.0  999.0
-finger-turn-hard         987.0  971.0  971.0  980.0  972.0  978.0  993.0  985.0  974.0 1000.0
-fish-swim                811.7   77.3  794.9  630.6  451.8  664.7  780.0   38.9  618.7    7.6
-hopper-stand             553.2  486.3  489.4  753.2  345.8    0.0  519.1  422.7  940.4  421.2
-hopper-hop                62.8   24.3   73.1   87.3  103.3    0.0  114.2   72.2   87.7   71.2
-walker-walk-backwards    980.4  946.4  942.3  962.2  942.7  948.3  957.0  960.4  978.4  981.3
-walker-run-backwards     227.6  182.4  163.0  167.4  180.3  268.6  163.7  163.7  165.5  185.1
-cheetah-run-backwards    517.2  504.9  473.9  510.5   32.6   33.4  131.8  521.0  486.7   33.6
-cheetah-run-front        143.0  103.8  143.2  106.6  107.3   40.5  141.9  131.8  225.3   84.8
-cheetah-run-back         155.2  300.3  159.9   61.3  133.6  180.6  254.2  117.2   60.7  144.6
-cheetah-jump             292.8  390.2  254.4  245.0  278.5  331.2  371.7  334.8  230.0  289.9
-hopper-hop-backwards     400.8  310.8  396.3   19.3   18.3    0.0  354.7  343.1  439.5  447.6
-reacher-three-easy       980.0  968.0  974.0  985.0  991.0  986.0  995.0  983.0  964.0  965.0
-reacher-three-hard       868.0    0.0    0.0  976.0  989.0  989.0  992.0  980.0    0.0   14.0
-cup-spin                 832.0  831.5  818.6  830.5  830.3  821.8  831.5  831.0  830.2  831.1
-pendulum-spin            894.5  827.4  702.4  844.7  783.4  755.4  802.8  848.1  894.0  852.7
-"""
-
-
-def mt30_anchors() -> pd.DataFrame:
-    """PWM's and TD-MPC2's published MT30 results per task (`flow_mbpo.multitask_env.PWM_MT30`, `TDMPC2_MT30`) as
-    normalised scores: MT30 tasks × method. Other protocols than ours: reference lines, not comparisons run for run."""
-    tasks = get_task_set("mt30").tasks                       # all DMC: score = return / 1000, clipped to [0, 1]
-    return pd.DataFrame({m: np.clip(np.asarray(v, np.float64) / 1000, 0, 1)
-                         for m, v in (("PWM", PWM_MT30), ("TD-MPC2", TDMPC2_MT30))}, index=pd.Index(tasks, name="task"))
-
-
-def mt30_anchor_runs() -> dict[str, pd.DataFrame]:
-    """The same results run by run, as normalised runs × tasks matrices (the `score_matrix` of a path): PWM one run
-    per task (`PWM_MT30`), TD-MPC2 ten seeds per task (`TDMPC2_MT30_RUNS`)."""
-    tasks = list(get_task_set("mt30").tasks)
-    td = {r.split()[0]: [float(x) for x in r.split()[1:]] for r in TDMPC2_MT30_RUNS.strip().splitlines()}
-    if list(td) != tasks:
-        raise ValueError("TDMPC2_MT30_RUNS: one row per MT30 task, in MT30 order")
-    cols = pd.Index(tasks, name="task")
-    score = lambda x: pd.DataFrame(np.clip(np.asarray(x, np.float64) / 1000, 0, 1), columns=cols)
-    return {"PWM": score([PWM_MT30]), "TD-MPC2": score(np.array(list(td.values())).T)}
-
-
-def anchor_rows(runs: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """Mean and IQM of each published method over all its runs × tasks (`mt30_anchor_runs`): the statistics
-    `path_scores` takes over a path's seeds × tasks. Point estimates: the references' runs are not our seeds."""
-    rows = [dict(method=m, **{"runs per task": len(r)}, tasks=r.shape[1], mean=float(AGGREGATES["mean"](r.to_numpy())),
-                 iqm=float(AGGREGATES["iqm"](r.to_numpy()))) for m, r in runs.items()]
-    return pd.DataFrame(rows)
-
-# %% ../nbs/14_analysis.ipynb #863b190a
-ANCHOR_STYLE = {"PWM": dict(color="0.35", ls="--"), "TD-MPC2": dict(color="0.35", ls=":")}
-
-
-def multitask_figure(scores: pd.DataFrame, tasks: pd.DataFrame, anchors: dict[str, pd.DataFrame] | None = None):
-    """Top: mean and IQM over tasks per path with 95 % CIs (`path_scores`); bottom: each task's score per path
-    (`task_table`). `anchors` (`mt30_anchor_runs`) adds the published methods' mean and IQM over their runs as
-    dashed lines and their per-task means as grey marks."""
-    paths = list(scores.path)
-    color = {p: f"C{i % 10}" for i, p in enumerate(paths)}
-    fig = plt.figure(figsize=(max(9.0, 0.32 * len(tasks) + 3), 2.6 + 0.3 * len(paths) + 3.4))
-    gs = fig.add_gridspec(2, 2, height_ratios=[1.0 + 0.3 * len(paths), 3.4])
-    y = np.arange(len(paths))[::-1]
-    for j, (k, title) in enumerate((("mean", "mean over tasks"), ("iqm", "IQM over tasks"))):
-        ax = fig.add_subplot(gs[0, j])
-        for yi, (_, r) in zip(y, scores.iterrows()):
-            ax.hlines(yi, r[f"{k}_lo"], r[f"{k}_hi"], color=color[r.path], lw=7, alpha=0.45)
-            ax.plot(r[k], yi, "|", color="k", ms=14, mew=2)
-        if anchors is not None:
-            for m, st in ANCHOR_STYLE.items():
-                v = AGGREGATES[k](anchors[m].to_numpy())  # over its runs × tasks, as for the paths
-                ax.axvline(v, lw=1, label=f"{m} MT30, published ({v:.3f})", **st)
-            ax.legend(fontsize=7, loc="lower left", frameon=False)
-        ax.set_yticks(y, paths if j == 0 else [""] * len(paths), fontsize=8)
-        ax.set_ylim(-0.7, len(paths) - 0.3)
-        ax.set_title(f"{title} (95 % CI over seeds)", fontsize=9)
-        ax.set_xlabel("normalised score", fontsize=8)
-        ax.grid(axis="x", alpha=0.3)
-    ax = fig.add_subplot(gs[1, :])
-    x = np.arange(len(tasks))
-    if anchors is not None:
-        a = pd.DataFrame({m: r.mean() for m, r in anchors.items()}).reindex(tasks.index)
-        for m, mk in zip(ANCHOR_STYLE, ("s", "x")):
-            ax.scatter(x, a[m], marker=mk, s=40, color="0.5", facecolor="none" if mk == "s" else "0.5",
-                       label=f"{m} (published)", zorder=1)
-    for i, p in enumerate(paths):
-        ax.scatter(x + (i - (len(paths) - 1) / 2) * 0.12, tasks[p], s=22, color=color[p], label=p, zorder=2)
-    ax.set_xticks(x, tasks.index, rotation=60, ha="right", fontsize=7)
-    ax.set_ylabel("final score, mean over seeds", fontsize=8)
-    ax.set_ylim(-0.04, 1.04)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=7, ncol=min(6, len(paths) + 2), loc="upper center", bbox_to_anchor=(0.5, 1.13), frameon=False)
-    fig.tight_layout()
-    return fig
-
-
-def curves_figure(curves: pd.DataFrame, anchors: dict[str, pd.DataFrame] | None = None, ncols: int = 3):
-    """Mean score over tasks and seeds against env steps (or iterations, where a path logs no env steps), one panel
-    per path, with the 95 % band over seeds; `anchors` (`mt30_anchor_runs`) adds the published MT30 means."""
-    paths = list(dict.fromkeys(curves.path))
-    n = max(1, len(paths))
-    fig, axes = plt.subplots(math.ceil(n / ncols), min(ncols, n), figsize=(4.2 * min(ncols, n), 3.1 * math.ceil(n / ncols)),
-                             squeeze=False)
-    for i, (ax, p) in enumerate(zip(axes.flat, paths)):
-        c = curves[curves.path == p]
-        x = "env_steps" if c.env_steps.notna().all() else "iteration"
-        ax.plot(c[x], c["mean"], marker="o" if len(c) < 30 else None, ms=3, color=f"C{i % 10}")
-        ax.fill_between(c[x], c.lo, c.hi, color=f"C{i % 10}", alpha=0.2, lw=0)
-        if anchors is not None:
-            for m, st in ANCHOR_STYLE.items():
-                ax.axhline(AGGREGATES["mean"](anchors[m].to_numpy()), lw=1, label=f"{m} MT30, published", **st)
-            ax.legend(fontsize=7, frameon=False)
-        ax.set_title(f"{p} ({c.seeds.max()} seeds)", fontsize=9)
-        ax.set_xlabel(x, fontsize=8)
-        ax.set_ylabel("mean score over tasks", fontsize=8)
-        ax.tick_params(labelsize=7)
-        ax.grid(alpha=0.3)
-    for ax in axes.flat[len(paths):]:
-        ax.set_visible(False)
-    fig.tight_layout()
-    return fig
-
-# %% ../nbs/14_analysis.ipynb #86491a5b
-def _path_row(r, mixed: bool) -> dict:
-    row = {"path": r.path, "task set": r.task_set, "seeds": f"{r.seeds}" + (f" of {r.seeds_all}" if r.seeds < r.seeds_all
-           else ""), "tasks": r.tasks, "mean [95% CI]": _ci(r["mean"], r.mean_lo, r.mean_hi),
-           "IQM [95% CI]": _ci(r.iqm, r.iqm_lo, r.iqm_hi)}
-    if mixed:
-        row["DMC mean"] = _ci(r.dmc_mean, r.dmc_mean_lo, r.dmc_mean_hi) if "dmc_mean" in r else "–"
-        row["Meta-World mean"] = _ci(r.mw_mean, r.mw_mean_lo, r.mw_mean_hi) if "mw_mean" in r else "–"
-    return {**row, "missing (not imputed)": r.missing or "–"}
-
-
-def write_multitask_report(paths, out, reps: int = 2000, seed: int = 0, finished_only: bool = True) -> dict:
-    """Load the stage runs in `paths` (`load_stage_runs`) and write to `out`: multitask_runs.csv (final score per run
-    and task), multitask_paths.csv (`path_scores`), multitask_tasks.csv (`task_table`), multitask_curves.csv,
-    multitask_report.md and figures/multitask_{scores,curves}.png. Return the tables and the paths written."""
-    out = Path(out)
-    (out / "figures").mkdir(parents=True, exist_ok=True)
-    df = load_stage_runs(paths, finished_only)
-    unscored, excluded = pd.DataFrame(df.attrs["unscored"]), pd.DataFrame(df.attrs["excluded"])
-    md = [f"# flow_mbpo multitask report\n\n{df.run_dir.nunique()} scored stage runs "
-          f"({', '.join(f'stage {k}: {v}' for k, v in df.drop_duplicates('run_dir').stage.value_counts().sort_index().items())}"
-          f"){'' if finished_only else ' (unfinished runs included: see the status column of multitask_runs.csv)'}. "
-          "Score: the last evaluation in each run's scores.jsonl, normalised (DMC: return / 1000, Meta-World: "
-          f"success); over tasks the mean and the IQM, with 95 % stratified-bootstrap CIs over seeds ({reps} "
-          "resamples). Only the seeds with a score on every task of a path enter its estimates.\n"]
-    if len(excluded):
-        counts = ", ".join(f"{k} {v}" for k, v in excluded.status.value_counts().items())
-        md.append(f"**Left out: {len(excluded)} unfinished run{'s' * (len(excluded) > 1)}** ({counts}): "
-                  + ", ".join(f"`{Path(d).name}`" for d in excluded.run_dir) + ".\n")
-    res = dict(runs=df, unscored=unscored, excluded=excluded, out=out, figures={})
-    if df.empty:
-        md.append("No run has scores yet.\n")
-    else:
-        scores = path_scores(df, reps, seed)
-        tasks = task_table(df, scores.path)
-        curves = score_curves(df, min(reps, 1000), seed)
-        mt30 = (scores.task_set == "mt30").any()
-        anchors, anchor_runs = (mt30_anchors(), mt30_anchor_runs()) if mt30 else (None, None)
-        mixed = "dmc_mean" in scores
-        md += ["## Paths (best mean first)\n", markdown_table(
-            pd.DataFrame([_path_row(r, mixed) for _, r in scores.iterrows()]), index=False)]
-        if mt30:
-            ref = anchor_rows(anchor_runs)
-            here = [t for t in tasks.index if t in anchors.index]
-            if len(here) < len(anchors):  # the same methods on the tasks this report scores
-                ref[f"mean on the {len(here)} tasks here"] = [anchors.loc[here, m].mean() for m in ref.method]
-            md += ["\nPublished MT30 references, **other protocols**, not runs of this code: PWM = a world model trained "
-                   "by TD-MPC2's code, then one policy per task offline with that model frozen (1 run per task); "
-                   "TD-MPC2 = one multitask agent trained offline on the MT30 data (10 seeds per task). Mean and IQM "
-                   "over all their runs × 30 tasks, the statistics of the paths above (no CI: their runs are not "
-                   "our seeds):\n", markdown_table(ref, index=False)]
-            tasks = tasks.join(anchors.add_suffix(" (published)"))
-        if scores.tasks.nunique() > 1:
-            md.append("\nThe paths score different numbers of tasks: compare their means on the per-task table.")
-        md += ["\n## Per task: final score, mean over seeds\n", markdown_table(tasks)]
-        for name, fig in (("multitask_scores", multitask_figure(scores, task_table(df, scores.path), anchor_runs)),
-                          ("multitask_curves", curves_figure(curves, anchor_runs))):
-            res["figures"][name] = out / "figures" / f"{name}.png"
-            fig.savefig(res["figures"][name], dpi=110)
-            plt.close(fig)
-            md.append(f"\n![{name}](figures/{name}.png)")
-        df.to_csv(out / "multitask_runs.csv", index=False)
-        scores.to_csv(out / "multitask_paths.csv", index=False)
-        tasks.to_csv(out / "multitask_tasks.csv")
-        curves.to_csv(out / "multitask_curves.csv", index=False)
-        res.update(paths=scores, tasks=tasks, curves=curves)
-    if len(unscored):
-        md += ["\n## Runs without scores (stage A, imports)\n",
-               markdown_table(unscored.assign(run_dir=unscored.run_dir.map(lambda d: Path(d).name)), index=False)]
-    res["markdown"] = out / "multitask_report.md"
-    res["markdown"].write_text("\n".join(md) + "\n")
-    return res
 
 # %% ../nbs/14_analysis.ipynb #db27af3f
 @call_parse
@@ -1109,24 +589,3 @@ def report_cli(
     if mt:
         print(mt["markdown"].read_text())
         print(f"wrote {mt['out']}/multitask_report.md, multitask_*.csv and figures/multitask_*.png", flush=True)
-
-# %% ../nbs/14_analysis.ipynb #3abde6df
-def aggregate(scores: dict, reps: int = 2000, seed: int = 0) -> dict:
-    """Mean and IQM over tasks of `{task: score or [score per seed]}` (normalised scores); with several seeds per
-    task also `mean_ci`/`iqm_ci`, 95 % stratified-bootstrap intervals."""
-    from rliable import metrics
-
-    if not scores:
-        raise ValueError("aggregate: no scores")
-    cols = {t: np.atleast_1d(np.asarray(v, np.float64)) for t, v in scores.items()}
-    n = {len(v) for v in cols.values()}
-    if len(n) != 1:
-        counts = {t: len(v) for t, v in cols.items()}
-        raise ValueError(f"aggregate: every task needs the same number of seeds, got {counts}")
-    s = np.stack(list(cols.values()), 1)                          # [seeds, tasks]
-    out = dict(tasks=s.shape[1], seeds=s.shape[0], mean=float(metrics.aggregate_mean(s)),
-               iqm=float(metrics.aggregate_iqm(s)))
-    if s.shape[0] > 1:
-        est = interval_estimates(s, reps=reps, seed=seed)
-        out.update(mean_ci=est["mean"][1:], iqm_ci=est["iqm"][1:])
-    return out

@@ -449,7 +449,7 @@ def _return_at(df, steps: int, per_epoch: int) -> float:
 
 def _interval_row(label: str, vals_at: dict, **info) -> dict:
     "One summary row: IQM with its 95 % CI and the per-seed values at each of `LEARN_STEPS` (NaN where not reached)."
-    from flow_mbpo.analysis import interval_estimates
+    from flow_mbpo.stats import interval_estimates
 
     row = dict(label=label, **info)
     for s in LEARN_STEPS:
@@ -769,7 +769,7 @@ def bench_stage_c(task_set: str = "mt-dmc10", tasks=("cartpole-balance", "pendul
     from flow_mbpo.episodes import collect_episodes, load_episodes, save_episodes, validate_episodes
     from flow_mbpo.pretrain import pretrain_world_model
     from flow_mbpo.specialize import specialize
-    from flow_mbpo.analysis import interval_estimates
+    from flow_mbpo.stats import interval_estimates
     from flow_mbpo.config import get_config
     out = Path(out)
     if (out / "runs").exists(): raise FileExistsError(f"{out / 'runs'} exists; give another out=")

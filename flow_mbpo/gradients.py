@@ -20,7 +20,7 @@ from .buffer import ReplayBuffer, Slices
 from .pwm import Agent
 from .envs import make_env
 from .diagnostics import esnr, to_db, jacobian_norms, open_loop
-from .analysis import interval_estimates, markdown_table
+from .stats import interval_estimates, markdown_table
 from .rundir import load_checkpoint
 
 # %% auto #0

@@ -19,7 +19,7 @@ from .config import RunConfig, ConfigError
 # %% auto #0
 __all__ = ['CKPT_FORMAT', 'PRETRAIN_FORMAT', 'SPECIALIZE_FORMAT', 'AGENT_FORMATS', 'EPISODES_FORMAT', 'EPISODES_FORMAT_V1',
            'RunDirError', 'RunDir', 'new_run_dir', 'atomic_save', 'write_json', 'read_json', 'check_metrics',
-           'JsonlLog', 'read_jsonl', 'seed_everything', 'rng_state', 'set_rng_state', 'save_checkpoint',
+           'JsonlLog', 'read_jsonl', 'read_records', 'seed_everything', 'rng_state', 'set_rng_state', 'save_checkpoint',
            'load_checkpoint', 'keep_periodic', 'StopRequest']
 
 # %% ../nbs/09a_rundir.ipynb #6f7d31b1
@@ -202,6 +202,11 @@ def read_jsonl(path) -> list[dict]:
         except json.JSONDecodeError:
             pass
     return out
+
+
+def read_records(path) -> list[dict]:
+    "Records of a JSON-lines log that may still be being written: no file is no records, a torn line is skipped."
+    return read_jsonl(path) if Path(path).exists() else []
 
 # %% ../nbs/09a_rundir.ipynb #649fa137
 def seed_everything(seed: int):
