@@ -616,7 +616,9 @@ def episode_strip(run_dir, checkpoint: str = "latest", frames: int = 8, seed: in
     fig, axs = plt.subplots(1, len(at), figsize=(2.2 * len(at), 2.1))
     for ax, t in zip(np.atleast_1d(axs), at):
         img, x, h = shots[t]
-        ax.imshow(img); ax.set_axis_off(); ax.set_title(f"t={t}  x={x:.2f}  h={h:.2f}", fontsize=8)
+        ax.imshow(img)
+        ax.set_axis_off()
+        ax.set_title(f"t={t}  x={x:.2f}  h={h:.2f}", fontsize=8)
     fig.suptitle(f"{Path(run_dir).name}, {Path(ck).name}: one deterministic episode, {T} steps, return {ret:.0f}",
                  fontsize=9)
     fig.tight_layout()
@@ -646,13 +648,14 @@ def learner_values(run_dir, checkpoints=("best", "latest"), episodes: int = 16, 
         env = make_env_from_config(replace(cfg.env, num_envs=episodes), seed)
         obs, g = env.reset(), cfg.train.gamma
         with torch.no_grad(): v0 = float(agent.critic.min_value(agent.encode(obs)).mean())
-        live, length = torch.ones(episodes, dtype=torch.bool), torch.zeros(episodes)
-        ret, disc = torch.zeros(episodes, dtype=torch.float64), {k: torch.zeros(episodes, dtype=torch.float64) for k in ("raw", "pwm", "sigma")}
+        live, length, ret = torch.ones(episodes, dtype=torch.bool), torch.zeros(episodes), torch.zeros(episodes).double()
+        disc = {k: torch.zeros(episodes, dtype=torch.float64) for k in ("raw", "pwm", "sigma")}
         for t in range(env.episode_length):
             obs, r, done, _ = env.step(agent.act(obs))
             r, w = r.double() * live, (g ** t) * live.double()
-            ret += r; length += live.float()
-            disc["raw"] += w * r; disc["pwm"] += w * (r - mu) / sd; disc["sigma"] += w * r / sd
+            ret += r
+            length += live.float()
+            for k, x in (("raw", r), ("pwm", (r - mu) / sd), ("sigma", r / sd)): disc[k] += w * x
             live &= ~done
             if not live.any(): break
         env.close()
