@@ -168,17 +168,8 @@ def load_runs(paths) -> list[Run]:
     return [load_run(d) for d in dirs]
 
 # %% ../nbs/14_analysis.ipynb #e66f2e60
-BOOKKEEPING = (
-    "seed",
-    "device",
-    "log.",
-    "diag.",
-    "train.eval_every",
-    "train.eval_episodes",
-    "train.ckpt_every",
-    "train.keep_ckpts",
-    "train.compile",
-)
+from .config import keys_with_role
+BOOKKEEPING = keys_with_role(RunConfig, "bookkeeping")   # seed, device, log.*, diag.*, eval/ckpt cadence, compile
 WM_NAMES = {"mlp": "MLP", "flow": "Flow"}
 POLICY_NAMES = {"gaussian": "Gaussian", "flow": "Flow ODE"}
 
