@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import torch
 from fastcore.script import anno_parser
-from .config import load_yaml, recipe_version, PWM_LOOP
+from .config import load_yaml, recipe_version, PWM_LOOP, RunConfig, keys_with_role
 from .envs import make_env, EnvError
 from .rundir import RunDir
 from .pwm import PhaseTimer, no_timer
@@ -127,8 +127,7 @@ def bench_envs(
     return rows
 
 # %% ../nbs/16_bench.ipynb #b3a49c81
-SPEED_OPTIONS = {"amp": "train.amp", "tf32": "train.tf32", "compile": "train.compile", "adam": "optim.adam",
-                 "kernels": "train.kernels"}
+SPEED_OPTIONS = {k.rpartition(".")[2]: k for k in keys_with_role(RunConfig, "speed")}   # option name: its key
 SPEED_PHASES = ("env", "actor_forward", "actor_backward", "critic", "world_model", "log", "other")
 # PWM's training epochs at once: one horizon of collection and one warm-up update; no evaluation, checkpoints or
 # diagnostics; a replay buffer smaller than PWM's million transitions (its size does not change the compute)

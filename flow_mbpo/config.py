@@ -13,11 +13,11 @@ from typing import Literal, get_args, get_origin, get_type_hints
 import yaml
 
 # %% auto #0
-__all__ = ['Integrator', 'PWM_LOOP', 'ConfigError', 'check_value', 'doc', 'section', 'field_docs', 'EnvConfig',
+__all__ = ['Integrator', 'ROLES', 'PWM_LOOP', 'ConfigError', 'check_value', 'doc', 'section', 'field_docs', 'EnvConfig',
            'WorldModelConfig', 'ActorConfig', 'CriticConfig', 'OptimConfig', 'TrainConfig', 'BufferConfig', 'LogConfig',
            'DiagConfig', 'RunConfig', 'recipe_version', 'load_yaml', 'valid_keys', 'parse_overrides', 'apply_overrides',
            'list_presets', 'preset_descriptions', 'get_config', 'resolve_config', 'resolve_device', 'all_field_docs',
-           'describe_config']
+           'describe_config', 'keys_with_role']
 
 # %% ../nbs/00_config.ipynb #830162a0
 class ConfigError(ValueError):
@@ -81,12 +81,28 @@ def check_value(key: str, value, tp):
 Integrator = Literal["euler", "heun", "rk4"]
 
 
-def doc(default, text: str):
-    """A config field: its default and its one-line description (`metadata['doc']`, which the docs and
-    `flow-mbpo-train --show-config` both read). A list default is copied for every instance."""
+# What a key's value means to the code around a run; a field declares its roles, `keys_with_role` lists them.
+ROLES = {
+    "resumable": "may change when a run resumes (`flow_mbpo.train.run(resume=...)`); every other key is refused",
+    "loss": "world model: shapes only its training loss, not the model, so a pre-trained model fits a config that "
+            "differs in it (`flow_mbpo.interop.check_pretrained`)",
+    "bookkeeping": "not part of the experiment: runs that differ only in these are seeds of one configuration "
+                   "(`flow_mbpo.analysis.config_id`)",
+    "speed": "how a run computes, not what: an option of `flow-mbpo-bench speed` (kernels, precision, compilation)",
+}
+
+
+def doc(default, text: str, roles: tuple[str, ...] = ()):
+    """A config field: its default, its one-line description (`metadata['doc']`, which the docs and
+    `flow-mbpo-train --show-config` both read) and its `ROLES` (`metadata['roles']`). A list default is copied for
+    every instance."""
+    unknown = [r for r in roles if r not in ROLES]
+    if unknown:
+        raise ValueError(f"doc: unknown role(s) {unknown}; roles: {', '.join(ROLES)}")
+    meta = {"doc": text, "roles": frozenset(roles)}
     if isinstance(default, list):
-        return field(default_factory=lambda: list(default), metadata={"doc": text})
-    return field(default=default, metadata={"doc": text})
+        return field(default_factory=lambda: list(default), metadata=meta)
+    return field(default=default, metadata=meta)
 
 
 class _Shown(str):
@@ -116,13 +132,19 @@ def section(cls):
     return cls
 
 
+def _section_of(f) -> type | None:
+    "The section class of a `RunConfig` field that holds a section, else None."
+    sec = f.default_factory
+    return sec if isinstance(sec, type) and issubclass(sec, _Section) else None
+
+
 def field_docs(cls) -> dict[str, str]:
     "Each field's one-line description; a section field of `RunConfig` is described by its section's docstring."
     out = {}
     for f in fields(cls):
         d = f.metadata.get("doc")
-        if d is None and isinstance(f.default_factory, type) and issubclass(f.default_factory, _Section):
-            d = " ".join((f.default_factory.__doc__ or "").split())
+        if d is None and _section_of(f):
+            d = " ".join((_section_of(f).__doc__ or "").split())
         out[f.name] = d or ""
     return out
 
@@ -131,6 +153,7 @@ class _Section:
     "Mixin: type-check every field on construction, then run the section's range checks."
 
     _prefix = ""
+    _roles = ()                     # roles of every field of the section (`doc`'s `roles` gives one field's)
 
     def __post_init__(self):
         hints = get_type_hints(type(self))
@@ -207,8 +230,10 @@ class WorldModelConfig(_Section):
     simnorm_dim: int = doc(8, "group size of SimNorm, the softmax over groups of latent units (TD-MPC2)")
     reward_head: Literal["twohot", "scalar"] = doc("twohot", "reward output: two-hot bins or one scalar (PWM dflex)")
     reward_loss: Literal["ce", "mse"] = doc("ce", "reward loss; must match the head: twohot<->ce, scalar<->mse")
-    reward_coef: float | Literal["1/H"] = doc("1/H", "weight of the per-step reward term; '1/H' is PWM's dflex loss")
-    dynamics_coef: float = doc(1.0, "weight of the per-step dynamics term (PWM: 1; TD-MPC2's offline loss: 20, with reward 0.1)")
+    reward_coef: float | Literal["1/H"] = doc("1/H", "weight of the per-step reward term; '1/H' is PWM's dflex loss",
+                                              roles=("loss",))
+    dynamics_coef: float = doc(1.0, "weight of the per-step dynamics term (PWM: 1; TD-MPC2's offline loss: 20, with "
+                               "reward 0.1)", roles=("loss",))
     num_bins: int = doc(101, "two-hot bins of the reward head")
     vmin: float = doc(-10.0, "lowest two-hot bin (symlog space)")
     vmax: float = doc(10.0, "highest two-hot bin (symlog space)")
@@ -220,11 +245,15 @@ class WorldModelConfig(_Section):
     substeps: int = doc(4, "flow only: ODE substeps K per macro step")
     tau_cond: Literal["scalar", "fourier"] = doc("scalar", "flow only: how the velocity net sees the ODE time tau")
     tau_fourier: int = doc(4, "flow only: sin/cos frequencies when tau_cond='fourier'")
-    tau_sampling: Literal["uniform", "midpoint"] = doc("uniform", "flow only: FM-loss times, U[0, 1] or 0.5")
-    fm_source: Literal["rollout", "teacher"] = doc("rollout", "flow only: FM source, model rollout or encoded data")
+    tau_sampling: Literal["uniform", "midpoint"] = doc("uniform", "flow only: FM-loss times, U[0, 1] or 0.5",
+                                                       roles=("loss",))
+    fm_source: Literal["rollout", "teacher"] = doc("rollout", "flow only: FM source, model rollout or encoded data",
+                                                   roles=("loss",))
     project: Literal["none", "simnorm"] = doc("none", "flow only: SimNorm the integrated latent after each macro step")
-    fm_target_grad: bool = doc(False, "flow only: FM gradients through the target z_to - z_from (collapses the encoder)")
-    parity_tol: float = doc(0.02, "flow only: allowed relative gap to the MLP dynamics' parameter count")
+    fm_target_grad: bool = doc(False, "flow only: FM gradients through the target z_to - z_from (collapses the "
+                               "encoder)", roles=("loss",))
+    parity_tol: float = doc(0.02, "flow only: allowed relative gap to the MLP dynamics' parameter count",
+                            roles=("loss",))
 
     def _validate(self):
         self._need(self.latent_dim >= 1, "latent_dim", "must be >= 1")
@@ -352,7 +381,7 @@ class OptimConfig(_Section):
     wm_grad_norm: float = doc(20.0, "world-model gradient-norm clip")
     adam: Literal["auto", "loop", "foreach", "fused"] = doc(
         "auto", "Adam's kernels: loop (one tensor at a time), foreach (batched ops) or fused (one kernel); "
-        "auto: fused on CUDA, loop on CPU")
+        "auto: fused on CUDA, loop on CPU", roles=("speed",))
 
     def _validate(self):
         for n in ("actor_lr", "critic_lr", "model_lr"):
@@ -373,7 +402,8 @@ class TrainConfig(_Section):
     evaluation and checkpoints."""
 
     _prefix = "train."
-    epochs: int = doc(15_000, "training epochs; each steps every env `horizon` times (PWM: 30.72 M env steps)")
+    epochs: int = doc(15_000, "training epochs; each steps every env `horizon` times (PWM: 30.72 M env steps)",
+                      roles=("resumable",))
     horizon: int = doc(16, "imagination horizon H of the actor's rollout and of the world-model slices")
     gamma: float = doc(0.99, "discount factor")
     lam: float = doc(0.95, "TD(lambda) mixing of the critic targets")
@@ -410,19 +440,21 @@ class TrainConfig(_Section):
     pretrain_rms: Literal["fixed", "running"] = doc(
         "fixed", "world-model pre-training: obs_rms/rew_rms fitted once on the dataset, then kept (PWM), or also "
         "updated from every sampled slice")
-    eval_every: int = doc(500, "epochs between closed-loop evaluations; 0: none")
-    eval_episodes: int = doc(16, "episodes per evaluation")
-    ckpt_every: int = doc(100, "epochs between ckpt/latest.pt writes; 0: only at the end")
-    keep_ckpts: int = doc(3, "periodic checkpoints kept besides latest/best")
+    eval_every: int = doc(500, "epochs between closed-loop evaluations; 0: none", roles=("resumable", "bookkeeping"))
+    eval_episodes: int = doc(16, "episodes per evaluation", roles=("resumable", "bookkeeping"))
+    ckpt_every: int = doc(100, "epochs between ckpt/latest.pt writes; 0: only at the end",
+                          roles=("resumable", "bookkeeping"))
+    keep_ckpts: int = doc(3, "periodic checkpoints kept besides latest/best", roles=("bookkeeping",))
     max_nan_streak: int = doc(20, "consecutive epochs with skipped (non-finite) updates before the run stops")
-    compile: bool = doc(False, "torch.compile the hot paths (GPU)")
+    compile: bool = doc(False, "torch.compile the hot paths (GPU)", roles=("bookkeeping", "speed"))
     amp: Literal["none", "bf16"] = doc(
         "none", "bf16: bfloat16 autocast around the world-model loss, imagined rollout and critic loss (weights, "
-        "optimiser states and normalisers stay fp32); none: fp32 throughout")
-    tf32: bool = doc(True, "CUDA only: TF32 tensor-core matmuls for fp32 work (10-bit mantissa); no effect on CPU")
+        "optimiser states and normalisers stay fp32); none: fp32 throughout", roles=("speed",))
+    tf32: bool = doc(True, "CUDA only: TF32 tensor-core matmuls for fp32 work (10-bit mantissa); no effect on CPU",
+                     roles=("speed",))
     kernels: Literal["torch", "fast"] = doc(
         "torch", "SimNorm's softmax: PyTorch's kernel, or a hand-written one (fast: quicker on CPU, equal to float "
-        "rounding; see nn.use_kernels)")
+        "rounding; see nn.use_kernels)", roles=("speed",))
     init_wm: str | None = doc(None, "a pre-train run dir or checkpoint: start from its world model and data")
     init_actor: bool = doc(False, "with init_wm naming a training run (e.g. stage B): start from its actor too")
 
@@ -464,13 +496,16 @@ class LogConfig(_Section):
     "Where results go and how they are reported."
 
     _prefix = "log."
+    _roles = ("bookkeeping",)
     root: str = doc("runs", "directory that holds the experiments")
     experiment: str = doc("default", "sub-directory of `root` grouping related runs")
     run_name: str | None = doc(None, "run directory name; None: <preset>-s<seed>-<time>-<random>, unique per run")
-    wandb: Literal["disabled", "offline", "online"] = doc("disabled", "Weights & Biases logging mode")
+    wandb: Literal["disabled", "offline", "online"] = doc("disabled", "Weights & Biases logging mode",
+                                                          roles=("resumable",))
     wandb_project: str = doc("flow_mbpo", "Weights & Biases project")
     log_every: int = doc(1, "epochs between metrics.jsonl records")
-    progress: bool = doc(True, "print progress (a tqdm bar in a terminal, flushed lines in a log)")
+    progress: bool = doc(True, "print progress (a tqdm bar in a terminal, flushed lines in a log)",
+                         roles=("resumable",))
 
     def _validate(self):
         self._need(self.log_every >= 1, "log_every", "must be >= 1")
@@ -481,6 +516,7 @@ class DiagConfig(_Section):
     "Low-frequency diagnostics (`flow_mbpo.diagnostics`), written to `diagnostics.jsonl` every `every` training epochs."
 
     _prefix = "diag."
+    _roles = ("bookkeeping",)
     every: int = doc(50, "training epochs between diagnostics; 0: off")
     esnr_samples: int = doc(8, "independent minibatch gradients per ESNR estimate")
     wm_esnr: bool = doc(True, "also the world model's gradient ESNR")
@@ -501,8 +537,8 @@ class RunConfig(_Section):
     "Everything that defines a run. Build it with `get_config`, not by hand."
 
     preset: str = doc("custom", "the preset this config started from (a record; set by `get_config`)")
-    seed: int = doc(0, "seed of every random number generator of the run")
-    device: str = doc("auto", "auto (cuda when available), cpu, cuda, cuda:N or mps")
+    seed: int = doc(0, "seed of every random number generator of the run", roles=("bookkeeping",))
+    device: str = doc("auto", "auto (cuda when available), cpu, cuda, cuda:N or mps", roles=("resumable", "bookkeeping"))
     env: EnvConfig = field(default_factory=EnvConfig)
     wm: WorldModelConfig = field(default_factory=WorldModelConfig)
     actor: ActorConfig = field(default_factory=ActorConfig)
@@ -835,3 +871,18 @@ def describe_config(cfg: RunConfig) -> str:
             notes.append(f"[preset: {json.dumps(pre[k])}]")
         lines.append(f"{'  ' if s else ''}{name}: {json.dumps(v)}".ljust(40) + "  # " + " ".join(notes))
     return "\n".join(lines) + "\n"
+
+# %% ../nbs/00_config.ipynb #a3e1c0d2
+def keys_with_role(cfg_or_cls, role: str) -> tuple[str, ...]:
+    """The dotted keys (in `valid_keys` order) that have `role`, one of `ROLES`: declared on the field or on its
+    whole section. `cfg_or_cls`: a `RunConfig` or a section, class or instance (roles never depend on values)."""
+    if role not in ROLES:
+        raise ValueError(f"keys_with_role: unknown role {role!r}; roles: {', '.join(ROLES)}")
+    cls = cfg_or_cls if isinstance(cfg_or_cls, type) else type(cfg_or_cls)
+    out = []
+    for f in fields(cls):
+        if _section_of(f):
+            out += keys_with_role(_section_of(f), role)
+        elif role in cls._roles or role in f.metadata.get("roles", ()):
+            out.append(cls._prefix + f.name)
+    return tuple(out)

@@ -6,7 +6,7 @@ Docs: https://flow-mbpo.github.io/flow_mbpo/dispatch.html.md"""
 
 # %% ../nbs/13_dispatch.ipynb #a7b63dfa
 from __future__ import annotations
-import csv, itertools, os, re, shlex, shutil, signal, socket, sys, time
+import csv, itertools, os, re, shlex, signal, socket, sys, time
 from datetime import datetime
 from pathlib import Path
 from typing import Sequence
@@ -16,7 +16,7 @@ from fastcore.script import call_parse
 
 from .config import RunConfig, ConfigError, get_config, apply_overrides, list_presets, parse_overrides
 from .train import run, RunResult
-from .rundir import RunDir
+from .rundir import RunDir, resume_or_clear
 from .vecenv import EnvError
 from .episodes import collect_episodes, merge_episodes, validate_episodes
 from .multitask_env import get_task_set
@@ -146,15 +146,8 @@ class TrainTask(Checkpointable):
 
     def _prepare(self) -> int | None:
         "The epoch to resume from (None: a fresh start), after clearing a directory that holds nothing to resume."
-        d = self.run_dir
-        if latest_checkpoint(d).exists():
-            return read_summary(d).get("epochs", -1)
-        if d.exists():
-            print(
-                f"dispatch: {d} has no ckpt/latest.pt (an earlier attempt died before saving); starting afresh",
-                flush=True,
-            )
-            shutil.rmtree(d)
+        if resume_or_clear(self.run_dir, "dispatch"):
+            return read_summary(self.run_dir).get("epochs", -1)
         return None
 
     def __call__(self) -> RunResult:

@@ -236,9 +236,12 @@ def _read_chunk(f: Path, meta: dict | None, mmap: bool) -> dict:
         _tensordict()
         td = torch.load(f, map_location="cpu", weights_only=False, mmap=mmap)
         d = {k: td[k] for k in td.keys() if k in CHUNK_KEYS}
-    missing = [k for k in TDMPC2_KEYS if k not in d]
+    need = CHUNK_KEYS if meta is not None and meta.get("chunk_format", "dict") == "dict" else TDMPC2_KEYS
+    missing = [k for k in need if k not in d]
     if missing:
-        raise ValueError(f"{f}: missing field(s) {missing}; a chunk holds {', '.join(TDMPC2_KEYS)}")
+        raise ValueError(f"{f}: missing field(s) {missing}; a chunk holds {', '.join(need)}")
+    if d["reward"].ndim != 2:
+        raise ValueError(f"{f}: reward: shape {tuple(d['reward'].shape)}, expected (episodes, T)")
     E, T = d["reward"].shape
     d.setdefault("length", torch.full((E,), T - 1, dtype=torch.long))
     d.setdefault("terminated", torch.zeros(E, T, dtype=torch.bool))
@@ -329,6 +332,11 @@ def validate_episodes(path) -> dict:
             raise bad("reward", first((~r.isfinite() & step).any(1)), "non-finite value inside the episode")
         if bool(((r != 0) & ~real).any()):
             raise bad("reward", first(((r != 0) & ~real).any(1)), "non-zero after the episode's end")
+        term = d["terminated"].bool() & (t != L[:, None])              # only the last index may terminate
+        if bool(term.any()):
+            e = first(term.any(1))
+            raise bad("terminated", e, f"at index {first(term[e])}; an episode may only terminate at its last "
+                      f"index {int(L[e])}")
         E_all += E
         for i in tid.tolist():
             per_task[ts.tasks[i]] = per_task.get(ts.tasks[i], 0) + 1
@@ -645,67 +653,18 @@ def files_sha256(files) -> str:
     return hashlib.sha256("".join(sha256_file(f) for f in files).encode()).hexdigest()
 
 def read_dataset(path, obs_dim: int | None = None, act_dim: int | None = None) -> tuple[dict, dict]:
-    """Read and validate the dataset directory `path`: returns (tensors, meta). Every problem is a `ValueError`
-    naming the file and the field: a missing file, a checksum that differs from `meta.json`, a wrong shape or dim,
-    a non-finite value inside an episode, a termination before an episode's last step."""
+    """A dataset directory holding one task's episodes (format 1, or the task-set format) as this section's tensors
+    (padding cut off, `task` 0) and its meta, after `validate_episodes` (every problem a `ValueError` naming the file
+    and the field). `obs_dim`/`act_dim`, a buffer's, must be the task's. The meta adds `obs_dim`, `act_dim`,
+    `episodes`, `lengths`, `env` and `sha256` (over the chunks' sums, `dataset_sha256`) to a task-set dataset's."""
     path = Path(path)
     mp = path / "meta.json"
     if not mp.exists(): raise FileNotFoundError(f"{mp} does not exist; is {path} an episode dataset (export_episodes)?")
-    meta = json.loads(mp.read_text())
-    if meta.get("format") == EPISODES_FORMAT:
-        return _read_one_task(path, meta, obs_dim, act_dim)
-    if meta.get("format") != DATA_FORMAT:
-        raise ValueError(f"{mp}: format is {meta.get('format')!r}, expected {DATA_FORMAT!r} or "
-                         f"{EPISODES_FORMAT!r}")
-    cp = path / meta["files"][0]
-    if not cp.exists(): raise FileNotFoundError(f"{cp} (named in {mp}) does not exist")
-    sha = sha256_file(cp)
-    if sha != meta["sha256"]:
-        raise ValueError(f"{cp}: sha256 {sha[:12]}… differs from meta.json's {meta['sha256'][:12]}…; "
-                         "the file is corrupted or was changed after export")
-    try: d = torch.load(cp, map_location="cpu", weights_only=True)
-    except Exception as e: raise ValueError(f"{cp}: not a readable chunk ({type(e).__name__}: {e})") from None
-    def bad(field, msg): return ValueError(f"{cp}: {field}: {msg}")
-    missing = [k for k in _FIELDS if k not in d]
-    if missing: raise bad(missing[0], f"missing (a chunk holds {', '.join(_FIELDS)})")
-    length = d["length"]
-    E = len(length)
-    if E != meta["episodes"]: raise bad("length", f"{E} episodes, meta.json says {meta['episodes']}")
-    for k, want in (("obs_dim", obs_dim), ("act_dim", act_dim)):
-        if want is not None and meta[k] != want:
-            raise ValueError(f"{mp}: {k} is {meta[k]}, the buffer (this config's env) has {want}")
-    o, a = meta["obs_dim"], meta["act_dim"]
-    T1 = d["obs"].shape[1] if d["obs"].ndim == 3 else -1
-    for k, shp in (("obs", (E, T1, o)), ("action", (E, T1, a)), ("reward", (E, T1)), ("terminated", (E, T1)),
-                   ("task", (E, T1))):
-        if tuple(d[k].shape) != shp:
-            raise bad(k, f"shape {tuple(d[k].shape)}, expected {shp} (episodes, T+1" + (", obs_dim)" if k == "obs"
-                      else ", act_dim)" if k == "action" else ")") + " as meta.json says")
-    if E and (int(length.min()) < 1 or int(length.max()) > T1 - 1):
-        raise bad("length", f"lengths must lie in [1, {T1 - 1}], got [{int(length.min())}, {int(length.max())}]")
-    valid = torch.arange(T1)[None] <= length[:, None]                     # index 0..L are real
-    step = valid.clone()
-    step[:, 0] = False                                                     # index 1..L carry a transition
-    for k, m in (("obs", valid), ("action", step), ("reward", step)):
-        ok = d[k].isfinite() if d[k].ndim == 2 else d[k].isfinite().all(-1)
-        nonfinite = m & ~ok
-        if bool(nonfinite.any()):
-            e, t = nonfinite.nonzero()[0].tolist()
-            raise bad(k, f"non-finite value inside episode {e} at index {t}")
-    early = d["terminated"].bool() & step & (torch.arange(T1)[None] < length[:, None])
-    if bool(early.any()):
-        e, t = early.nonzero()[0].tolist()
-        raise bad("terminated", f"episode {e} terminates at index {t}, before its last index {int(length[e])}")
-    return d, meta
-
-def _read_one_task(path, meta: dict, obs_dim: int | None, act_dim: int | None) -> tuple[dict, dict]:
-    """A dataset of the task-set format (validated by `validate_episodes`) holding one task's episodes, as
-    this notebook's tensors (padding cut off) and meta (`env` = the task's env, `sha256` over the chunks' sums)."""
-    present = [t for t, n in meta["episodes_per_task"].items() if n > 0]
+    meta, summary = read_meta(path), validate_episodes(path)
+    present = [t for t, n in summary["episodes_per_task"].items() if n > 0]
     if len(present) != 1:
         raise ValueError(f"{path}: holds episodes of {len(present)} tasks {present}; single-task pretraining needs "
                          "one (pick it with load_episodes(path, tasks=[...]) and save_episodes)")
-    validate_episodes(path)
     e = load_episodes(path)
     i = e.task_set.index(present[0])
     o, a = e.task_set.obs_dims[i], e.task_set.action_dims[i]
@@ -715,9 +674,11 @@ def _read_one_task(path, meta: dict, obs_dim: int | None, act_dim: int | None) -
     E, T = e.reward.shape
     d = dict(obs=e.obs[..., :o], action=e.action[..., :a], reward=e.reward, terminated=e.terminated,
              task=torch.zeros(E, T, dtype=torch.long), length=e.length)
-    sha = dataset_sha256(meta)
+    if meta["format"] == EPISODES_FORMAT_V1:            # one task already: its meta.json has these fields
+        return d, meta
     env = dict(name=env_name(present[0]), action_repeat=meta.get("action_repeat"))
-    return d, dict(meta, obs_dim=o, act_dim=a, episodes=E, lengths=e.length.tolist(), sha256=sha, env=env)
+    return d, dict(meta, obs_dim=o, act_dim=a, episodes=E, lengths=e.length.tolist(), sha256=dataset_sha256(meta),
+                   env=env)
 
 @torch.no_grad()
 def add_episodes(buffer: ReplayBuffer, d: dict) -> dict:

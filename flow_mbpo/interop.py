@@ -12,7 +12,7 @@ from pathlib import Path
 import torch
 from torch import Tensor, nn
 
-from .config import ConfigError, WorldModelConfig, RunConfig, resolve_config
+from .config import ConfigError, WorldModelConfig, RunConfig, resolve_config, keys_with_role
 from .world_models import make_world_model
 from .multitask_env import TASK_SETS, TaskSet, get_task_set
 from .buffer import ReplayBuffer
@@ -384,14 +384,14 @@ def load_ckpt(path, formats: tuple[str, ...], what: str) -> dict:
     except (FileNotFoundError, RunDirError) as e: raise type(e)(f"{what}: {e}") from None
 
 # wm.* keys that only shape the loss, not the model: pretraining and the online run may differ in them
-_WM_LOSS_ONLY = ("reward_coef", "dynamics_coef", "tau_sampling", "fm_source", "fm_target_grad", "parity_tol")
+_WM_LOSS_ONLY = keys_with_role(WorldModelConfig, "loss")
 
 def check_pretrained(cfg: RunConfig, ck_cfg: RunConfig, dims: tuple[int, int], ck_dims: tuple[int, int], where=""):
     """Raise `ConfigError` naming the first setting in which a checkpoint (`ck_cfg`, `ck_dims`) cannot start
     `cfg`'s world model (`dims` = obs/act dims): the world model's architecture and reward head, the
     normalisers it was trained with, the task, and the observation/action dims."""
     pairs = [(f"wm.{f.name}", getattr(ck_cfg.wm, f.name), getattr(cfg.wm, f.name))
-             for f in fields(cfg.wm) if f.name not in _WM_LOSS_ONLY]
+             for f in fields(cfg.wm) if f"wm.{f.name}" not in _WM_LOSS_ONLY]
     pairs += [(f"train.{k}", getattr(ck_cfg.train, k), getattr(cfg.train, k)) for k in ("obs_rms", "rew_rms")]
     pairs += [(f"env.{k}", getattr(ck_cfg.env, k), getattr(cfg.env, k)) for k in ("name", "action_repeat")]
     pairs += [("obs_dim", ck_dims[0], dims[0]), ("act_dim", ck_dims[1], dims[1])]

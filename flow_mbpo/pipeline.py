@@ -6,7 +6,7 @@ Docs: https://flow-mbpo.github.io/flow_mbpo/pipeline.html.md"""
 
 # %% ../nbs/13a_pipeline.ipynb #0a10c896
 from __future__ import annotations
-import inspect, shutil, sys
+import inspect, sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from fastcore.script import call_parse
@@ -14,6 +14,7 @@ from submitit.helpers import Checkpointable
 
 from .config import RunConfig, ConfigError, resolve_config
 from .multitask_env import get_task_set
+from .rundir import resume_or_clear
 from . import episodes
 from .pretrain import pretrain_world_model
 from .train import run
@@ -57,11 +58,7 @@ class Stage:
     def __call__(self, parent=None, progress: bool | None = None):
         "Run this stage from `parent` (a run directory); resumes instead where `run_dir` holds a checkpoint."
         d = self.run_dir
-        again = d is not None and (d / "ckpt" / "latest.pt").exists()
-        if d is not None and d.exists() and not again:        # a requeued attempt whose first one died before saving
-            print(f"pipeline: {d} has no ckpt/latest.pt (an earlier attempt died before saving); starting afresh",
-                  flush=True)
-            shutil.rmtree(d)
+        again = d is not None and resume_or_clear(d, "pipeline")   # a requeued attempt: resume, or clear an unsaved one
         if self.stage == "A":
             return (pretrain_world_model(resume=d, progress=progress) if again else
                     pretrain_world_model(self.cfg, self.data, self.budget, run_dir=d, progress=progress))

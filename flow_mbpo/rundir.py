@@ -20,7 +20,7 @@ from .config import RunConfig, ConfigError
 __all__ = ['CKPT_FORMAT', 'PRETRAIN_FORMAT', 'SPECIALIZE_FORMAT', 'AGENT_FORMATS', 'EPISODES_FORMAT', 'EPISODES_FORMAT_V1',
            'RunDirError', 'RunDir', 'new_run_dir', 'atomic_save', 'write_json', 'read_json', 'check_metrics',
            'JsonlLog', 'read_jsonl', 'read_records', 'seed_everything', 'rng_state', 'set_rng_state', 'save_checkpoint',
-           'load_checkpoint', 'keep_periodic', 'StopRequest']
+           'load_checkpoint', 'keep_periodic', 'resume_or_clear', 'StopRequest']
 
 # %% ../nbs/09a_rundir.ipynb #6f7d31b1
 CKPT_FORMAT = "flow_mbpo/1"  # the checkpoint format version; a checkpoint of another format is refused
@@ -265,6 +265,19 @@ def keep_periodic(rd: RunDir, epoch: int, keep: int):
     shutil.copyfile(rd.latest, rd.epoch_ckpt(epoch))
     for old in rd.epoch_ckpts()[:-keep]:
         old.unlink()
+
+# %% ../nbs/09a_rundir.ipynb #5b1e7c02
+def resume_or_clear(path, who: str) -> bool:
+    """True when the fixed run directory `path` holds `ckpt/latest.pt` (resume it); otherwise False (start afresh),
+    after removing what an attempt that died before its first checkpoint left there (`who` names the caller)."""
+    rd = RunDir(path)
+    if rd.latest.exists():
+        return True
+    if rd.path.exists():
+        print(f"{who}: {rd.path} has no ckpt/latest.pt (an earlier attempt died before saving); starting afresh",
+              flush=True)
+        shutil.rmtree(rd.path)
+    return False
 
 # %% ../nbs/09a_rundir.ipynb #3b8eb118
 class StopRequest:

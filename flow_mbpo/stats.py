@@ -12,7 +12,7 @@ import pandas as pd
 from scipy import stats
 from rliable import metrics as rly_metrics
 
-from .config import RunConfig
+from .config import RunConfig, keys_with_role
 
 # %% auto #0
 __all__ = ['AGGREGATES', 'BOOKKEEPING', 'median_over_runs', 'stratified_bootstrap', 'interval_estimates',
@@ -99,17 +99,7 @@ def aggregate(scores: dict, reps: int = 2000, seed: int = 0) -> dict:
     return out
 
 # %% ../nbs/09f_stats.ipynb #e66f2e60
-BOOKKEEPING = (
-    "seed",
-    "device",
-    "log.",
-    "diag.",
-    "train.eval_every",
-    "train.eval_episodes",
-    "train.ckpt_every",
-    "train.keep_ckpts",
-    "train.compile",
-)
+BOOKKEEPING = keys_with_role(RunConfig, "bookkeeping")   # seed, device, log.*, diag.*, eval/ckpt cadence, compile
 
 
 def config_columns(cfg: RunConfig) -> dict:

@@ -15,7 +15,7 @@ from fastcore.basics import patch
 from fastcore.script import call_parse
 
 from .config import (RunConfig, ConfigError, apply_overrides, parse_overrides, list_presets, resolve_config,
-                              preset_descriptions, describe_config)
+                              preset_descriptions, describe_config, keys_with_role)
 from .config import get_config  # noqa: F401  (importable from here as before)
 from .config import resolve_device  # noqa: F401  (importable from here as before)
 from .envs import make_env_from_config
@@ -410,8 +410,7 @@ def run(cfg_or_preset: RunConfig | str = "pwm_5M_flow_k4_heun", overrides: list[
     if resume is not None: return Trainer(*_load_for_resume(resume, overrides, kw)).fit()
     return Trainer(resolve_config(cfg_or_preset, overrides, kw)).fit()
 
-_RESUMABLE_OVERRIDES = {"train.epochs", "train.eval_every", "train.eval_episodes", "train.ckpt_every", "log.wandb",
-                        "log.progress", "device"}
+_RESUMABLE_OVERRIDES = set(keys_with_role(RunConfig, "resumable"))
 
 def _load_for_resume(resume, overrides, kw) -> tuple[RunConfig, RunDir, dict]:
     "The config (with the overrides a resume may change), run directory and checkpoint of the run to continue."
