@@ -20,7 +20,7 @@ from .config import RunConfig
 from .rundir import RunDir, read_json, read_records
 from .stats import (AGGREGATES, interval_estimates, probability_of_improvement, config_columns, config_id,
                     markdown_table, fmt_value, fmt_ci)
-from .multitask_report import STAGE_FILE, find_stage_dirs, write_multitask_report
+from .multitask_report import find_stage_dirs, write_multitask_report
 
 # %% auto #0
 __all__ = ['WM_NAMES', 'POLICY_NAMES', 'DIAG_SUMMARY', 'REPORT_FIGURES', 'FILLED_BY', 'LOG_SCALE', 'TRAIN_KINDS', 'Run',
@@ -457,7 +457,7 @@ def run_kind(path) -> str:
     """What wrote the run directory `path`: `stage` (a run of the staged multitask pipeline: it has a stage.json), the
     `kind` its summary.json or run_info.json names (`pretrain`, ...), else `train` (single-task training runs)."""
     p = Path(path)
-    if (p / STAGE_FILE).is_file():
+    if (p / RunDir.STAGE).is_file():
         return "stage"
     for f in (RunDir.SUMMARY, RunDir.RUN_INFO):
         kind = (read_json(p / f) or {}).get("kind")

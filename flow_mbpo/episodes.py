@@ -20,7 +20,7 @@ from .config import RunConfig
 from .buffer import ReplayBuffer, Slices
 from .envs import make_multitask_env
 from .multitask_env import TaskSet, get_task_set, env_name, task_seed, MultiTaskVecEnv
-from .rundir import atomic_save, write_json, CKPT_FORMAT, EPISODES_FORMAT, EPISODES_FORMAT_V1
+from .rundir import RunDir, atomic_save, write_json, CKPT_FORMAT, EPISODES_FORMAT, EPISODES_FORMAT_V1
 
 # %% auto #0
 __all__ = ['CHUNK_KEYS', 'TDMPC2_KEYS', 'TDMPC2_SETS', 'DATA_FORMAT', 'sha256_file', 'EpisodeData', 'save_episodes', 'read_meta',
@@ -610,7 +610,7 @@ def export_run_episodes(run_dir, path) -> Path:
     runs = [run_dir] if isinstance(run_dir, (str, Path)) else list(run_dir)
     datas, sources, envs = [], [], []
     for rd in runs:
-        ck_path = Path(rd) / "ckpt" / "latest.pt"
+        ck_path = RunDir(rd).latest
         if not ck_path.exists(): raise FileNotFoundError(f"export: {ck_path} does not exist (no checkpoint in {rd})")
         ck = torch.load(ck_path, map_location="cpu", weights_only=False)
         if not isinstance(ck, dict) or ck.get("format") != CKPT_FORMAT or "buffer" not in ck:

@@ -33,7 +33,7 @@ __all__ = ['LOGS', 'LOG_FILES', 'CURVES', 'glossary', 'glossary_markdown', 'run_
 
 # %% ../nbs/15_explore.ipynb #3d15a4c4
 LOGS = {"metrics": METRICS, "evals": EVAL_METRICS, "diagnostics": DIAG_METRICS}
-LOG_FILES = {"metrics": "metrics.jsonl", "evals": "eval.jsonl", "diagnostics": "diagnostics.jsonl"}
+LOG_FILES = {"metrics": RunDir.METRICS, "evals": RunDir.EVALS, "diagnostics": RunDir.DIAGNOSTICS}
 
 
 def glossary(logs=tuple(LOGS)) -> pd.DataFrame:

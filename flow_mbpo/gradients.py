@@ -21,7 +21,7 @@ from .pwm import Agent
 from .envs import make_env
 from .diagnostics import esnr, to_db, jacobian_norms, open_loop
 from .stats import interval_estimates, markdown_table
-from .rundir import load_checkpoint
+from .rundir import RunDir, load_checkpoint
 
 # %% auto #0
 __all__ = ['SUMMARY_METRICS', 'random_directions', 'directional_fd', 'cosine_from_projections', 'norm_ratio_from_projections',
@@ -536,7 +536,7 @@ def gradients_cli(
         train_run("quick_dmc_baseline", {"env.name": task, "train.epochs": epochs, "optim.lr_decay_epochs": epochs,
                                          "log.root": str(out), "log.experiment": ".", "log.run_name": "run"})
         run = out / "run"
-    ckpt = Path(run) / "ckpt" / "latest.pt" if Path(run).is_dir() else Path(run)
+    ckpt = RunDir(run).latest if Path(run).is_dir() else Path(run)
     grid = variants(kinds.split(","), _ints(substeps), [float(x) for x in weight_decays.split(",")])
     print(f"{len(grid)} world models x {len(_ints(seeds))} seeds, {updates} updates each, data and policy: {ckpt}",
           flush=True)

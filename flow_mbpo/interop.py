@@ -19,13 +19,14 @@ from .buffer import ReplayBuffer
 from .episodes import sha256_file, read_dataset, buffer_episodes, buffer_from_state, add_episodes
 from .pwm import Agent
 from .diagnostics import run_info
-from .rundir import (CKPT_FORMAT, PRETRAIN_FORMAT, RunDirError, atomic_save, write_json, read_json, rng_state, seed_everything,
-                              load_checkpoint)
+from .rundir import (RunDir, CKPT_FORMAT, PRETRAIN_FORMAT, RunDirError, atomic_save, write_json, read_json,
+                              rng_state, seed_everything, load_checkpoint)
 
 # %% auto #0
-__all__ = ['FORMATS', 'APIS', 'unwrap', 'export_state_dict', 'detect_format', 'split_state_dict', 'file_shapes', 'check_fits',
-           'import_state_dict', 'load_source', 'import_world_model', 'export_world_model', 'import_cli', 'load_ckpt',
-           'check_pretrained', 'ckpt_file', 'init_from_pretrained', 'read_stage', 'write_stage', 'wm_sha256']
+__all__ = ['FORMATS', 'APIS', 'STAGE_KEYS', 'STAGE_MODES', 'unwrap', 'export_state_dict', 'detect_format', 'split_state_dict',
+           'file_shapes', 'check_fits', 'import_state_dict', 'load_source', 'read_stage', 'write_stage', 'wm_sha256',
+           'import_world_model', 'export_world_model', 'import_cli', 'load_ckpt', 'check_pretrained', 'ckpt_file',
+           'init_from_pretrained']
 
 # %% ../nbs/09e_interop.ipynb #79c6b134
 FORMATS = ("tdmpc2-new", "tdmpc2-old", "pwm")   # the namings of a TD-MPC2 world model's weights
@@ -273,6 +274,70 @@ def _step_of(path, obj: dict) -> int:
     last = re.split(r"[_\-]", Path(path).stem)[-1] if path is not None else ""
     return int(last) if last.isdigit() else 0
 
+# %% ../nbs/09e_interop.ipynb #982bda18
+STAGE_KEYS = ("stage", "mode", "path", "task_set", "tasks", "task", "seed", "parent")
+STAGE_MODES = ("offline", "online", "import", None)
+
+
+def _stage_error(f, msg: str):
+    return ValueError(f"{f}: {msg}")
+
+
+def read_stage(run_dir, missing_ok: bool = False) -> dict | None:
+    """The `stage.json` of `run_dir`, checked: every key present, stage/mode/path/tasks/seed well-formed (errors name
+    it). Without the file: None with `missing_ok`, else `FileNotFoundError`."""
+    f = RunDir(run_dir).stage
+    if missing_ok and not f.exists(): return None
+    try:
+        s = json.loads(f.read_text())
+    except json.JSONDecodeError as e:
+        raise _stage_error(f, f"not valid JSON ({e})") from None
+    if not isinstance(s, dict):
+        raise _stage_error(f, f"must hold a JSON object, got {type(s).__name__}")
+    missing = [k for k in STAGE_KEYS if k not in s]
+    if missing:
+        raise _stage_error(f, f"missing key(s) {missing}; a stage.json has {list(STAGE_KEYS)}")
+    if s["stage"] not in ("A", "B", "C"):
+        raise _stage_error(f, f"stage must be 'A', 'B' or 'C', got {s['stage']!r}")
+    if s["mode"] not in STAGE_MODES:
+        raise _stage_error(f, f"mode must be one of {list(STAGE_MODES)}, got {s['mode']!r}")
+    chain = s["path"].split(">") if isinstance(s["path"], str) else [None]
+    if not set(chain) <= {"A", "B", "C", "import"} or chain[-1].replace("import", "A") != s["stage"]:
+        raise _stage_error(f, f"path must chain A, B, C, import with '>' and end in its stage {s['stage']}, "
+                              f"got {s['path']!r}")
+    if not (isinstance(s["tasks"], list) and s["tasks"] and all(isinstance(t, str) for t in s["tasks"])):
+        raise _stage_error(f, f"tasks must be a non-empty list of task names, got {s['tasks']!r}")
+    if not isinstance(s["task_set"], str):
+        raise _stage_error(f, f"task_set must be a name, got {s['task_set']!r}")
+    if s["stage"] == "C" and not isinstance(s["task"], str):
+        raise _stage_error(f, f"a stage C run names its task, got task={s['task']!r}")
+    if not isinstance(s["seed"], int) or isinstance(s["seed"], bool):
+        raise _stage_error(f, f"seed must be an integer, got {s['seed']!r}")
+    return s
+
+def write_stage(run_dir, stage: str, task_set: TaskSet, seed: int, mode: str | None = None, task: str | None = None,
+                parent=None, parent_ckpt=None, data: dict | None = None) -> dict:
+    """Write `run_dir/stage.json`: this stage (`A`, `B`, `C`), its `mode`, its task set and task, and where it
+    came from: the parent run (or file), the SHA-256 of the checkpoint it started from, and the data it used. The
+    `path` extends the parent's (`A>B>C`); a parent without `stage.json` counts by its mode (`import`) or not at all."""
+    if stage not in ("A", "B", "C"): raise ValueError(f"stage: one of A, B, C, got {stage!r}")
+    if task is not None: task_set.index(task)                              # raises naming the valid tasks
+    prev = read_stage(parent, missing_ok=True) if parent is not None and Path(parent).is_dir() else None
+    own = "import" if mode == "import" else stage
+    rec = dict(stage=stage, mode=mode, path=f"{prev['path']}>{own}" if prev else own, task_set=task_set.name,
+               tasks=list(task_set.tasks), task=task, seed=int(seed), parent=None if parent is None else str(parent),
+               parent_ckpt_sha256=None if parent_ckpt is None else sha256_file(parent_ckpt), data=data)
+    write_json(RunDir(run_dir).stage, rec)
+    return rec
+
+def wm_sha256(agent: Agent) -> str:
+    "SHA-256 of the world model's parameters and buffers (in state-dict order): equal iff bit-identical."
+    h = hashlib.sha256()
+    for k, v in agent.wm.state_dict().items():
+        h.update(k.encode())
+        h.update(v.detach().cpu().contiguous().numpy().tobytes())
+    return h.hexdigest()
+
 # %% ../nbs/09e_interop.ipynb #64e63f5d
 _IMPORT_FIXED = {  # settings an import decides, and why
     "env.name": "the task set the file was trained on",
@@ -325,17 +390,16 @@ def import_world_model(src, task_set, out_dir, preset: str = "pwm_48M_baseline",
     for k, why in {**outer, **dropped}.items(): groups.setdefault(why, []).append(k)
     source = dict(path=str(path.resolve()) if path else None, sha256=sha, format=fmt, shapes=s, wm_steps=steps,
                   dropped=groups)
-    (out / "ckpt").mkdir(parents=True, exist_ok=True)
-    (out / "config.yaml").write_text(cfg.to_yaml())
-    write_json(out / "run_info.json", dict(kind="import", source=source, **run_info(agent)))
+    rd = RunDir(out)
+    rd.ckpt_dir.mkdir(parents=True, exist_ok=True)
+    rd.config.write_text(cfg.to_yaml())
+    write_json(rd.run_info, dict(kind="import", source=source, **run_info(agent)))
     atomic_save(dict(format=PRETRAIN_FORMAT, config=cfg.to_dict(), wm_steps=steps, steps=steps, chunks=0, chunk=1,
                      wall_time=0.0, obs_dim=ts.obs_max, act_dim=ts.act_max, data=None, agent=agent.full_state(),
                      rng=rng_state(), buffer_rng=torch.Generator().manual_seed(cfg.seed + 1).get_state(),
-                     stage_a=None, n_tasks=len(ts)), out / "ckpt" / "latest.pt")
-    write_json(out / "stage.json", dict(stage="A", mode="import", path="import", task_set=ts.name, tasks=list(ts.tasks),
-                                        task=None, seed=cfg.seed, parent=source["path"], parent_ckpt_sha256=sha,
-                                        data=None))
-    write_json(out / "summary.json", dict(kind="import", status="finished", wm_steps=steps, preset=cfg.preset,
+                     stage_a=None, n_tasks=len(ts)), rd.latest)
+    write_stage(out, "A", ts, cfg.seed, mode="import", parent=source["path"], parent_ckpt=path)
+    write_json(rd.summary, dict(kind="import", status="finished", wm_steps=steps, preset=cfg.preset,
                                           config_hash=cfg.hash(), source=source, params=agent.param_counts()))
     return out
 
@@ -345,7 +409,7 @@ def export_world_model(run_dir_or_ckpt, out_file, api: str = "new") -> Path:
     agents, `{'model': state_dict}`, in the names of `api` (`export_state_dict`; 'new' adds the task set's action
     masks to a multitask model)."""
     p = Path(run_dir_or_ckpt)
-    ck = load_checkpoint(p / "ckpt" / "latest.pt" if p.is_dir() else p, formats=(PRETRAIN_FORMAT, CKPT_FORMAT))
+    ck = load_checkpoint(RunDir(p).latest if p.is_dir() else p, formats=(PRETRAIN_FORMAT, CKPT_FORMAT))
     cfg = RunConfig.from_dict(ck["config"], legacy=True)
     if cfg.wm.kind != "mlp":
         raise ConfigError("wm.kind", f"{cfg.wm.kind!r}: only an MLP world model has TD-MPC2's form")
@@ -373,7 +437,7 @@ def import_cli(argv: list[str] | None = None):
     except (ConfigError, FileNotFoundError, FileExistsError, ValueError) as e:
         print(f"flow-mbpo-import: error: {' '.join(str(e).split())}", file=sys.stderr)
         sys.exit(2)
-    src = read_json(out / "run_info.json")["source"]
+    src = read_json(RunDir(out).run_info)["source"]
     print(f"imported {a.src} ({src['format']}, {src['shapes']['n_tasks']} tasks, task_dim {src['shapes']['task_dim']}, "
           f"latent {src['shapes']['latent_dim']}; {sum(map(len, src['dropped'].values()))} keys dropped) into {out}")
 
@@ -405,7 +469,7 @@ def check_pretrained(cfg: RunConfig, ck_cfg: RunConfig, dims: tuple[int, int], c
 def ckpt_file(path, what: str = "train.init_wm") -> Path:
     "A run directory's `ckpt/latest.pt`, or the checkpoint file given; `what` names the setting in the error."
     p = Path(path)
-    if p.is_dir(): p = p / "ckpt" / "latest.pt"
+    if p.is_dir(): p = RunDir(p).latest
     if not p.exists():
         raise FileNotFoundError(f"{what}: {p} does not exist (give a run directory or a checkpoint)")
     return p
@@ -469,32 +533,3 @@ def init_from_pretrained(agent: Agent, buffer: ReplayBuffer, path) -> dict:
     return dict(path=str(ck_path.resolve()), sha256=sha256_file(ck_path), kind="pretrain" if ck["format"] == PRETRAIN_FORMAT
                 else "run", wm_steps=wm_steps, actor=actor is not None, preset=ck_cfg.preset, config_hash=ck_cfg.hash(),
                 data=dict(**data, episodes=loaded["episodes"], transitions=loaded["transitions"]))
-
-# %% ../nbs/09e_interop.ipynb #982bda18
-def read_stage(run_dir) -> dict | None:
-    "A run directory's `stage.json` (None if it has none)."
-    p = Path(run_dir) / "stage.json"
-    return json.loads(p.read_text()) if p.exists() else None
-
-def write_stage(run_dir, stage: str, task_set: TaskSet, seed: int, mode: str | None = None, task: str | None = None,
-                parent=None, parent_ckpt=None, data: dict | None = None) -> dict:
-    """Write `run_dir/stage.json`: this stage (`A`, `B`, `C`), its `mode`, its task set and task, and where it
-    came from: the parent run (or file), the SHA-256 of the checkpoint it started from, and the data it used. The
-    `path` extends the parent's (`A>B>C`); a parent without `stage.json` counts by its mode (`import`) or not at all."""
-    if stage not in ("A", "B", "C"): raise ValueError(f"stage: one of A, B, C, got {stage!r}")
-    if task is not None: task_set.index(task)                              # raises naming the valid tasks
-    prev = read_stage(parent) if parent is not None and Path(parent).is_dir() else None
-    own = "import" if mode == "import" else stage
-    rec = dict(stage=stage, mode=mode, path=f"{prev['path']}>{own}" if prev else own, task_set=task_set.name,
-               tasks=list(task_set.tasks), task=task, seed=int(seed), parent=None if parent is None else str(parent),
-               parent_ckpt_sha256=None if parent_ckpt is None else sha256_file(parent_ckpt), data=data)
-    write_json(Path(run_dir) / "stage.json", rec)
-    return rec
-
-def wm_sha256(agent: Agent) -> str:
-    "SHA-256 of the world model's parameters and buffers (in state-dict order): equal iff bit-identical."
-    h = hashlib.sha256()
-    for k, v in agent.wm.state_dict().items():
-        h.update(k.encode())
-        h.update(v.detach().cpu().contiguous().numpy().tobytes())
-    return h.hexdigest()

@@ -6,79 +6,39 @@ Docs: https://flow-mbpo.github.io/flow_mbpo/multitask_report.html.md"""
 
 # %% ../nbs/13b_multitask_report.ipynb #89eac966
 from __future__ import annotations
-import json, math
+import math
 from pathlib import Path
 import numpy as np
 import pandas as pd
 import matplotlib.pyplot as plt
 
 from .rundir import RunDir, read_json, read_records
+from .interop import read_stage
 from .multitask_env import get_task_set, PWM_MT30, TDMPC2_MT30
 from .stats import AGGREGATES, interval_estimates, stratified_bootstrap, markdown_table, fmt_ci
 
 # %% auto #0
-__all__ = ['STAGE_FILE', 'SCORES_FILE', 'STAGE_KEYS', 'STAGE_MODES', 'STAGE_COLUMNS', 'TDMPC2_MT30_RUNS', 'ANCHOR_STYLE',
-           'read_stage', 'read_scores', 'find_stage_dirs', 'load_stage_runs', 'is_metaworld', 'score_matrix',
-           'path_scores', 'task_table', 'score_curves', 'mt30_anchors', 'mt30_anchor_runs', 'anchor_rows',
-           'multitask_figure', 'curves_figure', 'write_multitask_report']
-
-# %% ../nbs/13b_multitask_report.ipynb #5e3b09da
-STAGE_FILE, SCORES_FILE = "stage.json", "scores.jsonl"  # what a run of the staged pipeline adds
-STAGE_KEYS = ("stage", "mode", "path", "task_set", "tasks", "task", "seed", "parent")
-STAGE_MODES = ("offline", "online", "import", None)
-
-
-def _stage_error(f, msg: str):
-    return ValueError(f"{f}: {msg}")
-
-
-def read_stage(run_dir) -> dict:
-    "The `stage.json` of `run_dir`, checked: every key present, stage/mode/path/tasks/seed well-formed (errors name it)."
-    f = Path(run_dir) / STAGE_FILE
-    try:
-        s = json.loads(f.read_text())
-    except json.JSONDecodeError as e:
-        raise _stage_error(f, f"not valid JSON ({e})") from None
-    if not isinstance(s, dict):
-        raise _stage_error(f, f"must hold a JSON object, got {type(s).__name__}")
-    missing = [k for k in STAGE_KEYS if k not in s]
-    if missing:
-        raise _stage_error(f, f"missing key(s) {missing}; a stage.json has {list(STAGE_KEYS)}")
-    if s["stage"] not in ("A", "B", "C"):
-        raise _stage_error(f, f"stage must be 'A', 'B' or 'C', got {s['stage']!r}")
-    if s["mode"] not in STAGE_MODES:
-        raise _stage_error(f, f"mode must be one of {list(STAGE_MODES)}, got {s['mode']!r}")
-    chain = s["path"].split(">") if isinstance(s["path"], str) else [None]
-    if not set(chain) <= {"A", "B", "C", "import"} or chain[-1].replace("import", "A") != s["stage"]:
-        raise _stage_error(f, f"path must chain A, B, C, import with '>' and end in its stage {s['stage']}, "
-                              f"got {s['path']!r}")
-    if not (isinstance(s["tasks"], list) and s["tasks"] and all(isinstance(t, str) for t in s["tasks"])):
-        raise _stage_error(f, f"tasks must be a non-empty list of task names, got {s['tasks']!r}")
-    if not isinstance(s["task_set"], str):
-        raise _stage_error(f, f"task_set must be a name, got {s['task_set']!r}")
-    if s["stage"] == "C" and not isinstance(s["task"], str):
-        raise _stage_error(f, f"a stage C run names its task, got task={s['task']!r}")
-    if not isinstance(s["seed"], int) or isinstance(s["seed"], bool):
-        raise _stage_error(f, f"seed must be an integer, got {s['seed']!r}")
-    return s
+__all__ = ['STAGE_COLUMNS', 'TDMPC2_MT30_RUNS', 'ANCHOR_STYLE', 'read_scores', 'find_stage_dirs', 'load_stage_runs',
+           'is_metaworld', 'score_matrix', 'path_scores', 'task_table', 'score_curves', 'mt30_anchors',
+           'mt30_anchor_runs', 'anchor_rows', 'multitask_figure', 'curves_figure', 'write_multitask_report']
 
 # %% ../nbs/13b_multitask_report.ipynb #73ba8cca
 def read_scores(run_dir, stage: dict | None = None) -> pd.DataFrame:
     """All rows of `scores.jsonl` of `run_dir` (empty without the file; a torn last line is skipped), checked against
     its stage: each row has an integer iteration, a task of the run and a finite score."""
-    f, stage = Path(run_dir) / SCORES_FILE, stage or read_stage(run_dir)
+    f, stage = Path(run_dir) / RunDir.SCORES, stage or read_stage(run_dir)
     df = pd.DataFrame(read_records(f))
     if df.empty:
         return df
     missing = [k for k in ("iteration", "task", "score") if k not in df]
     if missing:
-        raise _stage_error(f, f"rows lack {missing}; a row has iteration, env_steps, task, return, success, score, episodes")
+        raise ValueError(f"{f}: rows lack {missing}; a row has iteration, env_steps, task, return, success, score, episodes")
     allowed = [stage["task"]] if stage["stage"] == "C" else stage["tasks"]
     bad = sorted(set(df.task) - set(allowed))
     if bad:
-        raise _stage_error(f, f"task(s) {bad} are not tasks of this run ({allowed[:5]}{' ...' if len(allowed) > 5 else ''})")
+        raise ValueError(f"{f}: task(s) {bad} are not tasks of this run ({allowed[:5]}{' ...' if len(allowed) > 5 else ''})")
     if not np.isfinite(pd.to_numeric(df.score, errors="coerce")).all():
-        raise _stage_error(f, "every score must be a finite number")
+        raise ValueError(f"{f}: " + "every score must be a finite number")
     for k in ("env_steps", "return", "success", "episodes"):
         df[k] = df[k] if k in df else None
     return df.astype({"iteration": int, "score": float})
@@ -88,10 +48,10 @@ def find_stage_dirs(paths) -> list[Path]:
     "Run directories of the staged pipeline (folders holding a `stage.json`) named in `paths` or found below them."
     found = []
     for p in map(Path, [paths] if isinstance(paths, (str, Path)) else paths):
-        if (p / STAGE_FILE).is_file():
+        if (p / RunDir.STAGE).is_file():
             found.append(p)
         elif p.is_dir():
-            found += [f.parent for f in p.rglob(STAGE_FILE)]
+            found += [f.parent for f in p.rglob(RunDir.STAGE)]
         else:
             raise FileNotFoundError(f"{p} is neither a run directory nor a folder")
     return sorted(dict.fromkeys(found))
@@ -114,7 +74,7 @@ def load_stage_runs(paths, finished_only: bool = True) -> pd.DataFrame:
     (path, seed, task), is an error naming the files."""
     dirs = find_stage_dirs(paths)
     if not dirs:
-        raise FileNotFoundError(f"no stage runs (folders with a {STAGE_FILE}) in {[str(p) for p in paths]}")
+        raise FileNotFoundError(f"no stage runs (folders with a {RunDir.STAGE}) in {[str(p) for p in paths]}")
     rows, unscored, excluded, sets = [], [], [], {}
     for d in dirs:
         s, status = read_stage(d), _status(d)
@@ -122,8 +82,8 @@ def load_stage_runs(paths, finished_only: bool = True) -> pd.DataFrame:
                     seed=s["seed"], status=status)
         first = sets.setdefault(s["path"], (d, s["task_set"], s["tasks"]))
         if (s["task_set"], s["tasks"]) != first[1:]:
-            raise _stage_error(d / STAGE_FILE, f"path {s['path']!r} mixes task sets: this run has {s['task_set']!r} "
-                                               f"({len(s['tasks'])} tasks), {first[0] / STAGE_FILE} has "
+            raise ValueError(f"{d / RunDir.STAGE}: path {s['path']!r} mixes task sets: this run has {s['task_set']!r} "
+                                               f"({len(s['tasks'])} tasks), {first[0] / RunDir.STAGE} has "
                                                f"{first[1]!r} ({len(first[2])} tasks)")
         sc = read_scores(d, s)
         if sc.empty:

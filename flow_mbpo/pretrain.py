@@ -248,7 +248,7 @@ def state(self: Pretrainer) -> dict:
 
 @patch
 def log_files(self: Pretrainer) -> dict:
-    logs = dict(metrics=("metrics.jsonl", PRETRAIN_METRICS))
+    logs = dict(metrics=(RunDir.METRICS, PRETRAIN_METRICS))
     if self.mt: logs["heldout"] = ("heldout.jsonl", HELDOUT_METRICS)
     return logs
 

@@ -45,6 +45,7 @@ class RunDir:
 
     CONFIG, RUN_INFO, METRICS, EVALS = "config.yaml", "run_info.json", "metrics.jsonl", "eval.jsonl"
     DIAGNOSTICS, SUMMARY, DISPATCH, CKPT = "diagnostics.jsonl", "summary.json", "dispatch.jsonl", "ckpt"
+    STAGE, SCORES = "stage.json", "scores.jsonl"   # what a run of the staged multitask pipeline adds
 
     def __init__(self, path):
         self.path = Path(path)
@@ -62,6 +63,8 @@ class RunDir:
     diagnostics = property(lambda self: self.path / self.DIAGNOSTICS)
     summary = property(lambda self: self.path / self.SUMMARY)
     dispatch = property(lambda self: self.path / self.DISPATCH)
+    stage = property(lambda self: self.path / self.STAGE)
+    scores = property(lambda self: self.path / self.SCORES)
     ckpt_dir = property(lambda self: self.path / self.CKPT)
     latest = property(lambda self: self.ckpt_dir / "latest.pt")
     best = property(lambda self: self.ckpt_dir / "best.pt")

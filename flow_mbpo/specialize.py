@@ -120,7 +120,7 @@ def state(self: Specializer) -> dict:
 
 @patch
 def log_files(self: Specializer) -> dict:
-    return dict(metrics=("metrics.jsonl", SPECIALIZE_METRICS), scores=("scores.jsonl", SCORE_METRICS))
+    return dict(metrics=(RunDir.METRICS, SPECIALIZE_METRICS), scores=(RunDir.SCORES, SCORE_METRICS))
 
 @patch
 def log_resume(self: Specializer, name: str) -> int:
@@ -179,7 +179,7 @@ def evaluate(self: Specializer):
 
 @patch
 def summary(self: Specializer) -> dict:
-    scores, self.wm_end = read_jsonl(self.rd / "scores.jsonl"), wm_sha256(self.agent)
+    scores, self.wm_end = read_jsonl(self.rd.scores), wm_sha256(self.agent)
     return dict(target=self.total, task=self.args["task"], freeze_wm=self.args["freeze_wm"],
                 final=scores[-1] if scores else None, wm_sha256_start=self.wm_start, wm_sha256_end=self.wm_end)
 
@@ -189,7 +189,7 @@ def result(self: Specializer, status: str) -> RunResult:
     if self.args["freeze_wm"] and self.wm_end != self.wm_start:
         raise RuntimeError(f"freeze_wm: the world model changed during {self.rd.path} (sha256 {self.wm_start[:12]}… → "
                            f"{self.wm_end[:12]}…)")
-    self.evals = read_jsonl(self.rd / "scores.jsonl")
+    self.evals = read_jsonl(self.rd.scores)
     return RunLoop.result(self, status)
 
 @patch

@@ -355,7 +355,7 @@ def log_files(self: Trainer) -> dict:
     rd = self.rd
     logs = dict(metrics=(rd.metrics.name, METRICS), eval=(rd.evals.name, EVAL_METRICS),
                 diag=(rd.diagnostics.name, DIAG_METRICS))
-    if self.agent.n_tasks: logs["scores"] = ("scores.jsonl", SCORE_METRICS)
+    if self.agent.n_tasks: logs["scores"] = (rd.scores.name, SCORE_METRICS)
     return logs
 
 @patch
