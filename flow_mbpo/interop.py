@@ -6,7 +6,7 @@ Docs: https://flow-mbpo.github.io/flow_mbpo/interop.html.md"""
 
 # %% ../nbs/09e_interop.ipynb #1701b8ef
 from __future__ import annotations
-import argparse, hashlib, json, re, sys
+import argparse, hashlib, re, sys
 from dataclasses import fields
 from pathlib import Path
 import torch
@@ -19,14 +19,13 @@ from .buffer import ReplayBuffer
 from .episodes import sha256_file, read_dataset, buffer_episodes, buffer_from_state, add_episodes
 from .pwm import Agent
 from .diagnostics import run_info
-from .rundir import (RunDir, CKPT_FORMAT, PRETRAIN_FORMAT, RunDirError, atomic_save, write_json, read_json,
+from .rundir import (RunDir, read_stage, CKPT_FORMAT, PRETRAIN_FORMAT, RunDirError, atomic_save, write_json, read_json,
                               rng_state, seed_everything, load_checkpoint)
 
 # %% auto #0
-__all__ = ['FORMATS', 'APIS', 'STAGE_KEYS', 'STAGE_MODES', 'unwrap', 'export_state_dict', 'detect_format', 'split_state_dict',
-           'file_shapes', 'check_fits', 'import_state_dict', 'load_source', 'read_stage', 'write_stage', 'wm_sha256',
-           'import_world_model', 'export_world_model', 'import_cli', 'load_ckpt', 'check_pretrained', 'ckpt_file',
-           'init_from_pretrained']
+__all__ = ['FORMATS', 'APIS', 'unwrap', 'export_state_dict', 'detect_format', 'split_state_dict', 'file_shapes', 'check_fits',
+           'import_state_dict', 'load_source', 'write_stage', 'wm_sha256', 'import_world_model', 'export_world_model',
+           'import_cli', 'load_ckpt', 'check_pretrained', 'ckpt_file', 'init_from_pretrained']
 
 # %% ../nbs/09e_interop.ipynb #79c6b134
 FORMATS = ("tdmpc2-new", "tdmpc2-old", "pwm")   # the namings of a TD-MPC2 world model's weights
@@ -275,46 +274,6 @@ def _step_of(path, obj: dict) -> int:
     return int(last) if last.isdigit() else 0
 
 # %% ../nbs/09e_interop.ipynb #982bda18
-STAGE_KEYS = ("stage", "mode", "path", "task_set", "tasks", "task", "seed", "parent")
-STAGE_MODES = ("offline", "online", "import", None)
-
-
-def _stage_error(f, msg: str):
-    return ValueError(f"{f}: {msg}")
-
-
-def read_stage(run_dir, missing_ok: bool = False) -> dict | None:
-    """The `stage.json` of `run_dir`, checked: every key present, stage/mode/path/tasks/seed well-formed (errors name
-    it). Without the file: None with `missing_ok`, else `FileNotFoundError`."""
-    f = RunDir(run_dir).stage
-    if missing_ok and not f.exists(): return None
-    try:
-        s = json.loads(f.read_text())
-    except json.JSONDecodeError as e:
-        raise _stage_error(f, f"not valid JSON ({e})") from None
-    if not isinstance(s, dict):
-        raise _stage_error(f, f"must hold a JSON object, got {type(s).__name__}")
-    missing = [k for k in STAGE_KEYS if k not in s]
-    if missing:
-        raise _stage_error(f, f"missing key(s) {missing}; a stage.json has {list(STAGE_KEYS)}")
-    if s["stage"] not in ("A", "B", "C"):
-        raise _stage_error(f, f"stage must be 'A', 'B' or 'C', got {s['stage']!r}")
-    if s["mode"] not in STAGE_MODES:
-        raise _stage_error(f, f"mode must be one of {list(STAGE_MODES)}, got {s['mode']!r}")
-    chain = s["path"].split(">") if isinstance(s["path"], str) else [None]
-    if not set(chain) <= {"A", "B", "C", "import"} or chain[-1].replace("import", "A") != s["stage"]:
-        raise _stage_error(f, f"path must chain A, B, C, import with '>' and end in its stage {s['stage']}, "
-                              f"got {s['path']!r}")
-    if not (isinstance(s["tasks"], list) and s["tasks"] and all(isinstance(t, str) for t in s["tasks"])):
-        raise _stage_error(f, f"tasks must be a non-empty list of task names, got {s['tasks']!r}")
-    if not isinstance(s["task_set"], str):
-        raise _stage_error(f, f"task_set must be a name, got {s['task_set']!r}")
-    if s["stage"] == "C" and not isinstance(s["task"], str):
-        raise _stage_error(f, f"a stage C run names its task, got task={s['task']!r}")
-    if not isinstance(s["seed"], int) or isinstance(s["seed"], bool):
-        raise _stage_error(f, f"seed must be an integer, got {s['seed']!r}")
-    return s
-
 def write_stage(run_dir, stage: str, task_set: TaskSet, seed: int, mode: str | None = None, task: str | None = None,
                 parent=None, parent_ckpt=None, data: dict | None = None) -> dict:
     """Write `run_dir/stage.json`: this stage (`A`, `B`, `C`), its `mode`, its task set and task, and where it

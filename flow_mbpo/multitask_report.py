@@ -12,8 +12,7 @@ import numpy as np
 import pandas as pd
 import matplotlib.pyplot as plt
 
-from .rundir import RunDir, read_json, read_records
-from .interop import read_stage
+from .rundir import RunDir, read_json, read_records, read_stage
 from .multitask_env import get_task_set, PWM_MT30, TDMPC2_MT30
 from .stats import AGGREGATES, interval_estimates, stratified_bootstrap, markdown_table, fmt_ci
 

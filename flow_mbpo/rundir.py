@@ -18,9 +18,10 @@ from .config import RunConfig, ConfigError
 
 # %% auto #0
 __all__ = ['CKPT_FORMAT', 'PRETRAIN_FORMAT', 'SPECIALIZE_FORMAT', 'AGENT_FORMATS', 'EPISODES_FORMAT', 'EPISODES_FORMAT_V1',
-           'RunDirError', 'RunDir', 'new_run_dir', 'atomic_save', 'write_json', 'read_json', 'check_metrics',
-           'JsonlLog', 'read_jsonl', 'read_records', 'seed_everything', 'rng_state', 'set_rng_state', 'save_checkpoint',
-           'load_checkpoint', 'keep_periodic', 'resume_or_clear', 'StopRequest']
+           'STAGE_KEYS', 'STAGE_MODES', 'RunDirError', 'RunDir', 'new_run_dir', 'atomic_save', 'write_json',
+           'read_json', 'check_metrics', 'JsonlLog', 'read_jsonl', 'read_records', 'seed_everything', 'rng_state',
+           'set_rng_state', 'save_checkpoint', 'load_checkpoint', 'keep_periodic', 'resume_or_clear', 'read_stage',
+           'StopRequest']
 
 # %% ../nbs/09a_rundir.ipynb #6f7d31b1
 CKPT_FORMAT = "flow_mbpo/1"  # the checkpoint format version; a checkpoint of another format is refused
@@ -281,6 +282,48 @@ def resume_or_clear(path, who: str) -> bool:
               flush=True)
         shutil.rmtree(rd.path)
     return False
+
+# %% ../nbs/09a_rundir.ipynb #1d1bbca2
+STAGE_KEYS = ("stage", "mode", "path", "task_set", "tasks", "task", "seed", "parent")
+STAGE_MODES = ("offline", "online", "import", None)
+
+
+def _stage_error(f, msg: str):
+    return ValueError(f"{f}: {msg}")
+
+
+def read_stage(run_dir, missing_ok: bool = False) -> dict | None:
+    """The `stage.json` of `run_dir`, checked: every key present, stage/mode/path/tasks/seed well-formed (errors name
+    it). Without the file: None with `missing_ok`, else `FileNotFoundError`."""
+    f = RunDir(run_dir).stage
+    if missing_ok and not f.exists(): return None
+    try:
+        s = json.loads(f.read_text())
+    except json.JSONDecodeError as e:
+        raise _stage_error(f, f"not valid JSON ({e})") from None
+    if not isinstance(s, dict):
+        raise _stage_error(f, f"must hold a JSON object, got {type(s).__name__}")
+    missing = [k for k in STAGE_KEYS if k not in s]
+    if missing:
+        raise _stage_error(f, f"missing key(s) {missing}; a stage.json has {list(STAGE_KEYS)}")
+    if s["stage"] not in ("A", "B", "C"):
+        raise _stage_error(f, f"stage must be 'A', 'B' or 'C', got {s['stage']!r}")
+    if s["mode"] not in STAGE_MODES:
+        raise _stage_error(f, f"mode must be one of {list(STAGE_MODES)}, got {s['mode']!r}")
+    chain = s["path"].split(">") if isinstance(s["path"], str) else [None]
+    if not set(chain) <= {"A", "B", "C", "import"} or chain[-1].replace("import", "A") != s["stage"]:
+        raise _stage_error(f, f"path must chain A, B, C, import with '>' and end in its stage {s['stage']}, "
+                              f"got {s['path']!r}")
+    if not (isinstance(s["tasks"], list) and s["tasks"] and all(isinstance(t, str) for t in s["tasks"])):
+        raise _stage_error(f, f"tasks must be a non-empty list of task names, got {s['tasks']!r}")
+    if not isinstance(s["task_set"], str):
+        raise _stage_error(f, f"task_set must be a name, got {s['task_set']!r}")
+    if s["stage"] == "C" and not isinstance(s["task"], str):
+        raise _stage_error(f, f"a stage C run names its task, got task={s['task']!r}")
+    if not isinstance(s["seed"], int) or isinstance(s["seed"], bool):
+        raise _stage_error(f, f"seed must be an integer, got {s['seed']!r}")
+    return s
+
 
 # %% ../nbs/09a_rundir.ipynb #3b8eb118
 class StopRequest:
