@@ -9,7 +9,8 @@ an in-process IPython shell, they run in a Jupyter kernel (nbclient + ipykernel)
 Skipped cells keep whatever output they had. The notebook is written only when every cell ran without error, then
 cleaned with `nbdev-clean`; the tool checks that a second `nbdev-clean` leaves it unchanged (what CI requires).
 
-`--timeout S`: seconds a cell may run (default: `cell_timeout` in pyproject.toml, else 600).
+`--timeout S`: seconds a cell may run (default: `cell_timeout` in pyproject.toml, else 600). `--longest N`: also
+print the N cells that took longest (seconds, id, first line): where the test suite's time goes.
 """
 import copy, json, os, subprocess, sys, time
 from pathlib import Path
@@ -36,7 +37,15 @@ def _env():
     return env
 
 
-def save(path, timeout: int | None = None) -> float:
+def _seconds(cell) -> float:
+    "Wall seconds a cell took to execute, from the timing nbclient records in its metadata."
+    from datetime import datetime
+    ex = cell.get("metadata", {}).get("execution", {})
+    a, b = ex.get("iopub.execute_input"), ex.get("shell.execute_reply")
+    return (datetime.fromisoformat(b.replace("Z", "+00:00")) - datetime.fromisoformat(a.replace("Z", "+00:00"))).total_seconds() if a and b else 0.0
+
+
+def save(path, timeout: int | None = None, longest: int = 0) -> float:
     "Execute the notebook at `path` and write its outputs back; returns seconds taken."
     import nbformat
     from nbclient import NotebookClient
@@ -60,6 +69,8 @@ def save(path, timeout: int | None = None) -> float:
     finally:
         os.environ.clear()
         os.environ.update(old)
+    for c in sorted(run.cells[1:], key=_seconds, reverse=True)[:longest]:
+        print(f"  {_seconds(c):7.1f} s  {c.id}  {c.source.splitlines()[0][:80] if c.source else ''}")
     outs = {c.id: c.outputs for c in run.cells[1:]}
     for c in nb.cells:
         if c.get("id") in outs:
@@ -81,10 +92,11 @@ def save(path, timeout: int | None = None) -> float:
 
 if __name__ == "__main__":
     args = sys.argv[1:]
-    t = int(args[args.index("--timeout") + 1]) if "--timeout" in args else None
-    nbs = [a for i, a in enumerate(args) if not a.startswith("--") and (i == 0 or args[i - 1] != "--timeout")]
+    opt = lambda k: int(args[args.index(k) + 1]) if k in args else None
+    t, longest = opt("--timeout"), opt("--longest") or 0
+    nbs = [a for i, a in enumerate(args) if not a.startswith("--") and (i == 0 or args[i - 1] not in ("--timeout", "--longest"))]
     for p in nbs:
-        s = save(p, t)
+        s = save(p, t, longest)
         n = json.loads(Path(p).read_text())
         print(f"{Path(p).name}: outputs saved in {s:.0f} s, {Path(p).stat().st_size / 1e3:.0f} kB, "
               f"{sum(bool(c.get('outputs')) for c in n['cells'])} cells with output")
