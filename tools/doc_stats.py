@@ -9,17 +9,17 @@
 
 An *export cell* is a code cell with `#| export`, `#| exporti` or `#| exports`; its length is its number of source
 lines, directive lines included. It is *long* above `--max` lines (default 80). A *definition block* is an export
-cell that defines something at top level: a function (a fastcore `@patch` is one) or a class. It is *shown* when a
-visible code cell that displays something comes after it and before the next export cell; "visible" and "displays
-something" are judged as `tools/check_outputs.py` judges them (not hidden, run by the tests, and its syntax tree
-ends with a displayed expression or calls `print`, `display`, a plot, ...). A cell that only shows documentation
-(`show_doc(...)`) is not an example. Nothing is executed.
+cell that defines something at top level: a function (a fastcore `@patch` is one) or a class. It is *shown* when an
+example comes after it and before the next export cell: a visible code cell (as `tools/check_outputs.py` judges it:
+not hidden, not export-only, run by the tests) that displays something, by `check_outputs`' syntax heuristic (it
+ends with a displayed expression or calls `print`, `display`, a plot, ...) or by the outputs saved in it (a function
+that prints). A cell that only shows documentation (`show_doc(...)`) is not an example. Nothing is executed.
 """
 import ast, contextlib, io, json, sys, tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from check_outputs import NBS, directives, displays, shown_cells  # noqa: E402
+from check_outputs import NBS, _flags, directives, displays  # noqa: E402
 
 EXPORT = {"export", "exporti", "exports"}
 
@@ -53,9 +53,29 @@ def _without_show_doc(src: str) -> str:
     return "\n".join(ast.unparse(t) for t in keep)
 
 
+def visible(c, skip=frozenset({"slow", "gpu"})) -> bool:
+    "A code cell whose code the page shows and the tests run (`check_outputs.shown_cells`' rules)."
+    if c["cell_type"] != "code":
+        return False
+    d = directives(_src(c))
+    return not ("hide" in d or d.get("include") == "false" or d.get("eval") == "false"
+                or d.get("output") == "false" or {"export", "exporti"} & d.keys() or skip & d.keys())
+
+
+def _has_output(c) -> bool:
+    "Saved output other than stderr (a warning is not a result)."
+    return any(o.get("output_type") != "stream" or o.get("name") == "stdout" for o in c.get("outputs", []))
+
+
 def examples(nb: dict) -> set[int]:
-    "Indices of the visible cells that display something besides `show_doc` (the examples)."
-    return {i for i, c in shown_cells(nb) if displays(_without_show_doc(_src(c)))}
+    "Indices of the examples: visible cells that display something besides `show_doc`, or hold saved output."
+    skip, out = _flags(), set()
+    for i, c in enumerate(nb["cells"]):
+        if visible(c, skip):
+            code = _without_show_doc(_src(c))
+            if code.strip() and (displays(code) or _has_output(c)):
+                out.add(i)
+    return out
 
 
 def stats(nb: dict, max_lines: int = 80) -> dict:
@@ -97,9 +117,11 @@ def report(paths, max_lines=80, verbose=False) -> tuple[int, int, int]:
 
 
 def selftest():
-    "Counts on fixture notebooks: a shown definition, one whose example is hidden, a long cell, a constant cell."
+    "Counts on fixture notebooks: shown and hidden examples, saved output, `show_doc`, a long cell, a constant cell."
+    out = dict(output_type="stream", name="stdout", text="2\n")
     def cell(src, i):
-        return dict(cell_type="code", id=f"c{i}", metadata={}, execution_count=None, source=src, outputs=[])
+        src, outputs = (src, []) if isinstance(src, str) else (src[0], [src[1]])
+        return dict(cell_type="code", id=f"c{i}", metadata={}, execution_count=None, source=src, outputs=outputs)
     def nb(*srcs):
         return dict(cells=[cell(s, i) for i, s in enumerate(srcs)], metadata={}, nbformat=4, nbformat_minor=5)
     f = "#| export\ndef f(x): return x + 1"
@@ -108,6 +130,9 @@ def selftest():
              (nb(f, "test_eq(f(1), 2)"), dict(blocks=1, shown=0, long=[])),
              (nb(f, "show_doc(f)"), dict(blocks=1, shown=0, long=[])),
              (nb(f, "show_doc(f)\nprint(f(1))"), dict(blocks=1, shown=1, long=[])),
+             (nb(f, "g = f"), dict(blocks=1, shown=0, long=[])),
+             (nb(f, ("with open('x'):\n    f(1)", out)), dict(blocks=1, shown=1, long=[])),       # printed inside f
+             (nb(f, ("show_doc(f)", out)), dict(blocks=1, shown=0, long=[])),
              (nb(f, "#| export\nY = 2", "f(1)"), dict(blocks=1, shown=0, long=[])),
              (nb("#| export\nY = 2", "Y"), dict(blocks=0, shown=0, long=[])),
              (nb("#| exporti\n@patch\ndef g(self: int): return 1", "print(g(1))"), dict(blocks=1, shown=1, long=[])),
