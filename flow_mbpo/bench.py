@@ -20,8 +20,8 @@ from .pwm import PhaseTimer, no_timer
 # %% auto #0
 __all__ = ['DEFAULT_ENV_TASKS', 'SPEED_OPTIONS', 'SPEED_PHASES', 'SPEED_FAST_START', 'PWM_ANT_GRID', 'PWM_ANT_SEEDS',
            'PWM_ANT_REFERENCE', 'LEARN_STEPS', 'BENCH_COMMANDS', 'parse_task', 'bench_env', 'format_table',
-           'bench_envs', 'parse_options', 'device_name', 'git_commit', 'bench_speed', 'bench_stage_a', 'bench_learn',
-           'learn_report', 'episode_strip', 'learner_values', 'run_bench', 'bench_cli', 'bench_stage_c']
+           'bench_envs', 'parse_options', 'device_name', 'git_commit', 'bench_speed', 'bench_stage_a', 'bench_stage_c',
+           'learn_report', 'bench_learn', 'episode_strip', 'learner_values', 'run_bench', 'bench_cli']
 
 # %% ../nbs/16_bench.ipynb #02f243a2
 DEFAULT_ENV_TASKS = ("ant", "ant[substeps=1]", "dmc:walker-walk", "dmc:cheetah-run", "gym:Ant-v5")
@@ -40,7 +40,7 @@ def parse_task(spec: str) -> tuple[str, dict]:
         kw[k.strip()] = load_yaml(v)
     return m.group(1), kw
 
-
+# %% ../nbs/16_bench.ipynb #d4be3250
 def _busy_cpu_seconds() -> float | None:
     "CPU seconds all processes have spent busy since boot (Linux `/proc/stat`), or None where unavailable."
     try:
@@ -90,7 +90,7 @@ def bench_env(
         machine=platform.processor() or platform.machine(),
     )
 
-
+# %% ../nbs/16_bench.ipynb #92f04115
 def format_table(rows: list[dict]) -> str:
     "A markdown table of `bench_env` rows."
     f = lambda x: "n/a" if x is None else f"{x:.2f}"
@@ -316,6 +316,67 @@ def bench_stage_a(task_set: str = "mt-dmc10", out="bench_stage_a", episodes_per_
     print(head, table, sep="\n\n", flush=True)
     return rows
 
+# %% ../nbs/16_bench.ipynb #83507805
+def bench_stage_c(task_set: str = "mt-dmc10", tasks=("cartpole-balance", "pendulum-spin", "cup-catch"),
+                  data=None, out="bench_stage_c", seeds=(0, 1, 2), steps: int = 2000, iterations: int = 400,
+                  preset: str = "pwm_5M_baseline", overrides=(), c_overrides=(), batch: int = 64,
+                  eval_episodes: int = 4, episodes_per_task: int = 20) -> pd.DataFrame:
+    """Does multitask data help a specialised policy? For each seed: stage A on every task of `task_set` (`steps`
+    world-model steps), and for each of `tasks` a world model of the same size and steps trained on that task's
+    episodes alone (the control: same layout and ids, only the data differs); then stage C offline (`specialize`,
+    `iterations` of `batch` slices, frozen world model) from each, on the same task. Prints and writes (`out`/
+    stage_c.md, .csv) each task's final normalised score per path and the mean over tasks with a 95 % bootstrap
+    interval over seeds. `data`: a multitask dataset of `task_set` (default: random-policy episodes collected once)."""
+    from flow_mbpo.episodes import collect_episodes, load_episodes, save_episodes, validate_episodes
+    from flow_mbpo.pretrain import pretrain_world_model
+    from flow_mbpo.specialize import specialize
+    from flow_mbpo.stats import interval_estimates
+    from flow_mbpo.config import get_config
+    out = Path(out)
+    if (out / "runs").exists(): raise FileExistsError(f"{out / 'runs'} exists; give another out=")
+    t0 = time.perf_counter()
+    if data is None:
+        data = out / "data"
+        if not (data / "meta.json").exists():
+            collect_episodes(task_set, data, "random", episodes_per_task, seed=0, envs_per_task=10, progress=True)
+    info = validate_episodes(data)
+    own = {}
+    for t in tasks:                                               # each task's episodes alone, same task-set layout
+        own[t] = out / "data_only" / t
+        if not (own[t] / "meta.json").exists(): save_episodes(load_episodes(data, tasks=[t]), own[t])
+    rows = []
+    for seed in seeds:
+        cfg = get_config(preset, [f"env.name={task_set}", "wm.multitask=true", f"seed={seed}",
+                                  f"log.root={out / 'runs'}", "log.progress=false", *overrides])
+        a = pretrain_world_model(cfg, data, steps, chunk=100, eval_every=steps, progress=False).run_dir
+        for t in tasks:
+            only = pretrain_world_model(cfg, own[t], steps, chunk=100, eval_every=steps, progress=False).run_dir
+            for path, parent in (("A>C (all tasks' data)", a), ("task-only>C", only)):
+                c = specialize(parent, t, data, iterations, batch, eval_every=iterations, eval_episodes=eval_episodes,
+                               overrides=list(c_overrides), progress=False)
+                rows.append(dict(seed=seed, task=t, path=path, score=c.evals[-1]["score"],
+                                 ret=c.evals[-1]["return"], untrained=c.evals[0]["return"]))
+                print(f"seed {seed} {t:18s} {path:22s} return {rows[-1]['ret']:7.1f} (untrained actor "
+                      f"{rows[-1]['untrained']:.1f})  [{time.perf_counter() - t0:.0f} s]", flush=True)
+    df = pd.DataFrame(rows)
+    df.to_csv(out / "stage_c.csv", index=False)
+    lines = ["| path | " + " | ".join(tasks) + " | mean over tasks [95 % CI over seeds] |", "|---" * (len(tasks) + 2) + "|"]
+    for path, g in df.groupby("path", sort=False):
+        m = g.pivot(index="seed", columns="task", values="score")[list(tasks)]
+        est = interval_estimates(m.to_numpy().mean(1), seed=0)["mean"]
+        lines.append(f"| {path} | " + " | ".join(f"{m[t].mean():.3f}" for t in tasks)
+                     + f" | {est[0]:.3f} [{est[1]:.3f}, {est[2]:.3f}] |")
+    w = cfg.wm
+    head = (f"stage C offline on {task_set} ({info['episodes']} episodes: {data}); world models of {preset} with "
+            f"{' '.join(overrides) or 'no overrides'} (latent {w.latent_dim}, units {w.units}, task_dim {w.task_dim}), "
+            f"{steps} steps each; specialize: {iterations} iterations x {batch} slices, frozen world model, "
+            f"{eval_episodes} deterministic episodes at the end; seeds {list(seeds)}; normalised score = return / 1000; "
+            f"{time.perf_counter() - t0:.0f} s on {platform.processor() or platform.machine()}, "
+            f"{torch.get_num_threads()} thread(s)")
+    (out / "stage_c.md").write_text(head + "\n\n" + "\n".join(lines) + "\n")
+    print(head, "\n".join(lines), sep="\n\n", flush=True)
+    return df
+
 # %% ../nbs/16_bench.ipynb #d83e0320
 # PWM's published training return on dflex Ant, mean of 5 seeds (Georgiev et al. 2024): env steps -> return
 # PWM's five seeds on dflex Ant (training return, last value logged at or before each step), read off
@@ -360,7 +421,7 @@ PWM_ANT_REFERENCE = {
 
 LEARN_STEPS = (500_000, 1_000_000, 2_000_000, 5_000_000)  # where the learning report reads each curve
 
-
+# %% ../nbs/16_bench.ipynb #0075b451
 def _protocol(cfg) -> str:
     "How the world model started: PWM's published curves pre-train it offline; ours may start from scratch."
     return "from scratch" if cfg.train.init_wm is None else "pre-trained WM"
@@ -395,51 +456,7 @@ def _recipe_line(cfg) -> str:
         + f"); numerics: {_numerics(cfg)}"
     )
 
-
-def bench_learn(
-    presets=("pwm_5M_baseline", "pwm_5M_flow_k4_heun"),
-    env_steps: int = 1_000_000,
-    env: str = "ant",
-    out_dir: str = "bench_learn",
-    overrides=(),
-    seeds=(0,),
-    verbose: bool = True,
-) -> list[dict]:
-    """Train each preset with each seed on `env` for `env_steps` env steps, into `out_dir/runs/<preset>-s<seed>`,
-    then write the report (`learn_report`). A run that already finished is kept; an interrupted one is resumed,
-    so several processes (one per seed) can share `out_dir` and the command can be repeated after a preemption."""
-    from flow_mbpo.config import get_config
-    from flow_mbpo.train import run
-
-    out = Path(out_dir)
-    (out / "runs").mkdir(parents=True, exist_ok=True)
-    for preset in presets:
-        for seed in seeds:
-            cfg = get_config(preset, [f"env.name={env}", f"seed={seed}", *overrides])
-            epochs = max(2, -(-env_steps // (cfg.env.num_envs * cfg.train.horizon)))
-            if verbose:
-                print(_recipe_line(cfg) + f"; seed {seed}; {epochs} epochs", flush=True)
-            d = out / "runs" / "learn" / f"{preset}-s{seed}"
-            summary = RunDir(d).summary
-            if summary.exists() and json.loads(summary.read_text())["status"] == "finished":
-                if verbose:
-                    print(f"{d} finished already: kept", flush=True)
-                continue
-            if RunDir(d).latest.exists():
-                run(resume=d, overrides=[f"train.epochs={epochs}"])
-            else:
-                run(
-                    cfg,
-                    {
-                        "train.epochs": epochs,
-                        "log.root": str(out / "runs"),
-                        "log.experiment": "learn",
-                        "log.run_name": d.name,
-                    },
-                )
-    return learn_report(out_dir, env, verbose)
-
-
+# %% ../nbs/16_bench.ipynb #bb57352c
 def _return_at(df, steps: int, per_epoch: int) -> float:
     "Training return at `steps` env steps: the last logged value at or before it, NaN if the run stopped short."
     if df.empty or df["env_steps"].max() < steps - per_epoch:
@@ -467,7 +484,7 @@ def _interval_row(label: str, vals_at: dict, **info) -> dict:
         )
     return row
 
-
+# %% ../nbs/16_bench.ipynb #0a35f6af
 def _learn_rows(runs, curves, env: str) -> list[dict]:
     "A summary row per curve (preset, protocol, numerics: `_label`), and PWM's five published Ant seeds as the last row."
     rows = []
@@ -521,7 +538,7 @@ def _learn_markdown(rows: list[dict]) -> str:
     ]
     return "\n".join(md + [""] + [f"- {r['label']}: {r['recipe']}" for r in rows]) + "\n"
 
-
+# %% ../nbs/16_bench.ipynb #4b9b1869
 def _learn_figure(curves, env: str, path: Path):
     "Each seed thin, the IQM over seeds per epoch bold, and PWM's five Ant seeds (range and mean)."
     import matplotlib
@@ -561,7 +578,7 @@ def _learn_figure(curves, env: str, path: Path):
     fig.savefig(path, dpi=120)
     plt.close(fig)
 
-
+# %% ../nbs/16_bench.ipynb #34425d69
 def learn_report(out_dir: str, env: str = "ant", verbose: bool = True) -> list[dict]:
     """Read every run under `out_dir/runs` (finished or not) and write `curves.csv` (per seed), `summary.csv` /
     `summary.md` (IQM and 95 % stratified-bootstrap CI over seeds at 0.5 M / 1 M / 2 M / 5 M steps where reached,
@@ -587,6 +604,50 @@ def learn_report(out_dir: str, env: str = "ant", verbose: bool = True) -> list[d
     if verbose:
         print((out / "summary.md").read_text(), flush=True)
     return rows
+
+
+def bench_learn(
+    presets=("pwm_5M_baseline", "pwm_5M_flow_k4_heun"),
+    env_steps: int = 1_000_000,
+    env: str = "ant",
+    out_dir: str = "bench_learn",
+    overrides=(),
+    seeds=(0,),
+    verbose: bool = True,
+) -> list[dict]:
+    """Train each preset with each seed on `env` for `env_steps` env steps, into `out_dir/runs/<preset>-s<seed>`,
+    then write the report (`learn_report`). A run that already finished is kept; an interrupted one is resumed,
+    so several processes (one per seed) can share `out_dir` and the command can be repeated after a preemption."""
+    from flow_mbpo.config import get_config
+    from flow_mbpo.train import run
+
+    out = Path(out_dir)
+    (out / "runs").mkdir(parents=True, exist_ok=True)
+    for preset in presets:
+        for seed in seeds:
+            cfg = get_config(preset, [f"env.name={env}", f"seed={seed}", *overrides])
+            epochs = max(2, -(-env_steps // (cfg.env.num_envs * cfg.train.horizon)))
+            if verbose:
+                print(_recipe_line(cfg) + f"; seed {seed}; {epochs} epochs", flush=True)
+            d = out / "runs" / "learn" / f"{preset}-s{seed}"
+            summary = RunDir(d).summary
+            if summary.exists() and json.loads(summary.read_text())["status"] == "finished":
+                if verbose:
+                    print(f"{d} finished already: kept", flush=True)
+                continue
+            if RunDir(d).latest.exists():
+                run(resume=d, overrides=[f"train.epochs={epochs}"])
+            else:
+                run(
+                    cfg,
+                    {
+                        "train.epochs": epochs,
+                        "log.root": str(out / "runs"),
+                        "log.experiment": "learn",
+                        "log.run_name": d.name,
+                    },
+                )
+    return learn_report(out_dir, env, verbose)
 
 # %% ../nbs/16_bench.ipynb #8c0a4b28
 def episode_strip(run_dir, checkpoint: str = "latest", frames: int = 8, seed: int = 0, path=None) -> dict:
@@ -757,64 +818,3 @@ def run_bench(argv: list[str]):
 def bench_cli():
     "`flow-mbpo-bench BENCHMARK [options]`: one subcommand per benchmark, each with only its own options."
     run_bench(sys.argv[1:])
-
-# %% ../nbs/16_bench.ipynb #83507805
-def bench_stage_c(task_set: str = "mt-dmc10", tasks=("cartpole-balance", "pendulum-spin", "cup-catch"),
-                  data=None, out="bench_stage_c", seeds=(0, 1, 2), steps: int = 2000, iterations: int = 400,
-                  preset: str = "pwm_5M_baseline", overrides=(), c_overrides=(), batch: int = 64,
-                  eval_episodes: int = 4, episodes_per_task: int = 20) -> pd.DataFrame:
-    """Does multitask data help a specialised policy? For each seed: stage A on every task of `task_set` (`steps`
-    world-model steps), and for each of `tasks` a world model of the same size and steps trained on that task's
-    episodes alone (the control: same layout and ids, only the data differs); then stage C offline (`specialize`,
-    `iterations` of `batch` slices, frozen world model) from each, on the same task. Prints and writes (`out`/
-    stage_c.md, .csv) each task's final normalised score per path and the mean over tasks with a 95 % bootstrap
-    interval over seeds. `data`: a multitask dataset of `task_set` (default: random-policy episodes collected once)."""
-    from flow_mbpo.episodes import collect_episodes, load_episodes, save_episodes, validate_episodes
-    from flow_mbpo.pretrain import pretrain_world_model
-    from flow_mbpo.specialize import specialize
-    from flow_mbpo.stats import interval_estimates
-    from flow_mbpo.config import get_config
-    out = Path(out)
-    if (out / "runs").exists(): raise FileExistsError(f"{out / 'runs'} exists; give another out=")
-    t0 = time.perf_counter()
-    if data is None:
-        data = out / "data"
-        if not (data / "meta.json").exists():
-            collect_episodes(task_set, data, "random", episodes_per_task, seed=0, envs_per_task=10, progress=True)
-    info = validate_episodes(data)
-    own = {}
-    for t in tasks:                                               # each task's episodes alone, same task-set layout
-        own[t] = out / "data_only" / t
-        if not (own[t] / "meta.json").exists(): save_episodes(load_episodes(data, tasks=[t]), own[t])
-    rows = []
-    for seed in seeds:
-        cfg = get_config(preset, [f"env.name={task_set}", "wm.multitask=true", f"seed={seed}",
-                                  f"log.root={out / 'runs'}", "log.progress=false", *overrides])
-        a = pretrain_world_model(cfg, data, steps, chunk=100, eval_every=steps, progress=False).run_dir
-        for t in tasks:
-            only = pretrain_world_model(cfg, own[t], steps, chunk=100, eval_every=steps, progress=False).run_dir
-            for path, parent in (("A>C (all tasks' data)", a), ("task-only>C", only)):
-                c = specialize(parent, t, data, iterations, batch, eval_every=iterations, eval_episodes=eval_episodes,
-                               overrides=list(c_overrides), progress=False)
-                rows.append(dict(seed=seed, task=t, path=path, score=c.evals[-1]["score"],
-                                 ret=c.evals[-1]["return"], untrained=c.evals[0]["return"]))
-                print(f"seed {seed} {t:18s} {path:22s} return {rows[-1]['ret']:7.1f} (untrained actor "
-                      f"{rows[-1]['untrained']:.1f})  [{time.perf_counter() - t0:.0f} s]", flush=True)
-    df = pd.DataFrame(rows)
-    df.to_csv(out / "stage_c.csv", index=False)
-    lines = ["| path | " + " | ".join(tasks) + " | mean over tasks [95 % CI over seeds] |", "|---" * (len(tasks) + 2) + "|"]
-    for path, g in df.groupby("path", sort=False):
-        m = g.pivot(index="seed", columns="task", values="score")[list(tasks)]
-        est = interval_estimates(m.to_numpy().mean(1), seed=0)["mean"]
-        lines.append(f"| {path} | " + " | ".join(f"{m[t].mean():.3f}" for t in tasks)
-                     + f" | {est[0]:.3f} [{est[1]:.3f}, {est[2]:.3f}] |")
-    w = cfg.wm
-    head = (f"stage C offline on {task_set} ({info['episodes']} episodes: {data}); world models of {preset} with "
-            f"{' '.join(overrides) or 'no overrides'} (latent {w.latent_dim}, units {w.units}, task_dim {w.task_dim}), "
-            f"{steps} steps each; specialize: {iterations} iterations x {batch} slices, frozen world model, "
-            f"{eval_episodes} deterministic episodes at the end; seeds {list(seeds)}; normalised score = return / 1000; "
-            f"{time.perf_counter() - t0:.0f} s on {platform.processor() or platform.machine()}, "
-            f"{torch.get_num_threads()} thread(s)")
-    (out / "stage_c.md").write_text(head + "\n\n" + "\n".join(lines) + "\n")
-    print(head, "\n".join(lines), sep="\n\n", flush=True)
-    return df
