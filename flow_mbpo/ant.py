@@ -91,7 +91,7 @@ def ant_mjcf(
 </mujoco>
 """
 
-
+# %% ../nbs/06a_ant.ipynb #36d02b3b
 def ant_model(substeps: int = 2, **mjcf_kw) -> mujoco.MjModel:
     "Compiled Ant with `substeps` MuJoCo steps per 1/60 s control step; auto-reset on bad states off (we detect them)."
     if isinstance(substeps, bool) or not isinstance(substeps, int) or substeps < 1:
@@ -153,7 +153,7 @@ def quat_to_mat(q: np.ndarray) -> np.ndarray:
     "Rotation matrices `[N, 3, 3]` of unit quaternions `[N, 4]` in MuJoCo's (w, x, y, z) order."
     return ((q[:, :, None] * q[:, None, :]).reshape(-1, 16) @ _QQ_TO_MAT).reshape(-1, 3, 3)
 
-
+# %% ../nbs/06a_ant.ipynb #4f88a52d
 def ant_observation(
     qpos: np.ndarray,
     qvel: np.ndarray,
@@ -263,68 +263,78 @@ class AntEnv(BatchedEnv):
         "MuJoCo velocities `[num_envs, 14]` (a view)."
         return self._state[:, self._qv]
 
-    def _reset_envs(self, ids):
-        n = len(ids)
-        qpos = np.tile(self._init_qpos, (n, 1))
-        qvel = np.zeros((n, 14))
-        if self.stochastic_init:
-            u = lambda *shape: self.rng.uniform(-1.0, 1.0, shape)
-            qpos[:, :3] += 0.1 * u(n, 3)
-            angle = 0.5 * u(n) * math.pi / 12.0
-            axis = 0.5 * u(n, 3)
-            axis /= np.maximum(np.linalg.norm(axis, axis=1, keepdims=True), 1e-12)
-            qpos[:, 3:7] = np.concatenate([np.cos(angle / 2)[:, None], np.sin(angle / 2)[:, None] * axis], 1)
-            qpos[:, 7:] += 0.2 * u(n, 8)
-            omega, v_origin = 0.25 * u(n, 3), 0.25 * u(n, 3)  # dflex's twist noise, world frame
-            qvel[:, :3] = v_origin + np.cross(omega, qpos[:, :3])  # velocity of the torso origin
-            qvel[:, 3:6] = np.einsum("nji,nj->ni", quat_to_mat(qpos[:, 3:7]), omega)  # MuJoCo wants it body-local
-            qvel[:, 6:] = 0.25 * u(n, 8)
-        self._state[ids, 0] = 0.0
-        self._state[ids, self._qp] = qpos
-        self._state[ids, self._qv] = qvel
-        self._act[ids] = 0.0
-        return ant_observation(qpos, qvel, self._act[ids], self.joint_vel_obs_scaling)
+# %% ../nbs/06a_ant.ipynb #d1579007
+@patch
+def _reset_envs(self: AntEnv, ids):
+    n = len(ids)
+    qpos = np.tile(self._init_qpos, (n, 1))
+    qvel = np.zeros((n, 14))
+    if self.stochastic_init:
+        u = lambda *shape: self.rng.uniform(-1.0, 1.0, shape)
+        qpos[:, :3] += 0.1 * u(n, 3)
+        angle = 0.5 * u(n) * math.pi / 12.0
+        axis = 0.5 * u(n, 3)
+        axis /= np.maximum(np.linalg.norm(axis, axis=1, keepdims=True), 1e-12)
+        qpos[:, 3:7] = np.concatenate([np.cos(angle / 2)[:, None], np.sin(angle / 2)[:, None] * axis], 1)
+        qpos[:, 7:] += 0.2 * u(n, 8)
+        omega, v_origin = 0.25 * u(n, 3), 0.25 * u(n, 3)  # dflex's twist noise, world frame
+        qvel[:, :3] = v_origin + np.cross(omega, qpos[:, :3])  # velocity of the torso origin
+        qvel[:, 3:6] = np.einsum("nji,nj->ni", quat_to_mat(qpos[:, 3:7]), omega)  # MuJoCo wants it body-local
+        qvel[:, 6:] = 0.25 * u(n, 8)
+    self._state[ids, 0] = 0.0
+    self._state[ids, self._qp] = qpos
+    self._state[ids, self._qv] = qvel
+    self._act[ids] = 0.0
+    return ant_observation(qpos, qvel, self._act[ids], self.joint_vel_obs_scaling)
 
-    def _sim_state(self):
-        return dict(state=self._state.copy(), act=self._act.copy())
 
-    def _set_sim_state(self, d):
-        self._state[:] = d["state"]
-        self._act[:] = d["act"]
+@patch
+def _sim_state(self: AntEnv):
+    return dict(state=self._state.copy(), act=self._act.copy())
 
-    def _step_envs(self, a):
-        pre = self._obs
-        self._ctrl[:] = a[:, None, :]
-        self._pool.rollout(
-            self._models,
-            self._datas,
-            self._state,
-            self._ctrl,
-            nstep=self.substeps,
-            state=self._out,
-            skip_checks=True,
-            chunk_size=self._chunk,
-        )
-        self._state[:] = self._out[:, -1]
-        self._act[:] = a
-        obs = ant_observation(self.qpos, self.qvel, self._act, self.joint_vel_obs_scaling)
-        s = self._state[:, 1:]
-        obs[~(np.isfinite(s).all(1) & (np.abs(s) < 1e6).all(1))] = np.nan  # blown-up physics: the base class resets it
-        rew = ant_reward(
-            pre if self.reward_from == "pre_step" else obs,
-            a,
-            self.termination_height,
-            self.up_rew_scale,
-            self.action_penalty,
-        )
-        term = obs[:, 0] < self.termination_height if self.early_termination else np.zeros(self.num_envs, bool)
-        return obs, rew, term, np.zeros(self.num_envs, bool)
 
-    def close(self):
-        self._pool.close()
-        if getattr(self, "_view", None) is not None:
-            self._view[3].close()
-            self._view = None
+@patch
+def _set_sim_state(self: AntEnv, d):
+    self._state[:] = d["state"]
+    self._act[:] = d["act"]
+
+# %% ../nbs/06a_ant.ipynb #ad1fa8d0
+@patch
+def _step_envs(self: AntEnv, a):
+    pre = self._obs
+    self._ctrl[:] = a[:, None, :]
+    self._pool.rollout(
+        self._models,
+        self._datas,
+        self._state,
+        self._ctrl,
+        nstep=self.substeps,
+        state=self._out,
+        skip_checks=True,
+        chunk_size=self._chunk,
+    )
+    self._state[:] = self._out[:, -1]
+    self._act[:] = a
+    obs = ant_observation(self.qpos, self.qvel, self._act, self.joint_vel_obs_scaling)
+    s = self._state[:, 1:]
+    obs[~(np.isfinite(s).all(1) & (np.abs(s) < 1e6).all(1))] = np.nan  # blown-up physics: the base class resets it
+    rew = ant_reward(
+        pre if self.reward_from == "pre_step" else obs,
+        a,
+        self.termination_height,
+        self.up_rew_scale,
+        self.action_penalty,
+    )
+    term = obs[:, 0] < self.termination_height if self.early_termination else np.zeros(self.num_envs, bool)
+    return obs, rew, term, np.zeros(self.num_envs, bool)
+
+
+@patch
+def close(self: AntEnv):
+    self._pool.close()
+    if getattr(self, "_view", None) is not None:
+        self._view[3].close()
+        self._view = None
 
 # %% ../nbs/06a_ant.ipynb #27bf6ff3
 def ant_render_model() -> mujoco.MjModel:

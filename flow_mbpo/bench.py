@@ -20,8 +20,8 @@ from .pwm import PhaseTimer, no_timer
 # %% auto #0
 __all__ = ['DEFAULT_ENV_TASKS', 'SPEED_OPTIONS', 'SPEED_PHASES', 'SPEED_FAST_START', 'PWM_ANT_GRID', 'PWM_ANT_SEEDS',
            'PWM_ANT_REFERENCE', 'LEARN_STEPS', 'BENCH_COMMANDS', 'parse_task', 'bench_env', 'format_table',
-           'bench_envs', 'parse_options', 'device_name', 'git_commit', 'bench_speed', 'bench_stage_a', 'bench_learn',
-           'learn_report', 'episode_strip', 'learner_values', 'run_bench', 'bench_cli', 'bench_stage_c']
+           'bench_envs', 'parse_options', 'device_name', 'git_commit', 'bench_speed', 'bench_stage_a', 'episode_strip',
+           'learner_values', 'run_bench', 'bench_cli', 'bench_stage_c', 'learn_report', 'bench_learn']
 
 # %% ../nbs/16_bench.ipynb #02f243a2
 DEFAULT_ENV_TASKS = ("ant", "ant[substeps=1]", "dmc:walker-walk", "dmc:cheetah-run", "gym:Ant-v5")
@@ -40,7 +40,7 @@ def parse_task(spec: str) -> tuple[str, dict]:
         kw[k.strip()] = load_yaml(v)
     return m.group(1), kw
 
-
+# %% ../nbs/16_bench.ipynb #d4be3250
 def _busy_cpu_seconds() -> float | None:
     "CPU seconds all processes have spent busy since boot (Linux `/proc/stat`), or None where unavailable."
     try:
@@ -90,7 +90,7 @@ def bench_env(
         machine=platform.processor() or platform.machine(),
     )
 
-
+# %% ../nbs/16_bench.ipynb #92f04115
 def format_table(rows: list[dict]) -> str:
     "A markdown table of `bench_env` rows."
     f = lambda x: "n/a" if x is None else f"{x:.2f}"
@@ -359,7 +359,7 @@ PWM_ANT_REFERENCE = {
 
 LEARN_STEPS = (500_000, 1_000_000, 2_000_000, 5_000_000)  # where the learning report reads each curve
 
-
+# %% ../nbs/16_bench.ipynb #0075b451
 def _protocol(cfg) -> str:
     "How the world model started: PWM's published curves pre-train it offline; ours may start from scratch."
     return "from scratch" if cfg.train.init_wm is None else "pre-trained WM"
@@ -393,199 +393,6 @@ def _recipe_line(cfg) -> str:
         + ", ".join(f"{k.split('.')[1]} {getattr(getattr(cfg, k.split('.')[0]), k.split('.')[1])}" for k in PWM_LOOP)
         + f"); numerics: {_numerics(cfg)}"
     )
-
-
-def bench_learn(
-    presets=("pwm_5M_baseline", "pwm_5M_flow_k4_heun"),
-    env_steps: int = 1_000_000,
-    env: str = "ant",
-    out_dir: str = "bench_learn",
-    overrides=(),
-    seeds=(0,),
-    verbose: bool = True,
-) -> list[dict]:
-    """Train each preset with each seed on `env` for `env_steps` env steps, into `out_dir/runs/<preset>-s<seed>`,
-    then write the report (`learn_report`). A run that already finished is kept; an interrupted one is resumed,
-    so several processes (one per seed) can share `out_dir` and the command can be repeated after a preemption."""
-    from flow_mbpo.config import get_config
-    from flow_mbpo.train import run
-
-    out = Path(out_dir)
-    (out / "runs").mkdir(parents=True, exist_ok=True)
-    for preset in presets:
-        for seed in seeds:
-            cfg = get_config(preset, [f"env.name={env}", f"seed={seed}", *overrides])
-            epochs = max(2, -(-env_steps // (cfg.env.num_envs * cfg.train.horizon)))
-            if verbose:
-                print(_recipe_line(cfg) + f"; seed {seed}; {epochs} epochs", flush=True)
-            d = out / "runs" / "learn" / f"{preset}-s{seed}"
-            summary = RunDir(d).summary
-            if summary.exists() and json.loads(summary.read_text())["status"] == "finished":
-                if verbose:
-                    print(f"{d} finished already: kept", flush=True)
-                continue
-            if RunDir(d).latest.exists():
-                run(resume=d, overrides=[f"train.epochs={epochs}"])
-            else:
-                run(
-                    cfg,
-                    {
-                        "train.epochs": epochs,
-                        "log.root": str(out / "runs"),
-                        "log.experiment": "learn",
-                        "log.run_name": d.name,
-                    },
-                )
-    return learn_report(out_dir, env, verbose)
-
-
-def _return_at(df, steps: int, per_epoch: int) -> float:
-    "Training return at `steps` env steps: the last logged value at or before it, NaN if the run stopped short."
-    if df.empty or df["env_steps"].max() < steps - per_epoch:
-        return float("nan")
-    return float(df.loc[df["env_steps"] <= steps, "train_return"].iloc[-1])
-
-
-def _interval_row(label: str, vals_at: dict, **info) -> dict:
-    "One summary row: IQM with its 95 % CI and the per-seed values at each of `LEARN_STEPS` (NaN where not reached)."
-    from flow_mbpo.stats import interval_estimates
-
-    row = dict(label=label, **info)
-    for s in LEARN_STEPS:
-        vals = np.asarray(vals_at.get(s, []), dtype=float)
-        vals = vals[np.isfinite(vals)]
-        iqm = interval_estimates(vals)["iqm"] if len(vals) else (np.nan,) * 3
-        row.update(
-            {
-                f"n@{s}": len(vals),
-                f"iqm@{s}": iqm[0],
-                f"ci_low@{s}": iqm[1],
-                f"ci_high@{s}": iqm[2],
-                f"per_seed@{s}": " ".join(f"{v:.0f}" for v in vals),
-            }
-        )
-    return row
-
-
-def _learn_rows(runs, curves, env: str) -> list[dict]:
-    "A summary row per curve (preset, protocol, numerics: `_label`), and PWM's five published Ant seeds as the last row."
-    rows = []
-    for label, group in curves.groupby("label", sort=False):
-        rs = [r for r in runs if _label(r.config) == label]
-        per_epoch = rs[0].config.env.num_envs * rs[0].config.train.horizon
-        tr = pd.concat([r.metrics[r.metrics["phase"] == "train"] for r in rs])
-        rows.append(
-            _interval_row(
-                label,
-                {s: [_return_at(r.metrics, s, per_epoch) for r in rs] for s in LEARN_STEPS},
-                env=env,
-                seeds=len(rs),
-                recipe=_recipe_line(rs[0].config),
-                max_env_steps=int(group["env_steps"].max()),
-                devices=",".join(sorted({(r.summary or {}).get("device", "?") for r in rs})),
-                **{k: float(tr[k].mean()) for k in ("time_actor", "time_critic", "time_wm", "time_epoch")},
-            )
-        )
-    if env == "ant":
-        pwm = np.array(PWM_ANT_SEEDS)
-        rows.append(
-            _interval_row(
-                "PWM, published (pre-trained WM)",
-                {s: pwm[:, PWM_ANT_GRID.index(s)] for s in LEARN_STEPS if s in PWM_ANT_GRID},
-                env="dflex_ant",
-                seeds=5,
-                recipe="PWM's released runs, results/data/pwm_ant.csv",
-                max_env_steps=PWM_ANT_GRID[-1],
-                devices="GPU",
-            )
-        )
-    return rows
-
-
-def _learn_markdown(rows: list[dict]) -> str:
-    "The summary as a Markdown table, then each row's recipe."
-    head = " | ".join(f"IQM [95 % CI] @ {s / 1e6:g} M (per seed)" for s in LEARN_STEPS)
-    md = [f"| run | seeds | steps reached | {head} |", "|---|---:|---:|" + "---|" * len(LEARN_STEPS)]
-
-    def cell(r, s):
-        if not r[f"n@{s}"]:
-            return "–"
-        return f"{r[f'iqm@{s}']:.0f} [{r[f'ci_low@{s}']:.0f}, {r[f'ci_high@{s}']:.0f}] ({r[f'per_seed@{s}']})"
-
-    md += [
-        f"| {r['label']} | {r['seeds']} | {r['max_env_steps']:,} | "
-        + " | ".join(cell(r, s) for s in LEARN_STEPS)
-        + " |"
-        for r in rows
-    ]
-    return "\n".join(md + [""] + [f"- {r['label']}: {r['recipe']}" for r in rows]) + "\n"
-
-
-def _learn_figure(curves, env: str, path: Path):
-    "Each seed thin, the IQM over seeds per epoch bold, and PWM's five Ant seeds (range and mean)."
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from scipy import stats
-
-    fig, ax = plt.subplots(figsize=(6.5, 4))
-    for k, (label, group) in enumerate(curves.groupby("label", sort=False)):
-        for _, g in group.groupby("seed"):
-            ax.plot(g["env_steps"], g["train_return"], color=f"C{k}", lw=0.6, alpha=0.4)
-        wide = group.pivot_table(index="env_steps", columns="seed", values="train_return").dropna()
-        ax.plot(
-            wide.index,
-            stats.trim_mean(wide.to_numpy(), 0.25, axis=1),
-            color=f"C{k}",
-            lw=1.8,
-            label=f"{label}: IQM of {group['seed'].nunique()} seeds",
-        )
-    if env == "ant":
-        k = sum(g <= max(curves["env_steps"].max() * 1.05, 1_000_000) for g in PWM_ANT_GRID)
-        pwm = np.array(PWM_ANT_SEEDS)[:, :k]
-        ax.fill_between(
-            PWM_ANT_GRID[:k],
-            pwm.min(0),
-            pwm.max(0),
-            color="k",
-            alpha=0.12,
-            lw=0,
-            label="PWM, dflex Ant: 5 seeds (range), pre-trained WM",
-        )
-        ax.plot(PWM_ANT_GRID[:k], pwm.mean(0), "k--", lw=1, label="PWM: mean of 5 seeds")
-    ax.set(xlabel="env steps", ylabel="training return (last 100 episodes)", title=f"learning on {env}")
-    ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-
-
-def learn_report(out_dir: str, env: str = "ant", verbose: bool = True) -> list[dict]:
-    """Read every run under `out_dir/runs` (finished or not) and write `curves.csv` (per seed), `summary.csv` /
-    `summary.md` (IQM and 95 % stratified-bootstrap CI over seeds at 0.5 M / 1 M / 2 M / 5 M steps where reached,
-    the mean seconds per epoch phase, PWM's published seeds for Ant) and `curves.png`."""
-    from flow_mbpo.analysis import load_runs
-
-    out = Path(out_dir)
-    runs = [r for r in load_runs([out / "runs"]) if len(r.metrics)]
-    cols = ["label", "preset", "seed", "epoch", "phase", "env_steps", "train_return", "train_episode_length"]
-    curves = pd.concat(
-        [
-            r.metrics.assign(
-                preset=r.config.preset, seed=r.config.seed, label=_label(r.config)
-            )[cols]
-            for r in runs
-        ]
-    )
-    curves.to_csv(out / "curves.csv", index=False)
-    rows = _learn_rows(runs, curves, env)
-    pd.DataFrame(rows).to_csv(out / "summary.csv", index=False)
-    (out / "summary.md").write_text(_learn_markdown(rows))
-    _learn_figure(curves, env, out / "curves.png")
-    if verbose:
-        print((out / "summary.md").read_text(), flush=True)
-    return rows
 
 # %% ../nbs/16_bench.ipynb #8c0a4b28
 def episode_strip(run_dir, checkpoint: str = "latest", frames: int = 8, seed: int = 0, path=None) -> dict:
@@ -817,3 +624,196 @@ def bench_stage_c(task_set: str = "mt-dmc10", tasks=("cartpole-balance", "pendul
     (out / "stage_c.md").write_text(head + "\n\n" + "\n".join(lines) + "\n")
     print(head, "\n".join(lines), sep="\n\n", flush=True)
     return df
+
+# %% ../nbs/16_bench.ipynb #bb57352c
+def _return_at(df, steps: int, per_epoch: int) -> float:
+    "Training return at `steps` env steps: the last logged value at or before it, NaN if the run stopped short."
+    if df.empty or df["env_steps"].max() < steps - per_epoch:
+        return float("nan")
+    return float(df.loc[df["env_steps"] <= steps, "train_return"].iloc[-1])
+
+
+def _interval_row(label: str, vals_at: dict, **info) -> dict:
+    "One summary row: IQM with its 95 % CI and the per-seed values at each of `LEARN_STEPS` (NaN where not reached)."
+    from flow_mbpo.stats import interval_estimates
+
+    row = dict(label=label, **info)
+    for s in LEARN_STEPS:
+        vals = np.asarray(vals_at.get(s, []), dtype=float)
+        vals = vals[np.isfinite(vals)]
+        iqm = interval_estimates(vals)["iqm"] if len(vals) else (np.nan,) * 3
+        row.update(
+            {
+                f"n@{s}": len(vals),
+                f"iqm@{s}": iqm[0],
+                f"ci_low@{s}": iqm[1],
+                f"ci_high@{s}": iqm[2],
+                f"per_seed@{s}": " ".join(f"{v:.0f}" for v in vals),
+            }
+        )
+    return row
+
+# %% ../nbs/16_bench.ipynb #0a35f6af
+def _learn_rows(runs, curves, env: str) -> list[dict]:
+    "A summary row per curve (preset, protocol, numerics: `_label`), and PWM's five published Ant seeds as the last row."
+    rows = []
+    for label, group in curves.groupby("label", sort=False):
+        rs = [r for r in runs if _label(r.config) == label]
+        per_epoch = rs[0].config.env.num_envs * rs[0].config.train.horizon
+        tr = pd.concat([r.metrics[r.metrics["phase"] == "train"] for r in rs])
+        rows.append(
+            _interval_row(
+                label,
+                {s: [_return_at(r.metrics, s, per_epoch) for r in rs] for s in LEARN_STEPS},
+                env=env,
+                seeds=len(rs),
+                recipe=_recipe_line(rs[0].config),
+                max_env_steps=int(group["env_steps"].max()),
+                devices=",".join(sorted({(r.summary or {}).get("device", "?") for r in rs})),
+                **{k: float(tr[k].mean()) for k in ("time_actor", "time_critic", "time_wm", "time_epoch")},
+            )
+        )
+    if env == "ant":
+        pwm = np.array(PWM_ANT_SEEDS)
+        rows.append(
+            _interval_row(
+                "PWM, published (pre-trained WM)",
+                {s: pwm[:, PWM_ANT_GRID.index(s)] for s in LEARN_STEPS if s in PWM_ANT_GRID},
+                env="dflex_ant",
+                seeds=5,
+                recipe="PWM's released runs, results/data/pwm_ant.csv",
+                max_env_steps=PWM_ANT_GRID[-1],
+                devices="GPU",
+            )
+        )
+    return rows
+
+
+def _learn_markdown(rows: list[dict]) -> str:
+    "The summary as a Markdown table, then each row's recipe."
+    head = " | ".join(f"IQM [95 % CI] @ {s / 1e6:g} M (per seed)" for s in LEARN_STEPS)
+    md = [f"| run | seeds | steps reached | {head} |", "|---|---:|---:|" + "---|" * len(LEARN_STEPS)]
+
+    def cell(r, s):
+        if not r[f"n@{s}"]:
+            return "–"
+        return f"{r[f'iqm@{s}']:.0f} [{r[f'ci_low@{s}']:.0f}, {r[f'ci_high@{s}']:.0f}] ({r[f'per_seed@{s}']})"
+
+    md += [
+        f"| {r['label']} | {r['seeds']} | {r['max_env_steps']:,} | "
+        + " | ".join(cell(r, s) for s in LEARN_STEPS)
+        + " |"
+        for r in rows
+    ]
+    return "\n".join(md + [""] + [f"- {r['label']}: {r['recipe']}" for r in rows]) + "\n"
+
+# %% ../nbs/16_bench.ipynb #4b9b1869
+def _learn_figure(curves, env: str, path: Path):
+    "Each seed thin, the IQM over seeds per epoch bold, and PWM's five Ant seeds (range and mean)."
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from scipy import stats
+
+    fig, ax = plt.subplots(figsize=(6.5, 4))
+    for k, (label, group) in enumerate(curves.groupby("label", sort=False)):
+        for _, g in group.groupby("seed"):
+            ax.plot(g["env_steps"], g["train_return"], color=f"C{k}", lw=0.6, alpha=0.4)
+        wide = group.pivot_table(index="env_steps", columns="seed", values="train_return").dropna()
+        ax.plot(
+            wide.index,
+            stats.trim_mean(wide.to_numpy(), 0.25, axis=1),
+            color=f"C{k}",
+            lw=1.8,
+            label=f"{label}: IQM of {group['seed'].nunique()} seeds",
+        )
+    if env == "ant":
+        k = sum(g <= max(curves["env_steps"].max() * 1.05, 1_000_000) for g in PWM_ANT_GRID)
+        pwm = np.array(PWM_ANT_SEEDS)[:, :k]
+        ax.fill_between(
+            PWM_ANT_GRID[:k],
+            pwm.min(0),
+            pwm.max(0),
+            color="k",
+            alpha=0.12,
+            lw=0,
+            label="PWM, dflex Ant: 5 seeds (range), pre-trained WM",
+        )
+        ax.plot(PWM_ANT_GRID[:k], pwm.mean(0), "k--", lw=1, label="PWM: mean of 5 seeds")
+    ax.set(xlabel="env steps", ylabel="training return (last 100 episodes)", title=f"learning on {env}")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+# %% ../nbs/16_bench.ipynb #34425d69
+def learn_report(out_dir: str, env: str = "ant", verbose: bool = True) -> list[dict]:
+    """Read every run under `out_dir/runs` (finished or not) and write `curves.csv` (per seed), `summary.csv` /
+    `summary.md` (IQM and 95 % stratified-bootstrap CI over seeds at 0.5 M / 1 M / 2 M / 5 M steps where reached,
+    the mean seconds per epoch phase, PWM's published seeds for Ant) and `curves.png`."""
+    from flow_mbpo.analysis import load_runs
+
+    out = Path(out_dir)
+    runs = [r for r in load_runs([out / "runs"]) if len(r.metrics)]
+    cols = ["label", "preset", "seed", "epoch", "phase", "env_steps", "train_return", "train_episode_length"]
+    curves = pd.concat(
+        [
+            r.metrics.assign(
+                preset=r.config.preset, seed=r.config.seed, label=_label(r.config)
+            )[cols]
+            for r in runs
+        ]
+    )
+    curves.to_csv(out / "curves.csv", index=False)
+    rows = _learn_rows(runs, curves, env)
+    pd.DataFrame(rows).to_csv(out / "summary.csv", index=False)
+    (out / "summary.md").write_text(_learn_markdown(rows))
+    _learn_figure(curves, env, out / "curves.png")
+    if verbose:
+        print((out / "summary.md").read_text(), flush=True)
+    return rows
+
+
+def bench_learn(
+    presets=("pwm_5M_baseline", "pwm_5M_flow_k4_heun"),
+    env_steps: int = 1_000_000,
+    env: str = "ant",
+    out_dir: str = "bench_learn",
+    overrides=(),
+    seeds=(0,),
+    verbose: bool = True,
+) -> list[dict]:
+    """Train each preset with each seed on `env` for `env_steps` env steps, into `out_dir/runs/<preset>-s<seed>`,
+    then write the report (`learn_report`). A run that already finished is kept; an interrupted one is resumed,
+    so several processes (one per seed) can share `out_dir` and the command can be repeated after a preemption."""
+    from flow_mbpo.config import get_config
+    from flow_mbpo.train import run
+
+    out = Path(out_dir)
+    (out / "runs").mkdir(parents=True, exist_ok=True)
+    for preset in presets:
+        for seed in seeds:
+            cfg = get_config(preset, [f"env.name={env}", f"seed={seed}", *overrides])
+            epochs = max(2, -(-env_steps // (cfg.env.num_envs * cfg.train.horizon)))
+            if verbose:
+                print(_recipe_line(cfg) + f"; seed {seed}; {epochs} epochs", flush=True)
+            d = out / "runs" / "learn" / f"{preset}-s{seed}"
+            summary = RunDir(d).summary
+            if summary.exists() and json.loads(summary.read_text())["status"] == "finished":
+                if verbose:
+                    print(f"{d} finished already: kept", flush=True)
+                continue
+            if RunDir(d).latest.exists():
+                run(resume=d, overrides=[f"train.epochs={epochs}"])
+            else:
+                run(
+                    cfg,
+                    {
+                        "train.epochs": epochs,
+                        "log.root": str(out / "runs"),
+                        "log.experiment": "learn",
+                        "log.run_name": d.name,
+                    },
+                )
+    return learn_report(out_dir, env, verbose)

@@ -72,112 +72,97 @@ class ReplayBuffer:
     def __len__(self) -> int:
         return self.size * self.num_envs
 
-    def add(
-        self,
-        obs: Tensor,
-        act: Tensor,
-        rew: Tensor,
-        next_obs: Tensor,
-        terminated: Tensor,
-        truncated: Tensor,
-        invalid: Tensor | None = None,
-    ):
-        """Store one step of all envs; `next_obs` must be `info['obs_before_reset']` (the true successor) where done.
-        `invalid` marks steps that are not real transitions (`info['nan_reset']`): they end the episode and are
-        never used (masked out) by a slice."""
-        N = self.num_envs
-        for name, x, shp in (
-            ("obs", obs, (N, self.obs_dim)),
-            ("act", act, (N, self.act_dim)),
-            ("rew", rew, (N,)),
-            ("next_obs", next_obs, (N, self.obs_dim)),
-            ("terminated", terminated, (N,)),
-            ("truncated", truncated, (N,)),
-        ):
-            if tuple(x.shape) != shp:
-                raise ValueError(f"ReplayBuffer.add: {name} has shape {tuple(x.shape)}, expected {shp}")
-        p = self.ptr
-        self.obs[p] = obs
-        self.act[p] = act
-        self.rew[p] = rew
-        self.next_obs[p] = next_obs
-        bad = invalid.bool() if invalid is not None else torch.zeros_like(self.ended[p])
-        self.terminated[p] = terminated.bool() & ~bad
-        self.ended[p] = terminated.bool() | truncated.bool() | bad
-        self.invalid[p] = bad
-        self.ptr = (p + 1) % self.steps
-        self.size = min(self.size + 1, self.steps)
-        self._episodes = None
-
-    def add_rollout(self, obs, act, rew, next_obs, terminated, truncated):
-        "Store `H` steps at once (time-major `[H, N, ...]` tensors)."
-        for i in range(obs.shape[0]):
-            self.add(obs[i], act[i], rew[i], next_obs[i], terminated[i], truncated[i])
-
-    def sample(self, batch: int, horizon: int, generator: torch.Generator | None = None) -> Slices:
-        "`batch` slices of `horizon` transitions, drawn as `self.sampling` says (see the prose for both modes)."
-        if self.sampling == "episode":
-            env, start = self._episode_starts(batch, horizon, generator)
-        else:
-            env, start = self._step_starts(batch, horizon, generator)
-        T, dev = self.steps, self.device
-        oldest = (self.ptr - self.size) % T
-        t = (oldest + start[None] + torch.arange(horizon, device=dev)[:, None]) % T  # [H, B]
-        e = env[None].expand(horizon, batch)
-        ended = self.ended[t, e]
-        # mask_i = 1 while no episode end happened strictly before step i
-        before = torch.cumsum(ended.int(), 0) - ended.int()
-        mask = (before == 0) & ~self.invalid[t, e]
-        obs = torch.cat([self.obs[t[:1], e[:1]], self.next_obs[t, e]], 0)
-        return Slices(
-            obs=obs,
-            act=self.act[t, e],
-            rew=self.rew[t, e],
-            terminated=self.terminated[t, e] & mask,
-            mask=mask.to(self.rew.dtype),
-            task=None if self.task_ids is None else self.task_ids[env],
-        )
-
-    def _step_starts(self, batch, horizon, g):
-        "Uniform over (env, logical start) with `horizon` stored steps after it."
-        if self.size < horizon:
-            raise ValueError(f"the buffer holds {self.size} steps per env; a slice needs horizon={horizon}")
-        d = self.device if g is None else g.device  # draws follow the generator; the slices live on the buffer's device
-        env = torch.randint(self.num_envs, (batch,), device=d, generator=g)
-        return self._here(env), self._here(torch.randint(self.size - horizon + 1, (batch,), device=d, generator=g))
-
-    def _here(self, x: Tensor) -> Tensor:
-        "`x` on the buffer's device; from the host through pinned memory, a copy the host does not wait for."
-        if x.device.type == self.device.type:
-            return x
-        return (x.pin_memory() if x.device.type == "cpu" else x).to(self.device, non_blocking=True)
-
     _KEYS = ("obs", "next_obs", "act", "rew", "terminated", "ended", "invalid")
 
-    def state_dict(self) -> dict:
-        """The stored data, `ptr`, `size` and `steps` (rows per env). Only the filled rows are kept: until the ring
-        first wraps these are rows `[0, size)` (then `ptr == size`), copied so that `torch.save` does not write the
-        whole preallocated storage behind a view; a full ring is the tensors themselves."""
-        part = self.size < self.steps and self.ptr == self.size
-        rows = (lambda x: x[: self.size].clone()) if part else (lambda x: x)
-        return {**{k: rows(getattr(self, k)) for k in self._KEYS}, "ptr": self.ptr, "size": self.size,
-                "steps": self.steps}
+# %% ../nbs/07_buffer.ipynb #841e7c36
+@patch
+def add(
+    self: ReplayBuffer,
+    obs: Tensor,
+    act: Tensor,
+    rew: Tensor,
+    next_obs: Tensor,
+    terminated: Tensor,
+    truncated: Tensor,
+    invalid: Tensor | None = None,
+):
+    """Store one step of all envs; `next_obs` must be `info['obs_before_reset']` (the true successor) where done.
+    `invalid` marks steps that are not real transitions (`info['nan_reset']`): they end the episode and are
+    never used (masked out) by a slice."""
+    N = self.num_envs
+    for name, x, shp in (
+        ("obs", obs, (N, self.obs_dim)),
+        ("act", act, (N, self.act_dim)),
+        ("rew", rew, (N,)),
+        ("next_obs", next_obs, (N, self.obs_dim)),
+        ("terminated", terminated, (N,)),
+        ("truncated", truncated, (N,)),
+    ):
+        if tuple(x.shape) != shp:
+            raise ValueError(f"ReplayBuffer.add: {name} has shape {tuple(x.shape)}, expected {shp}")
+    p = self.ptr
+    self.obs[p] = obs
+    self.act[p] = act
+    self.rew[p] = rew
+    self.next_obs[p] = next_obs
+    bad = invalid.bool() if invalid is not None else torch.zeros_like(self.ended[p])
+    self.terminated[p] = terminated.bool() & ~bad
+    self.ended[p] = terminated.bool() | truncated.bool() | bad
+    self.invalid[p] = bad
+    self.ptr = (p + 1) % self.steps
+    self.size = min(self.size + 1, self.steps)
+    self._episodes = None
 
-    def load_state_dict(self, d: dict):
-        """Inverse of `state_dict`: rows `[0, size)` are restored and the rest zeroed (as never-written rows are), so
-        the buffer is bit-identical to the saved one. Full-capacity states (older checkpoints) load too."""
-        size = int(d["size"])
-        for k in self._KEYS:
-            x, dst = d[k], getattr(self, k)
-            if x.shape[1:] != dst.shape[1:] or x.shape[0] not in (self.steps, size) or size > self.steps:
-                raise ValueError(
-                    f"ReplayBuffer.load_state_dict: {k} has shape {tuple(x.shape)} (size {size}), "
-                    f"buffer expects {tuple(dst.shape)}"
-                )
-            dst[: x.shape[0]].copy_(x)
-            dst[x.shape[0]:].zero_()
-        self.ptr, self.size = int(d["ptr"]) % self.steps, size
-        self._episodes = None
+
+@patch
+def add_rollout(self: ReplayBuffer, obs, act, rew, next_obs, terminated, truncated):
+    "Store `H` steps at once (time-major `[H, N, ...]` tensors)."
+    for i in range(obs.shape[0]):
+        self.add(obs[i], act[i], rew[i], next_obs[i], terminated[i], truncated[i])
+
+# %% ../nbs/07_buffer.ipynb #042f535d
+@patch
+def sample(self: ReplayBuffer, batch: int, horizon: int, generator: torch.Generator | None = None) -> Slices:
+    "`batch` slices of `horizon` transitions, drawn as `self.sampling` says (see the prose for both modes)."
+    if self.sampling == "episode":
+        env, start = self._episode_starts(batch, horizon, generator)
+    else:
+        env, start = self._step_starts(batch, horizon, generator)
+    T, dev = self.steps, self.device
+    oldest = (self.ptr - self.size) % T
+    t = (oldest + start[None] + torch.arange(horizon, device=dev)[:, None]) % T  # [H, B]
+    e = env[None].expand(horizon, batch)
+    ended = self.ended[t, e]
+    # mask_i = 1 while no episode end happened strictly before step i
+    before = torch.cumsum(ended.int(), 0) - ended.int()
+    mask = (before == 0) & ~self.invalid[t, e]
+    obs = torch.cat([self.obs[t[:1], e[:1]], self.next_obs[t, e]], 0)
+    return Slices(
+        obs=obs,
+        act=self.act[t, e],
+        rew=self.rew[t, e],
+        terminated=self.terminated[t, e] & mask,
+        mask=mask.to(self.rew.dtype),
+        task=None if self.task_ids is None else self.task_ids[env],
+    )
+
+
+@patch
+def _step_starts(self: ReplayBuffer, batch, horizon, g):
+    "Uniform over (env, logical start) with `horizon` stored steps after it."
+    if self.size < horizon:
+        raise ValueError(f"the buffer holds {self.size} steps per env; a slice needs horizon={horizon}")
+    d = self.device if g is None else g.device  # draws follow the generator; the slices live on the buffer's device
+    env = torch.randint(self.num_envs, (batch,), device=d, generator=g)
+    return self._here(env), self._here(torch.randint(self.size - horizon + 1, (batch,), device=d, generator=g))
+
+
+@patch
+def _here(self: ReplayBuffer, x: Tensor) -> Tensor:
+    "`x` on the buffer's device; from the host through pinned memory, a copy the host does not wait for."
+    if x.device.type == self.device.type:
+        return x
+    return (x.pin_memory() if x.device.type == "cpu" else x).to(self.device, non_blocking=True)
 
 # %% ../nbs/07_buffer.ipynb #b1984722
 def _fake_stream(num_envs: int, steps: int, horizon: int, seed: int = 0):
@@ -259,6 +244,35 @@ def _episode_starts(self: ReplayBuffer, batch: int, horizon: int, g: torch.Gener
     span = ep[:, 2] - horizon + 1  # admissible starts per episode
     off = torch.minimum((u * span).long(), span - 1)
     return ep[:, 0], ep[:, 1] + off
+
+# %% ../nbs/07_buffer.ipynb #dcc7e4be
+@patch
+def state_dict(self: ReplayBuffer) -> dict:
+    """The stored data, `ptr`, `size` and `steps` (rows per env). Only the filled rows are kept: until the ring
+    first wraps these are rows `[0, size)` (then `ptr == size`), copied so that `torch.save` does not write the
+    whole preallocated storage behind a view; a full ring is the tensors themselves."""
+    part = self.size < self.steps and self.ptr == self.size
+    rows = (lambda x: x[: self.size].clone()) if part else (lambda x: x)
+    return {**{k: rows(getattr(self, k)) for k in self._KEYS}, "ptr": self.ptr, "size": self.size,
+            "steps": self.steps}
+
+
+@patch
+def load_state_dict(self: ReplayBuffer, d: dict):
+    """Inverse of `state_dict`: rows `[0, size)` are restored and the rest zeroed (as never-written rows are), so
+    the buffer is bit-identical to the saved one. Full-capacity states (older checkpoints) load too."""
+    size = int(d["size"])
+    for k in self._KEYS:
+        x, dst = d[k], getattr(self, k)
+        if x.shape[1:] != dst.shape[1:] or x.shape[0] not in (self.steps, size) or size > self.steps:
+            raise ValueError(
+                f"ReplayBuffer.load_state_dict: {k} has shape {tuple(x.shape)} (size {size}), "
+                f"buffer expects {tuple(dst.shape)}"
+            )
+        dst[: x.shape[0]].copy_(x)
+        dst[x.shape[0]:].zero_()
+    self.ptr, self.size = int(d["ptr"]) % self.steps, size
+    self._episodes = None
 
 # %% ../nbs/07_buffer.ipynb #2c20aa92
 class RunningMeanStd:

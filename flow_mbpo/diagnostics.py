@@ -17,7 +17,6 @@ from .buffer import ReplayBuffer, Slices
 from .world_models import parity_report
 from .critics import critic_loss
 
-
 # %% auto #0
 __all__ = ['DIAG_METRICS', 'esnr', 'esnr_unbiased', 'to_db', 'jacobian_norms', 'exact_jacobian_norms', 'actor_objective',
            'actor_gradient_samples', 'wm_gradient_samples', 'recent_slices', 'open_loop', 'rollout_diagnostics',
@@ -194,7 +193,7 @@ def count_flops(fn) -> int:
         fn()
     return int(fc.get_total_flops())
 
-
+# %% ../nbs/09_diagnostics.ipynb #ff6d73b3
 def _fake_slices(agent, B: int, H: int, gen: torch.Generator) -> Slices:
     dev, dt = agent.device, torch.float32
     obs = torch.randn(H + 1, B, agent.obs_dim, generator=gen, device=dev, dtype=dt)
@@ -284,7 +283,7 @@ def _grad_stats(prefix: str, G: Tensor) -> dict:
     e = esnr(G)
     return {f"{prefix}_esnr": e, f"{prefix}_esnr_db": to_db(e), f"{prefix}_grad_norm": float(G.norm(dim=1).mean())}
 
-
+# %% ../nbs/09_diagnostics.ipynb #b6fdbe43
 def epoch_diagnostics(agent, buffer: ReplayBuffer, epoch: int, env_steps: int = 0) -> dict:
     """All diagnostics of `agent` now (gradient ESNR, Jacobian norms, rollout error, return gap, compute), as one
     `DIAG_METRICS` record; the training state is left exactly as it was."""

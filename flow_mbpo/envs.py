@@ -10,6 +10,7 @@ import difflib, importlib, inspect, math, warnings
 from typing import Callable, Sequence
 import numpy as np
 import torch
+from fastcore.basics import patch
 
 from .vecenv import VecEnv, EnvError, BatchedEnv, check_counts, as_device
 from .ant import AntEnv
@@ -19,7 +20,7 @@ from .metaworld_env import MetaWorldVecEnv, metaworld_available, require_metawor
 
 # %% auto #0
 __all__ = ['DMC_TASKS', 'GYM_TASKS', 'DFLEX_TASKS', 'MULTITASK_NAMES', 'parse_dmc_name', 'DMCVecEnv', 'GymVecEnv',
-           'DflexUnavailable', 'DflexVecEnv', 'make_multitask_env', 'list_envs', 'make_env', 'make_env_from_config',
+           'DflexUnavailable', 'DflexVecEnv', 'list_envs', 'make_env', 'make_multitask_env', 'make_env_from_config',
            'action_repeat_of']
 
 # %% ../nbs/06e_envs.ipynb #914eff67
@@ -69,7 +70,7 @@ def parse_dmc_name(name: str) -> tuple[str, str]:
         f"dmc:{name}: unknown dm_control domain{hint}; domains: {', '.join(sorted({d for d, _ in suite.ALL_TASKS}))}"
     )
 
-
+# %% ../nbs/06e_envs.ipynb #6ca85b5b
 def _to_box(a: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     "Map actions in [-1, 1] onto a task's action box [lo, hi]."
     return lo + (a + 1.0) * 0.5 * (hi - lo)
@@ -79,7 +80,7 @@ def _step_arrays(n: int, num_obs: int):
     "Fresh (obs, reward, terminated, truncated) arrays for a Python loop over `n` simulator copies."
     return np.empty((n, num_obs)), np.zeros(n), np.zeros(n, bool), np.zeros(n, bool)
 
-
+# %% ../nbs/06e_envs.ipynb #970a9af2
 class DMCVecEnv(BatchedEnv):
     "A batch of dm_control suite tasks behind the `VecEnv` protocol, with TD-MPC2's action repeat and episode length."
 
@@ -133,32 +134,6 @@ class DMCVecEnv(BatchedEnv):
     def _reset_envs(self, ids):
         return np.stack([self._flat(self.envs[i].reset()) for i in ids])
 
-    def _sim_state(self):
-        # physics (qpos, qvel, act, time), the task's random stream, dm_control's step bookkeeping, and the geoms'
-        # positions and sizes, where a task may keep episode state in its *model* (reacher's target)
-        return [
-            dict(
-                physics=e.physics.get_state().copy(),
-                geoms=(e.physics.model.geom_pos.copy(), e.physics.model.geom_size.copy()),
-                time=float(e.physics.data.time),
-                random=e.task.random.get_state(),
-                step_count=e._step_count,
-                reset_next=e._reset_next_step,
-            )
-            for e in self.envs
-        ]
-
-    def _set_sim_state(self, states):
-        for e, d in zip(self.envs, states):
-            if "geoms" in d:  # absent from states saved before geoms were
-                e.physics.model.geom_pos[:], e.physics.model.geom_size[:] = d["geoms"]
-            with e.physics.reset_context():
-                e.physics.set_state(d["physics"])
-                e.physics.data.time = d["time"]
-            e.task.random.set_state(d["random"])
-            e._step_count = d["step_count"]
-            e._reset_next_step = d["reset_next"]
-
     def _step_envs(self, a):
         u, (obs, rew, term, trunc) = _to_box(a, self._lo, self._hi), _step_arrays(self.num_envs, self.num_obs)
         for i, env in enumerate(self.envs):
@@ -171,6 +146,36 @@ class DMCVecEnv(BatchedEnv):
             if ts.last():
                 term[i], trunc[i] = ts.discount == 0, ts.discount != 0
         return obs, rew, term, trunc
+
+# %% ../nbs/06e_envs.ipynb #1dac37db
+@patch
+def _sim_state(self: DMCVecEnv):
+    # physics (qpos, qvel, act, time), the task's random stream, dm_control's step bookkeeping, and the geoms'
+    # positions and sizes, where a task may keep episode state in its *model* (reacher's target)
+    return [
+        dict(
+            physics=e.physics.get_state().copy(),
+            geoms=(e.physics.model.geom_pos.copy(), e.physics.model.geom_size.copy()),
+            time=float(e.physics.data.time),
+            random=e.task.random.get_state(),
+            step_count=e._step_count,
+            reset_next=e._reset_next_step,
+        )
+        for e in self.envs
+    ]
+
+
+@patch
+def _set_sim_state(self: DMCVecEnv, states):
+    for e, d in zip(self.envs, states):
+        if "geoms" in d:  # absent from states saved before geoms were
+            e.physics.model.geom_pos[:], e.physics.model.geom_size[:] = d["geoms"]
+        with e.physics.reset_context():
+            e.physics.set_state(d["physics"])
+            e.physics.data.time = d["time"]
+        e.task.random.set_state(d["random"])
+        e._step_count = d["step_count"]
+        e._reset_next_step = d["reset_next"]
 
 # %% ../nbs/06e_envs.ipynb #b7df4809
 GYM_TASKS = (
@@ -198,7 +203,7 @@ def _import_gymnasium():
         ) from None
     return gymnasium
 
-
+# %% ../nbs/06e_envs.ipynb #1d7fd7c2
 class GymVecEnv(BatchedEnv):
     "A batch of gymnasium environments behind the `VecEnv` protocol (actions in [-1, 1], our own time limit)."
 
@@ -266,95 +271,29 @@ class GymVecEnv(BatchedEnv):
 
 # %% ../nbs/06e_envs.ipynb #13c8285d
 DFLEX_TASKS = {  # name: (class in dflex.envs, PWM's settings from scripts/cfg/env/<name>.yaml)
-    "dflex_ant": (
-        "AntEnv",
-        dict(
-            num_envs=128,
-            episode_length=1000,
-            stochastic_init=True,
-            MM_caching_frequency=16,
-            early_termination=True,
-            termination_height=0.27,
-            action_penalty=0.0,
-            joint_vel_obs_scaling=0.1,
-            up_rew_scale=0.1,
-        ),
-    ),
-    "dflex_anymal": (
-        "AnymalEnv",
-        dict(
-            num_envs=64,
-            episode_length=1000,
-            stochastic_init=True,
-            MM_caching_frequency=16,
-            early_termination=True,
-            nan_state_fix=True,
-            termination_height=0.25,
-            action_penalty=-5e-3,
-            up_rew_scale=0.1,
-            heading_rew_scale=1.0,
-            heigh_rew_scale=1.0,
-        ),
-    ),  # sic: PWM's key
-    "dflex_hopper": (
-        "HopperEnv",
-        dict(
-            num_envs=64,
-            episode_length=1000,
-            stochastic_init=True,
-            MM_caching_frequency=16,
-            early_termination=True,
-            termination_height=-0.45,
-            termination_angle=0.524,
-            termination_height_tolerance=0.15,
-            termination_angle_tolerance=0.05,
-            height_rew_scale=1.0,
-            angle_rew_scale=1.0,
-            action_penalty=-0.1,
-        ),
-    ),
-    "dflex_humanoid": (
-        "HumanoidEnv",
-        dict(
-            num_envs=64,
-            episode_length=1000,
-            stochastic_init=True,
-            MM_caching_frequency=48,
-            early_termination=True,
-            termination_height=0.74,
-            action_penalty=-0.002,
-            joint_vel_obs_scaling=0.1,
-            termination_tolerance=0.1,
-            height_rew_scale=10.0,
-            up_rew_scale=0.1,
-            heading_rew_scale=1.0,
-        ),
-    ),
-    "dflex_snu_humanoid": (
-        "SNUHumanoidEnv",
-        dict(
-            num_envs=64,
-            episode_length=1000,
-            stochastic_init=True,
-            MM_caching_frequency=8,
-            early_termination=True,
-            termination_height=0.46,
-            termination_tolerance=0.05,
-            height_rew_scale=4.0,
-            up_rew_scale=0.1,
-            heading_rew_scale=1.0,
-            action_penalty=-1e-3,
-            joint_vel_obs_scaling=0.1,
-        ),
-    ),
-    "dflex_cartpole": (
-        "CartPoleSwingUpEnv",
-        dict(num_envs=1024, episode_length=240, stochastic_init=True, MM_caching_frequency=8),
-    ),
-    "dflex_doublependulum": (
-        "double_pendulum.DoublePendulumEnv",
-        dict(num_envs=1024, episode_length=240, stochastic_init=True, MM_caching_frequency=8),
-    ),
+    "dflex_ant": ("AntEnv", dict(
+        num_envs=128, episode_length=1000, stochastic_init=True, MM_caching_frequency=16, early_termination=True,
+        termination_height=0.27, action_penalty=0.0, joint_vel_obs_scaling=0.1, up_rew_scale=0.1)),
+    "dflex_anymal": ("AnymalEnv", dict(  # sic: PWM's key heigh_rew_scale
+        num_envs=64, episode_length=1000, stochastic_init=True, MM_caching_frequency=16, early_termination=True,
+        nan_state_fix=True, termination_height=0.25, action_penalty=-5e-3, up_rew_scale=0.1, heading_rew_scale=1.0,
+        heigh_rew_scale=1.0)),
+    "dflex_hopper": ("HopperEnv", dict(
+        num_envs=64, episode_length=1000, stochastic_init=True, MM_caching_frequency=16, early_termination=True,
+        termination_height=-0.45, termination_angle=0.524, termination_height_tolerance=0.15,
+        termination_angle_tolerance=0.05, height_rew_scale=1.0, angle_rew_scale=1.0, action_penalty=-0.1)),
+    "dflex_humanoid": ("HumanoidEnv", dict(
+        num_envs=64, episode_length=1000, stochastic_init=True, MM_caching_frequency=48, early_termination=True,
+        termination_height=0.74, action_penalty=-0.002, joint_vel_obs_scaling=0.1, termination_tolerance=0.1,
+        height_rew_scale=10.0, up_rew_scale=0.1, heading_rew_scale=1.0)),
+    "dflex_snu_humanoid": ("SNUHumanoidEnv", dict(
+        num_envs=64, episode_length=1000, stochastic_init=True, MM_caching_frequency=8, early_termination=True,
+        termination_height=0.46, termination_tolerance=0.05, height_rew_scale=4.0, up_rew_scale=0.1,
+        heading_rew_scale=1.0, action_penalty=-1e-3, joint_vel_obs_scaling=0.1)),
+    "dflex_cartpole": ("CartPoleSwingUpEnv", dict(
+        num_envs=1024, episode_length=240, stochastic_init=True, MM_caching_frequency=8)),
+    "dflex_doublependulum": ("double_pendulum.DoublePendulumEnv", dict(
+        num_envs=1024, episode_length=240, stochastic_init=True, MM_caching_frequency=8)),
 }
 
 
@@ -377,7 +316,7 @@ def _dflex_class(name: str):
         ) from None
     return getattr(mod, cls_path.rsplit(".", 1)[-1])
 
-
+# %% ../nbs/06e_envs.ipynb #7616955d
 class DflexVecEnv(BatchedEnv):
     "The real dflex env `name` with PWM's settings, behind the `VecEnv` protocol."
 
@@ -436,63 +375,65 @@ class DflexVecEnv(BatchedEnv):
         self._ret[:] = 0.0
         return obs.to(self.device)
 
-    def step(self, actions):
-        if self._obs is None:
-            raise RuntimeError("call reset() before step()")
-        a = torch.as_tensor(self.check_actions(actions), dtype=torch.float32, device=self.env.device)
-        obs, rew, done, extras = self.env.step(a)
-        obs, rew, done = obs.detach(), rew.detach().float(), done.detach().bool()
-        if done.any():  # the true successor and the kind of end must be reported, never guessed
-            missing = [
-                k
-                for k in ("obs_before_reset", "termination")
-                if k not in extras and not (k == "termination" and "episode_end" in extras)
-            ]
-            if missing:
-                ids = done.nonzero().flatten().tolist()
-                raise EnvError(
-                    f"{self.name}: env(s) {ids} ended an episode but dflex's extras has no {missing} (it has "
-                    f"{sorted(extras)}). Without them the successor of the last step would be the post-reset "
-                    "observation and every fall a truncation. Some DiffRL-derived envs fill extras only when built "
-                    "with no_grad=False; use a dflex that reports obs_before_reset and termination (or episode_end) "
-                    "at every step."
-                )
-        final = extras.get("obs_before_reset", obs).detach()  # no env done: obs is the successor
-        term = extras.get("termination", extras.get("episode_end", torch.zeros_like(done))).detach().bool() & done
-        bad = (~torch.isfinite(final).all(1) | ~torch.isfinite(obs).all(1) | ~torch.isfinite(rew)).cpu().numpy()
-        if bad.any():
-            ids = np.flatnonzero(bad)
-            obs = self.env.reset(torch.as_tensor(ids, device=self.env.device)).detach()
-            final = final.clone()
-            final[ids] = self._obs[ids].to(final.device)
-            rew = rew.clone()
-            rew[ids] = 0.0
-            done = done.clone()
-            done[ids] = True
-            term = term.clone()
-            term[ids] = False
-            self.nan_resets += len(ids)
-            warnings.warn(
-                f"{self.name}: non-finite dflex state in env(s) {ids.tolist()}; reset ({self.nan_resets} so far)",
-                RuntimeWarning,
+# %% ../nbs/06e_envs.ipynb #5289c851
+@patch
+def step(self: DflexVecEnv, actions):
+    if self._obs is None:
+        raise RuntimeError("call reset() before step()")
+    a = torch.as_tensor(self.check_actions(actions), dtype=torch.float32, device=self.env.device)
+    obs, rew, done, extras = self.env.step(a)
+    obs, rew, done = obs.detach(), rew.detach().float(), done.detach().bool()
+    if done.any():  # the true successor and the kind of end must be reported, never guessed
+        missing = [
+            k
+            for k in ("obs_before_reset", "termination")
+            if k not in extras and not (k == "termination" and "episode_end" in extras)
+        ]
+        if missing:
+            ids = done.nonzero().flatten().tolist()
+            raise EnvError(
+                f"{self.name}: env(s) {ids} ended an episode but dflex's extras has no {missing} (it has "
+                f"{sorted(extras)}). Without them the successor of the last step would be the post-reset "
+                "observation and every fall a truncation. Some DiffRL-derived envs fill extras only when built "
+                "with no_grad=False; use a dflex that reports obs_before_reset and termination (or episode_end) "
+                "at every step."
             )
-        d, r = done.cpu().numpy(), rew.double().cpu().numpy()
-        self._steps += 1
-        self._ret += r
-        ep_ret, ep_len = np.where(d, self._ret, 0.0), np.where(d, self._steps, 0)
-        self._steps[d] = 0
-        self._ret[d] = 0.0
-        self._obs = obs.clone()
-        info = {
-            "obs_before_reset": final.to(self.device),
-            "terminated": term.to(self.device),
-            "truncated": (done & ~term).to(self.device),
-            "episode_return": self._tensor(ep_ret),
-            "episode_length": self._tensor(ep_len, torch.long),
-            "nan_reset": self._tensor(bad, torch.bool),
-            "nan_resets": self.nan_resets,
-        }
-        return obs.to(self.device), rew.to(self.device), done.to(self.device), info
+    final = extras.get("obs_before_reset", obs).detach()  # no env done: obs is the successor
+    term = extras.get("termination", extras.get("episode_end", torch.zeros_like(done))).detach().bool() & done
+    bad = (~torch.isfinite(final).all(1) | ~torch.isfinite(obs).all(1) | ~torch.isfinite(rew)).cpu().numpy()
+    if bad.any():
+        ids = np.flatnonzero(bad)
+        obs = self.env.reset(torch.as_tensor(ids, device=self.env.device)).detach()
+        final = final.clone()
+        final[ids] = self._obs[ids].to(final.device)
+        rew = rew.clone()
+        rew[ids] = 0.0
+        done = done.clone()
+        done[ids] = True
+        term = term.clone()
+        term[ids] = False
+        self.nan_resets += len(ids)
+        warnings.warn(
+            f"{self.name}: non-finite dflex state in env(s) {ids.tolist()}; reset ({self.nan_resets} so far)",
+            RuntimeWarning,
+        )
+    d, r = done.cpu().numpy(), rew.double().cpu().numpy()
+    self._steps += 1
+    self._ret += r
+    ep_ret, ep_len = np.where(d, self._ret, 0.0), np.where(d, self._steps, 0)
+    self._steps[d] = 0
+    self._ret[d] = 0.0
+    self._obs = obs.clone()
+    info = {
+        "obs_before_reset": final.to(self.device),
+        "terminated": term.to(self.device),
+        "truncated": (done & ~term).to(self.device),
+        "episode_return": self._tensor(ep_ret),
+        "episode_length": self._tensor(ep_len, torch.long),
+        "nan_reset": self._tensor(bad, torch.bool),
+        "nan_resets": self.nan_resets,
+    }
+    return obs.to(self.device), rew.to(self.device), done.to(self.device), info
 
 # %% ../nbs/06e_envs.ipynb #029e5509
 def _make_ant(name, num_envs, seed, device, **kw):
@@ -513,41 +454,6 @@ def _make_dflex(name, num_envs, seed, device, **kw):
 
 def _make_mw(name, num_envs, seed, device, **kw):
     return MetaWorldVecEnv(name.split(":", 1)[1], num_envs, seed, device, **kw)
-
-
-def make_multitask_env(
-    task_set: TaskSet | str,
-    envs_per_task: int = 1,
-    seed: int = 0,
-    device="cpu",
-    tasks: Sequence[str] | None = None,
-    episode_length: int | Sequence[int] | None = None,
-    **kw,
-) -> MultiTaskVecEnv:
-    """A `MultiTaskVecEnv` of `envs_per_task` copies of each task of `task_set` (or of its subset `tasks`; ids stay
-    the set's), task `i` seeded with `task_seed(seed, i)` and with its own episode length (one value or one per
-    task); `kw` goes to every task's env."""
-    ts = get_task_set(task_set)
-    tasks = tuple(ts.tasks if tasks is None else tasks)
-    ids = [ts.index(t) for t in tasks]
-    mw = [t for t in tasks if t.startswith("mw-")]
-    if mw and not metaworld_available():  # refuse before building any task
-        require_metaworld(f"{ts.name}'s Meta-World tasks ({', '.join(mw[:2])}{', ...' if len(mw) > 2 else ''})")
-    if isinstance(envs_per_task, bool) or not isinstance(envs_per_task, int) or envs_per_task < 1:
-        raise EnvError(f"envs_per_task: must be a positive int, got {envs_per_task!r}")
-    one = episode_length is None or np.ndim(episode_length) == 0
-    lengths = [episode_length] * len(ids) if one else list(episode_length)
-    if len(lengths) != len(ids):
-        raise EnvError(f"episode_length: {len(lengths)} lengths for {len(ids)} tasks {tasks}")
-    envs = []
-    try:
-        for t, i, L in zip(tasks, ids, lengths):
-            envs.append(make_env(env_name(t), envs_per_task, task_seed(seed, i), device, episode_length=L, **kw))
-        return MultiTaskVecEnv(ts, envs, tasks)
-    except Exception:
-        for x in envs:
-            x.close()
-        raise
 
 
 def _make_multitask(name, num_envs, seed, device, tasks=None, **kw):
@@ -577,7 +483,7 @@ def list_envs() -> list[str]:
     return ["ant", *DFLEX_TASKS, *("dmc:" + t for t in dmc), *("gym:" + t for t in gym), *("mw:" + t for t in mw),
             *MULTITASK_NAMES]
 
-
+# %% ../nbs/06e_envs.ipynb #35a0f2ec
 def _env_class(name):
     if name == "ant":
         return AntEnv
@@ -615,7 +521,42 @@ def make_env(name: str, num_envs: int, seed: int, device="cpu", **kw) -> VecEnv:
             raise EnvError(f"{name}: unknown argument(s) {bad}; valid: {valid}")
     return factory(name, num_envs, seed, device, **kw)
 
+# %% ../nbs/06e_envs.ipynb #18068c67
+def make_multitask_env(
+    task_set: TaskSet | str,
+    envs_per_task: int = 1,
+    seed: int = 0,
+    device="cpu",
+    tasks: Sequence[str] | None = None,
+    episode_length: int | Sequence[int] | None = None,
+    **kw,
+) -> MultiTaskVecEnv:
+    """A `MultiTaskVecEnv` of `envs_per_task` copies of each task of `task_set` (or of its subset `tasks`; ids stay
+    the set's), task `i` seeded with `task_seed(seed, i)` and with its own episode length (one value or one per
+    task); `kw` goes to every task's env."""
+    ts = get_task_set(task_set)
+    tasks = tuple(ts.tasks if tasks is None else tasks)
+    ids = [ts.index(t) for t in tasks]
+    mw = [t for t in tasks if t.startswith("mw-")]
+    if mw and not metaworld_available():  # refuse before building any task
+        require_metaworld(f"{ts.name}'s Meta-World tasks ({', '.join(mw[:2])}{', ...' if len(mw) > 2 else ''})")
+    if isinstance(envs_per_task, bool) or not isinstance(envs_per_task, int) or envs_per_task < 1:
+        raise EnvError(f"envs_per_task: must be a positive int, got {envs_per_task!r}")
+    one = episode_length is None or np.ndim(episode_length) == 0
+    lengths = [episode_length] * len(ids) if one else list(episode_length)
+    if len(lengths) != len(ids):
+        raise EnvError(f"episode_length: {len(lengths)} lengths for {len(ids)} tasks {tasks}")
+    envs = []
+    try:
+        for t, i, L in zip(tasks, ids, lengths):
+            envs.append(make_env(env_name(t), envs_per_task, task_seed(seed, i), device, episode_length=L, **kw))
+        return MultiTaskVecEnv(ts, envs, tasks)
+    except Exception:
+        for x in envs:
+            x.close()
+        raise
 
+# %% ../nbs/06e_envs.ipynb #10dd49c3
 def make_env_from_config(env_cfg, seed: int, device="cpu") -> VecEnv:
     """`make_env` from an `EnvConfig` (`cfg.env`): name, num_envs, episode_length, stochastic_init, action_repeat, and
     with a task-set name, `task` (only that task of the set, ids and padding as in the set)."""

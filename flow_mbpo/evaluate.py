@@ -174,6 +174,7 @@ def _one_per_task(cfg) -> int:
     if cfg.env.task is not None or not (name in TASK_SETS or name.startswith("multitask:")): return 1
     return len(TASK_SETS[name]) if name in TASK_SETS else len(name.split(":", 1)[1].split(","))
 
+# %% ../nbs/09c_evaluate.ipynb #8f691568
 def load_agent(run_dir, checkpoint: str = "best", device: str = "cpu"):
     "The `Agent` saved in `checkpoint_path(run_dir, checkpoint)`, its config and that path."
     from flow_mbpo.pwm import make_agent
@@ -211,7 +212,7 @@ def evaluate(
         run_dir_or_agent, env_name or cfg.env.name, episodes, deterministic, seed, env_kwargs=env_kwargs(cfg)
     )
 
-
+# %% ../nbs/09c_evaluate.ipynb #fe9c2b22
 @call_parse
 def eval_cli(
     run_dir: str,  # a run directory made by flow-mbpo-train
@@ -247,7 +248,6 @@ def normalized_score(task: str, ret=None, success=None):
         raise ValueError(f"normalized_score: {task} is a DMC task, scored by its return ret=; got none")
     s = np.clip(np.asarray(ret, np.float64) / 1000.0, 0.0, 1.0)
     return s if np.ndim(s) else float(s)
-
 
 # %% ../nbs/09c_evaluate.ipynb #71fbda77
 SCORE_METRICS: dict[str, str] = {

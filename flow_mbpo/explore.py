@@ -88,7 +88,7 @@ def _show(out: W.Output, *objs):
         with out:
             display(*objs)
 
-
+# %% ../nbs/15_explore.ipynb #809d616d
 class RunsExplorer:
     """Pick run directories below `root` (finished or still going) and metrics; see their curves, re-read on `refresh`
     (by hand, or every `every` seconds while the auto-refresh box is ticked)."""

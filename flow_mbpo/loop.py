@@ -19,7 +19,7 @@ from .rundir import (RunDir, new_run_dir, write_json, JsonlLog, read_jsonl, seed
                               atomic_save, CKPT_FORMAT)
 
 # %% auto #0
-__all__ = ['fmt_seconds', 'Progress', 'RunResult', 'RunLoop', 'fresh_dir']
+__all__ = ['fmt_seconds', 'Progress', 'RunResult', 'fresh_dir', 'RunLoop']
 
 # %% ../nbs/09b_loop.ipynb #c96df603
 def fmt_seconds(s: float | None) -> str:
@@ -124,6 +124,15 @@ class RunResult:
         return (f"RunResult(status={self.status!r}, {self.unit}={self.done:,}, {extra}, kind={self.kind!r}, "
                 f"run_dir='{self.run_dir}')")
 
+# %% ../nbs/09b_loop.ipynb #bab80416
+def fresh_dir(path) -> Path:
+    "`path` as a new run directory: created if missing, refused if it holds anything (resume it instead)."
+    p = Path(path)
+    if p.exists() and any(p.iterdir()):
+        raise FileExistsError(f"run directory {p} exists and is not empty; resume it or choose another directory")
+    p.mkdir(parents=True, exist_ok=True)
+    return p
+
 # %% ../nbs/09b_loop.ipynb #6211aa77
 class RunLoop:
     """The skeleton of every run: online training (`flow_mbpo.train.Trainer`), world-model pre-training and offline
@@ -155,29 +164,6 @@ class RunLoop:
         write_json(rd.run_info, dict(kind=self.kind, **info))
         self.on_create(rd, info)
         return rd
-
-    def open(self):
-        "Open the logs (dropping lines written after the checkpoint on resume), wandb and progress; say what runs where."
-        rd = self.rd
-        rd.ckpt_dir.mkdir(exist_ok=True)
-        self._closed = False
-        self.logs = {k: JsonlLog(rd / f, schema, self.log_resume(k) if self.resumed else None)
-                     for k, (f, schema) in self.log_files().items()}
-        self.wb = self.wandb()
-        self.prog = Progress(self.total, self.done, enabled=self.show, desc=self.desc, unit=self.unit.rstrip("s"),
-                             interval=self.interval)
-        self.t_start = time.perf_counter()
-        self.opened()
-        for line in self.header(): self.prog.say(line)
-
-    def close(self, status: str):
-        "Close the logs, the env, wandb and the progress output (once)."
-        if self._closed: return
-        self._closed = True
-        self.prog.close()
-        for f in self.logs.values(): f.close()
-        self.release()
-        if self.wb: self.wb.finish(exit_code=0 if status in ("finished", "interrupted") else 1)
 
     # what a subclass defines
     def setup(self):
@@ -214,21 +200,40 @@ class RunLoop:
     def result_info(self) -> dict: return {}                   # what the RunResult's `info` holds
     def release(self): pass                                    # close the env (at the end, or on a failed start)
 
-# %% ../nbs/09b_loop.ipynb #bab80416
-def fresh_dir(path) -> Path:
-    "`path` as a new run directory: created if missing, refused if it holds anything (resume it instead)."
-    p = Path(path)
-    if p.exists() and any(p.iterdir()):
-        raise FileExistsError(f"run directory {p} exists and is not empty; resume it or choose another directory")
-    p.mkdir(parents=True, exist_ok=True)
-    return p
-
+# %% ../nbs/09b_loop.ipynb #17e1f0cf
 @patch
 def _restore(self: RunLoop, rd: RunDir, state: dict) -> RunDir:
     self.rd = rd
     self.done, self.wall0 = state[self.unit_key], state["wall_time"]
     self.load_state(state)
     return rd
+
+
+@patch
+def open(self: RunLoop):
+    "Open the logs (dropping lines written after the checkpoint on resume), wandb and progress; say what runs where."
+    rd = self.rd
+    rd.ckpt_dir.mkdir(exist_ok=True)
+    self._closed = False
+    self.logs = {k: JsonlLog(rd / f, schema, self.log_resume(k) if self.resumed else None)
+                 for k, (f, schema) in self.log_files().items()}
+    self.wb = self.wandb()
+    self.prog = Progress(self.total, self.done, enabled=self.show, desc=self.desc, unit=self.unit.rstrip("s"),
+                         interval=self.interval)
+    self.t_start = time.perf_counter()
+    self.opened()
+    for line in self.header(): self.prog.say(line)
+
+
+@patch
+def close(self: RunLoop, status: str):
+    "Close the logs, the env, wandb and the progress output (once)."
+    if self._closed: return
+    self._closed = True
+    self.prog.close()
+    for f in self.logs.values(): f.close()
+    self.release()
+    if self.wb: self.wb.finish(exit_code=0 if status in ("finished", "interrupted") else 1)
 
 # %% ../nbs/09b_loop.ipynb #4d170c29
 @patch

@@ -119,6 +119,27 @@ class _BufferData:
     def evaluate(self, agent: Agent) -> dict | None: return None
 
 
+def _check_data_env(cfg: RunConfig, meta: dict, path):
+    "The dataset must come from the config's task and action repeat (`env.action_repeat: null`: the task's own)."
+    env = meta.get("env", {})
+    if env.get("name") != cfg.env.name:
+        raise ConfigError("env.name", f"the dataset {path} was collected on {env.get('name')!r}, this config has "
+                          f"{cfg.env.name!r}; set env.name={env.get('name')}")
+    mine = action_repeat_of(cfg.env.name, cfg.env.action_repeat)
+    if env.get("action_repeat") is not None and env["action_repeat"] != mine:
+        raise ConfigError("env.action_repeat", f"the dataset {path} has {env['action_repeat']}, this config has "
+                          f"{cfg.env.action_repeat}" + (f" (the task's own: {mine})" if cfg.env.action_repeat is None
+                                                       else ""))
+
+@torch.no_grad()
+def update_rms_from_data(agent: Agent, d: dict):
+    "PWM: `obs_rms` and `rew_rms` (where on) see the whole dataset once before pretraining (its real entries only)."
+    k = torch.arange(d["obs"].shape[1])[None]
+    L = d["length"][:, None]
+    if agent.obs_rms is not None: agent.obs_rms.update(d["obs"][k <= L].to(agent.device))
+    if agent.rew_rms is not None: agent.rew_rms.update(d["reward"][(k >= 1) & (k <= L)].to(agent.device))
+
+# %% ../nbs/10b_pretrain.ipynb #c5f04c0c
 class _TaskSetData:
     """Multitask data (stage A): the dataset's episodes, a `heldout` share of each task's kept aside for the per-task
     metrics; training slices mix tasks by their share of the data (`by='data'`, TD-MPC2) or equally (`by='task'`)."""
@@ -169,27 +190,6 @@ class _TaskSetData:
         if self.eval_batch is None: return None
         means = agent.norm_rew(self.reward_means.to(agent.device))
         return heldout_metrics(agent, self.eval_batch, self.names, reward_means=means)
-
-
-def _check_data_env(cfg: RunConfig, meta: dict, path):
-    "The dataset must come from the config's task and action repeat (`env.action_repeat: null`: the task's own)."
-    env = meta.get("env", {})
-    if env.get("name") != cfg.env.name:
-        raise ConfigError("env.name", f"the dataset {path} was collected on {env.get('name')!r}, this config has "
-                          f"{cfg.env.name!r}; set env.name={env.get('name')}")
-    mine = action_repeat_of(cfg.env.name, cfg.env.action_repeat)
-    if env.get("action_repeat") is not None and env["action_repeat"] != mine:
-        raise ConfigError("env.action_repeat", f"the dataset {path} has {env['action_repeat']}, this config has "
-                          f"{cfg.env.action_repeat}" + (f" (the task's own: {mine})" if cfg.env.action_repeat is None
-                                                       else ""))
-
-@torch.no_grad()
-def update_rms_from_data(agent: Agent, d: dict):
-    "PWM: `obs_rms` and `rew_rms` (where on) see the whole dataset once before pretraining (its real entries only)."
-    k = torch.arange(d["obs"].shape[1])[None]
-    L = d["length"][:, None]
-    if agent.obs_rms is not None: agent.obs_rms.update(d["obs"][k <= L].to(agent.device))
-    if agent.rew_rms is not None: agent.rew_rms.update(d["reward"][(k >= 1) & (k <= L)].to(agent.device))
 
 # %% ../nbs/10b_pretrain.ipynb #b3687ea5
 class Pretrainer(RunLoop):

@@ -272,7 +272,7 @@ def tasks_of(self: Agent, env) -> Tensor | None:
                          f"got {type(env).__name__}")
     return ids.to(self.device)
 
-
+# %% ../nbs/08_pwm.ipynb #f52e29e7
 @patch
 def _policy(self: Agent, z: Tensor, deterministic: bool = False, count: bool = True, task=None) -> Tensor:
     if count:
@@ -325,6 +325,24 @@ def param_counts(self: Agent) -> dict:
     return dict(world_model=n(self.wm), actor=n(self.actor), critic=n(self.critic))
 
 # %% ../nbs/08_pwm.ipynb #21edfb12
+def end_discount(cfg: RunConfig) -> float:
+    """The factor on the bootstrap value at the end of an imagined window beyond the `γ^H` of PWM's objective: `γ`
+    for `train.end_bootstrap='gamma_h1'` (PWM's code advances its discount once more before the final sum), else 1."""
+    return cfg.train.gamma if cfg.train.end_bootstrap == "gamma_h1" else 1.0
+
+
+@patch
+def window_end(self: Agent, ret: Tensor, cut: Tensor, disc: Tensor, v_next: Tensor, done: Tensor) -> Tensor:
+    """The last imagined step's term of the actor objective, per env. A segment still running bootstraps:
+    `ret + γ·disc·end_discount·V(ẑ_H)`. A segment the env ended at this very step contributes `γ·V(ẑ_H)` (0 after
+    a termination) with `train.last_step_end='drop'` (PWM's code: its in-window cut runs only before the last step,
+    and the reset drops the segment's rewards), or `cut`, its return as at every other step, with `'keep'`."""
+    t = self.cfg.train
+    running = ret + t.gamma * disc * end_discount(self.cfg) * v_next
+    ended = t.gamma * v_next if t.last_step_end == "drop" else cut
+    return torch.where(done, ended, running)
+
+# %% ../nbs/08_pwm.ipynb #396024ee
 @patch
 def imagine(
     self: Agent, env, obs: Tensor, buffer: ReplayBuffer | None = None, on_step=None
@@ -380,25 +398,7 @@ def imagine(
     data = Imagined(torch.stack(zs), torch.stack(rews), torch.stack(nvals), torch.stack(terms), torch.stack(truncs))
     return loss.mean(), obs, data
 
-
-def end_discount(cfg: RunConfig) -> float:
-    """The factor on the bootstrap value at the end of an imagined window beyond the `γ^H` of PWM's objective: `γ`
-    for `train.end_bootstrap='gamma_h1'` (PWM's code advances its discount once more before the final sum), else 1."""
-    return cfg.train.gamma if cfg.train.end_bootstrap == "gamma_h1" else 1.0
-
-
-@patch
-def window_end(self: Agent, ret: Tensor, cut: Tensor, disc: Tensor, v_next: Tensor, done: Tensor) -> Tensor:
-    """The last imagined step's term of the actor objective, per env. A segment still running bootstraps:
-    `ret + γ·disc·end_discount·V(ẑ_H)`. A segment the env ended at this very step contributes `γ·V(ẑ_H)` (0 after
-    a termination) with `train.last_step_end='drop'` (PWM's code: its in-window cut runs only before the last step,
-    and the reset drops the segment's rewards), or `cut`, its return as at every other step, with `'keep'`."""
-    t = self.cfg.train
-    running = ret + t.gamma * disc * end_discount(self.cfg) * v_next
-    ended = t.gamma * v_next if t.last_step_end == "drop" else cut
-    return torch.where(done, ended, running)
-
-
+# %% ../nbs/08_pwm.ipynb #9f7d1d5d
 @patch
 def update_actor(
     self: Agent, env, obs: Tensor, buffer: ReplayBuffer | None = None, on_step=None
@@ -428,7 +428,7 @@ def actor_step(self: Agent, loss: Tensor) -> UpdateResult:
     self.counters["wm_backward"] += self.cfg.train.horizon  # macro steps the actor gradient went back through
     return res
 
-
+# %% ../nbs/08_pwm.ipynb #6b676825
 @patch
 def collect(self: Agent, env, obs: Tensor, buffer: ReplayBuffer, on_step=None) -> Tensor:
     """Step `env` H times without an update: the epochs before learning starts. `train.first_collection='imagined'`

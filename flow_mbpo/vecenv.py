@@ -10,6 +10,7 @@ import os, warnings
 from typing import Protocol, runtime_checkable
 import numpy as np
 import torch
+from fastcore.basics import patch
 
 # %% auto #0
 __all__ = ['VecEnv', 'EnvError', 'check_counts', 'as_device', 'BatchedEnv', 'default_mujoco_gl']
@@ -50,7 +51,7 @@ def as_device(device) -> torch.device:
     except (RuntimeError, TypeError) as e:
         raise EnvError(f"device: {device!r} is not a torch device ({e})") from None
 
-
+# %% ../nbs/05a_vecenv.ipynb #8804b1c7
 class BatchedEnv:
     "Base class of the package's envs: action checks, auto-reset, time limits, NaN recovery and episode statistics."
 
@@ -108,103 +109,115 @@ class BatchedEnv:
             )
         return np.clip(a, -1.0, 1.0)
 
-    def reset(self) -> torch.Tensor:
-        "Reset every env; return the first observations `[num_envs, num_obs]`."
-        ids = np.arange(self.num_envs)
-        self._obs = np.asarray(self._reset_envs(ids), np.float64).reshape(self.num_envs, self.num_obs)
-        self._steps[:] = 0
-        self._ret[:] = 0.0
-        return self._tensor(self._obs)
-
-    def step(self, actions: torch.Tensor):
-        "Advance every env one control step; auto-reset the finished ones. Returns `(obs, reward, done, info)`."
-        if self._obs is None:
-            raise RuntimeError("call reset() before step()")
-        a = self.check_actions(actions)
-        obs, rew, term, trunc = self._step_envs(a)
-        obs = np.array(obs, np.float64).reshape(self.num_envs, self.num_obs)  # a copy: resets below must not alter it
-        rew = np.asarray(rew, np.float64).reshape(self.num_envs).copy()
-        term = np.asarray(term, bool).reshape(self.num_envs).copy()
-        trunc = np.asarray(trunc, bool).reshape(self.num_envs).copy()
-        bad = ~(np.isfinite(obs).all(1) & np.isfinite(rew))
-        if bad.any():  # never pass a non-finite state on: recover and report
-            obs[bad] = self._obs[bad]
-            rew[bad] = 0.0
-            term[bad] = False
-            self.nan_resets += int(bad.sum())
-            warnings.warn(
-                f"{type(self).__name__}: non-finite simulator state in env(s) "
-                f"{np.flatnonzero(bad).tolist()}; "
-                f"reset (info['nan_reset']; {self.nan_resets} so far)",
-                RuntimeWarning,
-                stacklevel=2,
-            )
-        self._steps += 1
-        self._ret += rew
-        trunc = (trunc | bad | (self._steps >= self.episode_length)) & ~term
-        done = term | trunc
-        ep_ret = np.where(done, self._ret, 0.0)
-        ep_len = np.where(done, self._steps, 0)
-        final = obs
-        if done.any():
-            ids = np.flatnonzero(done)
-            obs = obs.copy()
-            obs[ids] = np.asarray(self._reset_envs(ids), np.float64).reshape(len(ids), self.num_obs)
-            self._steps[ids] = 0
-            self._ret[ids] = 0.0
-        self._obs = obs
-        info = {
-            "obs_before_reset": self._tensor(final),
-            "terminated": self._tensor(term, torch.bool),
-            "truncated": self._tensor(trunc, torch.bool),
-            "episode_return": self._tensor(ep_ret),
-            "episode_length": self._tensor(ep_len, torch.long),
-            "nan_reset": self._tensor(bad, torch.bool),
-            "nan_resets": self.nan_resets,
-        }
-        return self._tensor(obs), self._tensor(rew), self._tensor(done, torch.bool), info
-
-    # --- checkpointing: everything a resumed run needs to continue bit for bit ---
-    def _sim_state(self) -> dict:
-        raise NotImplementedError(
-            f"{type(self).__name__} cannot save its simulator state; a resumed run restarts its episodes"
-        )
-
-    def _set_sim_state(self, d: dict):
-        raise NotImplementedError
-
-    def state_dict(self) -> dict:
-        "Simulator state, episode counters and the initial-state RNG (raises NotImplementedError where unsupported)."
-        return dict(
-            sim=self._sim_state(),
-            rng=self.rng.bit_generator.state,
-            obs=None if self._obs is None else self._obs.copy(),
-            steps=self._steps.copy(),
-            ret=self._ret.copy(),
-            nan_resets=self.nan_resets,
-            cls=type(self).__name__,
-            num_envs=self.num_envs,
-        )
-
-    def load_state_dict(self, d: dict):
-        "Inverse of `state_dict`; the env must have the same class and number of copies."
-        if d["cls"] != type(self).__name__ or d["num_envs"] != self.num_envs:
-            raise ValueError(
-                f"env state is for {d['num_envs']} x {d['cls']}, this env is {self.num_envs} x {type(self).__name__}"
-            )
-        self._set_sim_state(d["sim"])
-        self.rng.bit_generator.state = d["rng"]
-        self._obs = None if d["obs"] is None else d["obs"].copy()
-        self._steps[:] = d["steps"]
-        self._ret[:] = d["ret"]
-        self.nan_resets = d["nan_resets"]
-
     def __repr__(self):
         return (
             f"{type(self).__name__}(num_envs={self.num_envs}, num_obs={self.num_obs}, "
             f"num_actions={self.num_actions}, "
             f"episode_length={self.episode_length}, seed={self.seed}, device={str(self.device)!r})"
         )
+
+# %% ../nbs/05a_vecenv.ipynb #b3a6a510
+@patch
+def reset(self: BatchedEnv) -> torch.Tensor:
+    "Reset every env; return the first observations `[num_envs, num_obs]`."
+    ids = np.arange(self.num_envs)
+    self._obs = np.asarray(self._reset_envs(ids), np.float64).reshape(self.num_envs, self.num_obs)
+    self._steps[:] = 0
+    self._ret[:] = 0.0
+    return self._tensor(self._obs)
+
+
+@patch
+def step(self: BatchedEnv, actions: torch.Tensor):
+    "Advance every env one control step; auto-reset the finished ones. Returns `(obs, reward, done, info)`."
+    if self._obs is None:
+        raise RuntimeError("call reset() before step()")
+    a = self.check_actions(actions)
+    obs, rew, term, trunc = self._step_envs(a)
+    obs = np.array(obs, np.float64).reshape(self.num_envs, self.num_obs)  # a copy: resets below must not alter it
+    rew = np.asarray(rew, np.float64).reshape(self.num_envs).copy()
+    term = np.asarray(term, bool).reshape(self.num_envs).copy()
+    trunc = np.asarray(trunc, bool).reshape(self.num_envs).copy()
+    bad = ~(np.isfinite(obs).all(1) & np.isfinite(rew))
+    if bad.any():  # never pass a non-finite state on: recover and report
+        obs[bad] = self._obs[bad]
+        rew[bad] = 0.0
+        term[bad] = False
+        self.nan_resets += int(bad.sum())
+        warnings.warn(
+            f"{type(self).__name__}: non-finite simulator state in env(s) "
+            f"{np.flatnonzero(bad).tolist()}; "
+            f"reset (info['nan_reset']; {self.nan_resets} so far)",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+    self._steps += 1
+    self._ret += rew
+    trunc = (trunc | bad | (self._steps >= self.episode_length)) & ~term
+    done = term | trunc
+    ep_ret = np.where(done, self._ret, 0.0)
+    ep_len = np.where(done, self._steps, 0)
+    final = obs
+    if done.any():
+        ids = np.flatnonzero(done)
+        obs = obs.copy()
+        obs[ids] = np.asarray(self._reset_envs(ids), np.float64).reshape(len(ids), self.num_obs)
+        self._steps[ids] = 0
+        self._ret[ids] = 0.0
+    self._obs = obs
+    info = {
+        "obs_before_reset": self._tensor(final),
+        "terminated": self._tensor(term, torch.bool),
+        "truncated": self._tensor(trunc, torch.bool),
+        "episode_return": self._tensor(ep_ret),
+        "episode_length": self._tensor(ep_len, torch.long),
+        "nan_reset": self._tensor(bad, torch.bool),
+        "nan_resets": self.nan_resets,
+    }
+    return self._tensor(obs), self._tensor(rew), self._tensor(done, torch.bool), info
+
+# %% ../nbs/05a_vecenv.ipynb #c6e73d88
+# --- checkpointing: everything a resumed run needs to continue bit for bit ---
+@patch
+def _sim_state(self: BatchedEnv) -> dict:
+    raise NotImplementedError(
+        f"{type(self).__name__} cannot save its simulator state; a resumed run restarts its episodes"
+    )
+
+
+@patch
+def _set_sim_state(self: BatchedEnv, d: dict):
+    raise NotImplementedError
+
+
+@patch
+def state_dict(self: BatchedEnv) -> dict:
+    "Simulator state, episode counters and the initial-state RNG (raises NotImplementedError where unsupported)."
+    return dict(
+        sim=self._sim_state(),
+        rng=self.rng.bit_generator.state,
+        obs=None if self._obs is None else self._obs.copy(),
+        steps=self._steps.copy(),
+        ret=self._ret.copy(),
+        nan_resets=self.nan_resets,
+        cls=type(self).__name__,
+        num_envs=self.num_envs,
+    )
+
+
+@patch
+def load_state_dict(self: BatchedEnv, d: dict):
+    "Inverse of `state_dict`; the env must have the same class and number of copies."
+    if d["cls"] != type(self).__name__ or d["num_envs"] != self.num_envs:
+        raise ValueError(
+            f"env state is for {d['num_envs']} x {d['cls']}, this env is {self.num_envs} x {type(self).__name__}"
+        )
+    self._set_sim_state(d["sim"])
+    self.rng.bit_generator.state = d["rng"]
+    self._obs = None if d["obs"] is None else d["obs"].copy()
+    self._steps[:] = d["steps"]
+    self._ret[:] = d["ret"]
+    self.nan_resets = d["nan_resets"]
 
 # %% ../nbs/05a_vecenv.ipynb #4cb54bdc
 def default_mujoco_gl(environ=None) -> str | None:
@@ -217,4 +230,3 @@ def default_mujoco_gl(environ=None) -> str | None:
 
 
 _MUJOCO_GL = default_mujoco_gl()   # on import: before any module of the package imports mujoco or dm_control
-
