@@ -16,7 +16,7 @@ import matplotlib.pyplot as plt
 import ipywidgets as W
 from IPython.display import display
 
-from .analysis import find_run_dirs, load_run, load_runs, report_figure, run_logs, runs_table
+from .analysis import find_run_dirs, load_run, load_runs, report_figure, run_kind, run_logs, runs_table
 from .buffer import ReplayBuffer, Slices
 from .diagnostics import DIAG_METRICS, recent_slices, rollout_diagnostics
 from .dispatch import FINAL_STATES, JOB_COLUMNS, read_registry, refresh
@@ -58,8 +58,13 @@ CURVES = [("evals", "det_mean"), ("metrics", "train_return"), ("metrics", "wm_lo
 
 
 def run_label(run) -> str:
-    "How a run is listed: its folder, status and epochs logged."
-    return f"{run.path.name} ({run.status}, {len(run.metrics)} epochs)"
+    """How a run is listed: its folder, status and epochs logged; a run of another kind (`analysis.run_kind`:
+    pretraining, specialisation, a stage or an import) names it, with its own count (world-model steps, iterations)."""
+    kind = run_kind(run.path)
+    if kind == "train": return f"{run.path.name} ({run.status}, {len(run.metrics)} epochs)"
+    unit = next((u for u in ("wm_steps", "iterations", "epochs") if u in (run.summary or {})), None)
+    done = f"{run.summary[unit]:,} {unit.replace('_', ' ')}" if unit else f"{len(run.metrics)} records"
+    return f"{run.path.name} ({kind}, {run.status}, {done})"
 
 
 def curves_figure(runs, curves=CURVES, ncols: int = 2, **kw):

@@ -159,7 +159,7 @@ class RunLoop:
     def _create(self, where) -> RunDir:
         "A new run directory (`where`: a fixed one, which must be empty; None: a fresh one under `log.root`)."
         info = self.info_json()                  # before any file: it may refuse (a checkpoint that does not fit)
-        rd = RunDir(new_run_dir(self.cfg) if where is None else fresh_dir(where))
+        rd = RunDir(new_run_dir(self.cfg, self.kind) if where is None else fresh_dir(where))
         rd.config.write_text(self.cfg.to_yaml())
         write_json(rd.run_info, dict(kind=self.kind, **info))
         self.on_create(rd, info)

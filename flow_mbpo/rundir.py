@@ -116,8 +116,9 @@ class RunDir:
             f.write(json.dumps(info) + "\n")
 
 # %% ../nbs/09a_rundir.ipynb #0c863cc5
-def new_run_dir(cfg: RunConfig) -> Path:
-    "Create and return a fresh, unique run directory for `cfg` (see `log.root`, `log.experiment`, `log.run_name`)."
+def new_run_dir(cfg: RunConfig, kind: str = "train") -> Path:
+    """Create and return a fresh, unique run directory for `cfg` (see `log.root`, `log.experiment`, `log.run_name`); a
+    run of another `kind` than training (`pretrain`, `specialize`) has it in its name."""
     base = Path(cfg.log.root) / cfg.log.experiment
     try:
         base.mkdir(parents=True, exist_ok=True)
@@ -135,7 +136,7 @@ def new_run_dir(cfg: RunConfig) -> Path:
         return d
     for _ in range(100):
         stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
-        d = base / f"{cfg.preset}-s{cfg.seed}-{stamp}-{secrets.token_hex(3)}"
+        d = base / f"{cfg.preset}{'' if kind == 'train' else '-' + kind}-s{cfg.seed}-{stamp}-{secrets.token_hex(3)}"
         try:
             d.mkdir()
         except FileExistsError:
