@@ -11,11 +11,12 @@ from dataclasses import dataclass, field, fields, replace, asdict
 from pathlib import Path
 from typing import Literal, get_args, get_origin, get_type_hints
 import yaml
+from fastcore.basics import patch
 
 # %% auto #0
 __all__ = ['Integrator', 'ROLES', 'PWM_LOOP', 'ConfigError', 'check_value', 'doc', 'section', 'field_docs', 'EnvConfig',
            'WorldModelConfig', 'ActorConfig', 'CriticConfig', 'OptimConfig', 'TrainConfig', 'BufferConfig', 'LogConfig',
-           'DiagConfig', 'RunConfig', 'recipe_version', 'load_yaml', 'valid_keys', 'parse_overrides', 'apply_overrides',
+           'DiagConfig', 'RunConfig', 'load_yaml', 'valid_keys', 'parse_overrides', 'apply_overrides', 'recipe_version',
            'list_presets', 'preset_descriptions', 'get_config', 'resolve_config', 'resolve_device', 'all_field_docs',
            'describe_config', 'keys_with_role']
 
@@ -104,49 +105,9 @@ def doc(default, text: str, roles: tuple[str, ...] = ()):
         return field(default_factory=lambda: list(default), metadata=meta)
     return field(default=default, metadata=meta)
 
-
-class _Shown(str):
-    "A default shown by name in a signature (a section field's `EnvConfig()` rather than its full repr)."
-
-    def __repr__(self):
-        return str(self)
-
-
+# %% ../nbs/00_config.ipynb #7b3d2e27
 def _default(f):
     return f.default if f.default is not dataclasses.MISSING else f.default_factory()
-
-
-def section(cls):
-    """`dataclass(frozen=True)` whose signature (so `show_doc`) shows every field's default value, not
-    `<factory>`, and its description (`typing.Annotated`, which fastcore's docments reads)."""
-    cls = dataclass(frozen=True)(cls)
-    hints = get_type_hints(cls)
-    params = []
-    for f in fields(cls):
-        d = _default(f)
-        shown = _Shown(f"{type(d).__name__}()") if isinstance(d, _Section) else d
-        text = field_docs(cls)[f.name]
-        anno = typing.Annotated[hints[f.name], text] if text else hints[f.name]
-        params.append(inspect.Parameter(f.name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=shown, annotation=anno))
-    cls.__signature__ = inspect.Signature(params, return_annotation=None)
-    return cls
-
-
-def _section_of(f) -> type | None:
-    "The section class of a `RunConfig` field that holds a section, else None."
-    sec = f.default_factory
-    return sec if isinstance(sec, type) and issubclass(sec, _Section) else None
-
-
-def field_docs(cls) -> dict[str, str]:
-    "Each field's one-line description; a section field of `RunConfig` is described by its section's docstring."
-    out = {}
-    for f in fields(cls):
-        d = f.metadata.get("doc")
-        if d is None and _section_of(f):
-            d = " ".join((_section_of(f).__doc__ or "").split())
-        out[f.name] = d or ""
-    return out
 
 
 class _Section:
@@ -181,6 +142,46 @@ def _refuse_unused(section, names: tuple[str, ...], used_by: str):
                 f"{section._prefix}kind={section.kind!r}, so {getattr(section, n)!r} would be ignored "
                 f"(remove it or set {used_by})",
             )
+
+# %% ../nbs/00_config.ipynb #303bdc0c
+class _Shown(str):
+    "A default shown by name in a signature (a section field's `EnvConfig()` rather than its full repr)."
+
+    def __repr__(self):
+        return str(self)
+
+
+def section(cls):
+    """`dataclass(frozen=True)` whose signature (so `show_doc`) shows every field's default value, not
+    `<factory>`, and its description (`typing.Annotated`, which fastcore's docments reads)."""
+    cls = dataclass(frozen=True)(cls)
+    hints = get_type_hints(cls)
+    params = []
+    for f in fields(cls):
+        d = _default(f)
+        shown = _Shown(f"{type(d).__name__}()") if isinstance(d, _Section) else d
+        text = field_docs(cls)[f.name]
+        anno = typing.Annotated[hints[f.name], text] if text else hints[f.name]
+        params.append(inspect.Parameter(f.name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=shown, annotation=anno))
+    cls.__signature__ = inspect.Signature(params, return_annotation=None)
+    return cls
+
+
+def _section_of(f) -> type | None:
+    "The section class of a `RunConfig` field that holds a section, else None."
+    sec = f.default_factory
+    return sec if isinstance(sec, type) and issubclass(sec, _Section) else None
+
+
+def field_docs(cls) -> dict[str, str]:
+    "Each field's one-line description; a section field of `RunConfig` is described by its section's docstring."
+    out = {}
+    for f in fields(cls):
+        d = f.metadata.get("doc")
+        if d is None and _section_of(f):
+            d = " ".join((_section_of(f).__doc__ or "").split())
+        out[f.name] = d or ""
+    return out
 
 # %% ../nbs/00_config.ipynb #a7181ed2
 @section
@@ -255,52 +256,6 @@ class WorldModelConfig(_Section):
     parity_tol: float = doc(0.02, "flow only: allowed relative gap to the MLP dynamics' parameter count",
                             roles=("loss",))
 
-    def _validate(self):
-        self._need(self.latent_dim >= 1, "latent_dim", "must be >= 1")
-        self._need(
-            self.latent_dim % self.simnorm_dim == 0,
-            "latent_dim",
-            f"must be a multiple of simnorm_dim={self.simnorm_dim}",
-        )
-        self._need(self.simnorm_dim >= 2, "simnorm_dim", "must be >= 2")
-        for name in ("encoder_units", "units"):
-            self._need(
-                len(getattr(self, name)) >= 1 and min(getattr(self, name)) >= 1, name, "needs >= 1 positive widths"
-            )
-        if self.velocity_units is not None:
-            self._need(
-                len(self.velocity_units) == len(self.units) and min(self.velocity_units) >= 1,
-                "velocity_units",
-                f"must have the MLP dynamics' depth ({len(self.units)} positive widths)",
-            )
-        self._need(self.num_bins >= 2, "num_bins", "must be >= 2")
-        self._need(self.vmax > self.vmin, "vmax", f"must exceed vmin={self.vmin}")
-        self._need(self.substeps >= 1, "substeps", "must be >= 1")
-        self._need(self.tau_fourier >= 1, "tau_fourier", "must be >= 1")
-        self._need(0 < self.parity_tol < 1, "parity_tol", "must be in (0, 1)")
-        self._need(self.task_dim >= 0, "task_dim", "must be >= 0")
-        self._need(self.reward_coef == "1/H" or self.reward_coef >= 0, "reward_coef", "must be >= 0 or '1/H'")
-        self._need(self.dynamics_coef > 0, "dynamics_coef", "must be > 0")
-        if self.kind == "mlp":
-            _refuse_unused(self, _FLOW_ONLY_WM, "wm.kind='flow'")
-        pair = {"twohot": "ce", "scalar": "mse"}
-        if pair[self.reward_head] != self.reward_loss:
-            raise ConfigError(
-                "wm.reward_loss",
-                f"reward_head={self.reward_head!r} needs reward_loss="
-                f"{pair[self.reward_head]!r}, got {self.reward_loss!r} (head and loss must be chosen together)",
-            )
-        if self.task_dim > 0 and not self.multitask:
-            raise ConfigError(
-                "wm.task_dim",
-                f"task_dim={self.task_dim} in a single-task run; set wm.task_dim=0 "
-                "(task embeddings exist only with wm.multitask=true)",
-            )
-        if self.multitask and self.task_dim == 0:
-            raise ConfigError(
-                "wm.task_dim", "multitask=true needs task_dim > 0 (TD-MPC2/PWM: 64 for MT30 at 5/19/48 M, 96 for MT80)"
-            )
-
     def reward_weight(self, horizon: int) -> float:
         "The reward term's weight against the per-step dynamics term for a `horizon`-step loss."
         return 1.0 / horizon if self.reward_coef == "1/H" else float(self.reward_coef)
@@ -309,6 +264,54 @@ class WorldModelConfig(_Section):
     def velocity_evals_per_step(self) -> int:
         "Velocity-field evaluations per macro step (1 for the MLP model)."
         return 1 if self.kind == "mlp" else self.substeps * {"euler": 1, "heun": 2, "rk4": 4}[self.integrator]
+
+# %% ../nbs/00_config.ipynb #d669da00
+@patch
+def _validate(self: WorldModelConfig):
+    self._need(self.latent_dim >= 1, "latent_dim", "must be >= 1")
+    self._need(
+        self.latent_dim % self.simnorm_dim == 0,
+        "latent_dim",
+        f"must be a multiple of simnorm_dim={self.simnorm_dim}",
+    )
+    self._need(self.simnorm_dim >= 2, "simnorm_dim", "must be >= 2")
+    for name in ("encoder_units", "units"):
+        self._need(
+            len(getattr(self, name)) >= 1 and min(getattr(self, name)) >= 1, name, "needs >= 1 positive widths"
+        )
+    if self.velocity_units is not None:
+        self._need(
+            len(self.velocity_units) == len(self.units) and min(self.velocity_units) >= 1,
+            "velocity_units",
+            f"must have the MLP dynamics' depth ({len(self.units)} positive widths)",
+        )
+    self._need(self.num_bins >= 2, "num_bins", "must be >= 2")
+    self._need(self.vmax > self.vmin, "vmax", f"must exceed vmin={self.vmin}")
+    self._need(self.substeps >= 1, "substeps", "must be >= 1")
+    self._need(self.tau_fourier >= 1, "tau_fourier", "must be >= 1")
+    self._need(0 < self.parity_tol < 1, "parity_tol", "must be in (0, 1)")
+    self._need(self.task_dim >= 0, "task_dim", "must be >= 0")
+    self._need(self.reward_coef == "1/H" or self.reward_coef >= 0, "reward_coef", "must be >= 0 or '1/H'")
+    self._need(self.dynamics_coef > 0, "dynamics_coef", "must be > 0")
+    if self.kind == "mlp":
+        _refuse_unused(self, _FLOW_ONLY_WM, "wm.kind='flow'")
+    pair = {"twohot": "ce", "scalar": "mse"}
+    if pair[self.reward_head] != self.reward_loss:
+        raise ConfigError(
+            "wm.reward_loss",
+            f"reward_head={self.reward_head!r} needs reward_loss="
+            f"{pair[self.reward_head]!r}, got {self.reward_loss!r} (head and loss must be chosen together)",
+        )
+    if self.task_dim > 0 and not self.multitask:
+        raise ConfigError(
+            "wm.task_dim",
+            f"task_dim={self.task_dim} in a single-task run; set wm.task_dim=0 "
+            "(task embeddings exist only with wm.multitask=true)",
+        )
+    if self.multitask and self.task_dim == 0:
+        raise ConfigError(
+            "wm.task_dim", "multitask=true needs task_dim > 0 (TD-MPC2/PWM: 64 for MT30 at 5/19/48 M, 96 for MT80)"
+        )
 
 # %% ../nbs/00_config.ipynb #65ac3713
 @section
@@ -458,30 +461,32 @@ class TrainConfig(_Section):
     init_wm: str | None = doc(None, "a pre-train run dir or checkpoint: start from its world model and data")
     init_actor: bool = doc(False, "with init_wm naming a training run (e.g. stage B): start from its actor too")
 
-    def _validate(self):
-        for n in (
-            "epochs",
-            "horizon",
-            "wm_batch_size",
-            "wm_iterations",
-            "critic_iterations",
-            "critic_batches",
-            "eval_episodes",
-            "max_nan_streak",
-        ):
-            self._need(getattr(self, n) >= 1, n, "must be >= 1")
-        for n in ("wm_warmup_iters", "eval_every", "ckpt_every", "keep_ckpts"):
-            self._need(getattr(self, n) >= 0, n, "must be >= 0")
-        self._need(0 < self.gamma <= 1, "gamma", "must be in (0, 1]")
-        self._need(self.init_wm is None or bool(self.init_wm.strip()), "init_wm", "must be a path or null")
-        self._need(0 <= self.lam < 1, "lam", "must be in [0, 1)")
-        self._need(
-            self.wm_buffer_size >= self.horizon + 1,
-            "wm_buffer_size",
-            f"must hold one slice of horizon+1={self.horizon + 1}",
-        )
+# %% ../nbs/00_config.ipynb #9b8156ed
+@patch
+def _validate(self: TrainConfig):
+    for n in (
+        "epochs",
+        "horizon",
+        "wm_batch_size",
+        "wm_iterations",
+        "critic_iterations",
+        "critic_batches",
+        "eval_episodes",
+        "max_nan_streak",
+    ):
+        self._need(getattr(self, n) >= 1, n, "must be >= 1")
+    for n in ("wm_warmup_iters", "eval_every", "ckpt_every", "keep_ckpts"):
+        self._need(getattr(self, n) >= 0, n, "must be >= 0")
+    self._need(0 < self.gamma <= 1, "gamma", "must be in (0, 1]")
+    self._need(self.init_wm is None or bool(self.init_wm.strip()), "init_wm", "must be a path or null")
+    self._need(0 <= self.lam < 1, "lam", "must be in [0, 1)")
+    self._need(
+        self.wm_buffer_size >= self.horizon + 1,
+        "wm_buffer_size",
+        f"must hold one slice of horizon+1={self.horizon + 1}",
+    )
 
-
+# %% ../nbs/00_config.ipynb #aa00cb0e
 @section
 class BufferConfig(_Section):
     "How the world model's replay is sampled."
@@ -574,60 +579,11 @@ class RunConfig(_Section):
     def to_yaml(self) -> str:
         return yaml.safe_dump(self.to_dict(), sort_keys=False)
 
-    @classmethod
-    def from_dict(cls, d: dict, legacy: bool = False) -> RunConfig:
-        """Strict inverse of `to_dict`: unknown keys and wrong types are errors. With `legacy=True` (a run's saved
-        config), keys added after it was written get the values that reproduce how that run behaved (`_LEGACY`)."""
-        flat = _flatten(d)
-        old = {k: f(flat) for k, f in _LEGACY.items() if k not in flat} if legacy else {}
-        return apply_overrides(cls(), {**old, **flat})
-
-    @classmethod
-    def from_yaml(cls, text_or_path, legacy: bool = False) -> RunConfig:
-        "Load from YAML text or a path to a `.yaml` file (`legacy`: see `from_dict`)."
-        p = (
-            Path(text_or_path)
-            if not str(text_or_path).lstrip().startswith(("{", "preset", "seed")) and "\n" not in str(text_or_path)
-            else None
-        )
-        text = p.read_text() if p is not None else str(text_or_path)
-        d = load_yaml(text)
-        if not isinstance(d, dict):
-            raise ConfigError("", f"config YAML must be a mapping, got {type(d).__name__}")
-        return cls.from_dict(d, legacy)
-
     def hash(self, exclude: tuple[str, ...] = ()) -> str:
         "Stable 12-hex-digit hash of the resolved config (optionally without some dotted keys, e.g. `seed`)."
         flat = {k: v for k, v in _flatten(self.to_dict()).items() if k not in exclude}
         return hashlib.sha256(json.dumps(flat, sort_keys=True).encode()).hexdigest()[:12]
 
-
-# The switches of PWM's loop (08_pwm's table): key -> (PWM's code, the default; the loop before the switch existed).
-PWM_LOOP = {
-    "train.end_bootstrap": ("gamma_h1", "gamma_h"),
-    "train.last_step_end": ("drop", "keep"),
-    "train.critic_order": ("sequential", "shuffled"),
-    "actor.logstd_bound": ("clamp_param", "inward"),
-    "train.first_collection": ("imagined", "policy"),
-    "train.warmup_at": ("first_update", "before_actor"),
-    "train.pretrain_rms": ("fixed", "running"),
-}
-
-def recipe_version(cfg: RunConfig) -> str:
-    "Which loop a config runs: 'v2' (PWM's loop, every `PWM_LOOP` switch PWM's), 'v1' (every one as before), or 'mixed'."
-    flat = _flatten(cfg.to_dict())
-    vals = [flat[k] for k in PWM_LOOP]
-    if vals == [p for p, _ in PWM_LOOP.values()]: return "v2"
-    return "v1" if vals == [o for _, o in PWM_LOOP.values()] else "mixed"
-
-# A config.yaml written before a key existed behaved as this value says (so old runs resume unchanged).
-_LEGACY = {
-    "optim.lr_decay_epochs": lambda flat: flat.get("train.epochs", TrainConfig.epochs),
-    "wm.reward_coef": lambda flat: 1.0,
-    "buffer.sampling": lambda flat: "step",
-    "train.tf32": lambda flat: False,  # torch's default: fp32 matmuls in full precision
-    **{k: (lambda flat, old=old: old) for k, (_, old) in PWM_LOOP.items()},
-}
 
 _SECTIONS = {
     "env": EnvConfig,
@@ -714,6 +670,58 @@ def apply_overrides(cfg: RunConfig, overrides) -> RunConfig:
         top[s] = replace(getattr(cfg, s), **kw)
     return replace(cfg, **top)
 
+# %% ../nbs/00_config.ipynb #bf5f9b09
+@patch(cls_method=True)
+def from_dict(cls: RunConfig, d: dict, legacy: bool = False) -> RunConfig:
+    """Strict inverse of `to_dict`: unknown keys and wrong types are errors. With `legacy=True` (a run's saved
+    config), keys added after it was written get the values that reproduce how that run behaved (`_LEGACY`)."""
+    flat = _flatten(d)
+    old = {k: f(flat) for k, f in _LEGACY.items() if k not in flat} if legacy else {}
+    return apply_overrides(cls(), {**old, **flat})
+
+
+@patch(cls_method=True)
+def from_yaml(cls: RunConfig, text_or_path, legacy: bool = False) -> RunConfig:
+    "Load from YAML text or a path to a `.yaml` file (`legacy`: see `from_dict`)."
+    p = (
+        Path(text_or_path)
+        if not str(text_or_path).lstrip().startswith(("{", "preset", "seed")) and "\n" not in str(text_or_path)
+        else None
+    )
+    text = p.read_text() if p is not None else str(text_or_path)
+    d = load_yaml(text)
+    if not isinstance(d, dict):
+        raise ConfigError("", f"config YAML must be a mapping, got {type(d).__name__}")
+    return cls.from_dict(d, legacy)
+
+
+# The switches of PWM's loop (08_pwm's table): key -> (PWM's code, the default; the loop before the switch existed).
+PWM_LOOP = {
+    "train.end_bootstrap": ("gamma_h1", "gamma_h"),
+    "train.last_step_end": ("drop", "keep"),
+    "train.critic_order": ("sequential", "shuffled"),
+    "actor.logstd_bound": ("clamp_param", "inward"),
+    "train.first_collection": ("imagined", "policy"),
+    "train.warmup_at": ("first_update", "before_actor"),
+    "train.pretrain_rms": ("fixed", "running"),
+}
+
+def recipe_version(cfg: RunConfig) -> str:
+    "Which loop a config runs: 'v2' (PWM's loop, every `PWM_LOOP` switch PWM's), 'v1' (every one as before), or 'mixed'."
+    flat = _flatten(cfg.to_dict())
+    vals = [flat[k] for k in PWM_LOOP]
+    if vals == [p for p, _ in PWM_LOOP.values()]: return "v2"
+    return "v1" if vals == [o for _, o in PWM_LOOP.values()] else "mixed"
+
+# A config.yaml written before a key existed behaved as this value says (so old runs resume unchanged).
+_LEGACY = {
+    "optim.lr_decay_epochs": lambda flat: flat.get("train.epochs", TrainConfig.epochs),
+    "wm.reward_coef": lambda flat: 1.0,
+    "buffer.sampling": lambda flat: "step",
+    "train.tf32": lambda flat: False,  # torch's default: fp32 matmuls in full precision
+    **{k: (lambda flat, old=old: old) for k, (_, old) in PWM_LOOP.items()},
+}
+
 # %% ../nbs/00_config.ipynb #6edb9056
 _SIZES = {
     "5M": dict(latent_dim=512, encoder_units=[256], units=[512, 512]),
@@ -763,7 +771,7 @@ _QUICK = {  # name: (the pwm preset it shrinks, its own budget, description)
                        "a first run: a flow world model (Heun, K = 2) learns cartpole-balance in 2-3 CPU-minutes"),
 }
 
-
+# %% ../nbs/00_config.ipynb #db563665
 def _preset_overrides(name: str) -> dict:
     if name in _QUICK:
         base, budget, _ = _QUICK[name]

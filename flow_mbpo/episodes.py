@@ -558,6 +558,7 @@ def buffer_episodes(buffer: ReplayBuffer) -> dict[str, Tensor]:
     return dict(obs=obs, action=action, reward=reward, terminated=terminated,
                 task=torch.zeros(E, T + 1, dtype=torch.long), length=length.clone())
 
+# %% ../nbs/09d_episodes.ipynb #b68a8bfe
 def _write_dataset(data: dict, path, meta: dict) -> Path:
     path = Path(path)
     if (path / "chunk_0.pt").exists() or (path / "meta.json").exists():
@@ -604,6 +605,7 @@ def concat_episodes(datas: list[dict]) -> dict[str, Tensor]:
         e += n
     return out
 
+# %% ../nbs/09d_episodes.ipynb #0d511db6
 def export_run_episodes(run_dir, path) -> Path:
     """Export the finished episodes in the replay buffer of `run_dir/ckpt/latest.pt` (a `flow_mbpo.train.run`), or
     of several such runs (a list of run directories, all on one env), as one dataset whose `meta.json` names them."""
@@ -680,6 +682,7 @@ def read_dataset(path, obs_dim: int | None = None, act_dim: int | None = None) -
     return d, dict(meta, obs_dim=o, act_dim=a, episodes=E, lengths=e.length.tolist(), sha256=dataset_sha256(meta),
                    env=env)
 
+# %% ../nbs/09d_episodes.ipynb #a2dfbd67
 @torch.no_grad()
 def add_episodes(buffer: ReplayBuffer, d: dict) -> dict:
     """Write the episodes of `d` (TD-MPC2 layout) into `buffer`'s storage after its newest step. Episodes go, in

@@ -433,6 +433,7 @@ def ckpt_file(path, what: str = "train.init_wm") -> Path:
         raise FileNotFoundError(f"{what}: {p} does not exist (give a run directory or a checkpoint)")
     return p
 
+# %% ../nbs/09e_interop.ipynb #e440538d
 def _part(model: dict, prefix: str, module, ck_path, what: str) -> dict:
     "The checkpoint's `prefix` entries (`wm.`, `actor.`), checked against `module`'s shapes; every mismatch named."
     sd, own = {k[len(prefix):]: v for k, v in model.items() if k.startswith(prefix)}, module.state_dict()

@@ -73,6 +73,7 @@ class Stage:
         return specialize(parent, self.task, self.data, self.budget, run_dir=d, progress=progress,
                           overrides=self.c_overrides, **self.c_kw)
 
+# %% ../nbs/13a_pipeline.ipynb #f7fb0d25
 def plan_pipeline(path: str, task: str | None = None, data=None, preset: str | RunConfig = "pwm_5M_baseline",
                   overrides=(), a_steps: int = 100_000, b_epochs: int | None = None, c_mode: str = "offline",
                   c_iterations: int = 10_000, c_epochs: int | None = None, stage_overrides: dict | None = None,

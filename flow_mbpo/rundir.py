@@ -40,7 +40,7 @@ class RunDirError(ValueError):
 def _one_line(e: BaseException) -> str:
     return " ".join(f"{type(e).__name__}: {e}".split())
 
-
+# %% ../nbs/09a_rundir.ipynb #2a0aceb2
 class RunDir:
     "The files of one run directory (names only: nothing is created or read until a method is called)."
 
