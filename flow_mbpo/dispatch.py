@@ -100,6 +100,7 @@ def record_attempt(run_dir: Path, **info):
     RunDir(run_dir).record_attempt(**info)
 
 
+# %% ../nbs/13_dispatch.ipynb #3009a488
 class DeferredPreemption:
     """While training runs, submitit's preemption/timeout signal (USR2) only raises SIGTERM, i.e. `run()`'s own stop
     flag (stop at the next safe point, save `ckpt/latest.pt`, return). `forward()` then hands the signal to the handler
@@ -132,6 +133,7 @@ class DeferredPreemption:
             self.previous(self.signum, None)
 
 
+# %% ../nbs/13_dispatch.ipynb #0c5b9623
 class TrainTask(Checkpointable):
     "One training run as a checkpointable job: starts `cfg`'s run directory, or resumes it from its `ckpt/latest.pt`."
 
@@ -174,6 +176,7 @@ class TrainTask(Checkpointable):
                 )
                 sys.exit(1)  # SystemExit: submitit writes no result file
         return res
+
 
 # %% ../nbs/13_dispatch.ipynb #3ef5764e
 REGISTRY_FIELDS = [
