@@ -388,7 +388,8 @@ def _recipe_line(cfg) -> str:
         f"{o.lr_decay_epochs} epochs (actor {o.actor_lr:g}, critic {o.critic_lr:g}, model {o.model_lr:g}); reward "
         f"{w.reward_head}/{w.reward_loss} coef {w.reward_coef}; replay {cfg.buffer.sampling}; warm-up "
         f"{'none' if t.init_wm and not w.multitask else str(t.wm_warmup_iters) + ' iters'}; "  # as the Trainer decides
-        f"collection {t.collection}; rew_rms {t.rew_rms}{' (centred)' if t.rew_center else ' (divided by σ only)'}, ret_rms {t.ret_rms}, obs_rms {t.obs_rms}; "
+        f"collection {t.collection}; rew_rms {t.rew_rms}{' (centred)' if t.rew_center else ' (divided by σ only)'}, "
+        f"ret_rms {t.ret_rms}, obs_rms {t.obs_rms}; "
         f"protocol: {_protocol(cfg)}; loop {recipe_version(cfg)} ("
         + ", ".join(f"{k.split('.')[1]} {getattr(getattr(cfg, k.split('.')[0]), k.split('.')[1])}" for k in PWM_LOOP)
         + f"); numerics: {_numerics(cfg)}"
