@@ -25,10 +25,11 @@ from .rundir import RunDir, load_checkpoint
 
 # %% auto #0
 __all__ = ['SUMMARY_METRICS', 'random_directions', 'directional_fd', 'cosine_from_projections', 'norm_ratio_from_projections',
-           'bootstrap_over_directions', 'FlatParams', 'rollout_return', 'ModelDynamics', 'SimDynamics', 'run_agent',
-           'variant_agent', 'train_wm', 'start_snapshots', 'Objective', 'Recorder', 'recorded_slices', 'smoothness',
-           'grad_seconds', 'gradient_rows', 'sim_rows', 'variants', 'fd_step_sweep', 'held_out', 'coordinate_check',
-           'run_study', 'summarise', 'results_table', 'figures', 'report', 'gradients_cli']
+           'bootstrap_over_directions', 'FlatParams', 'rollout_return', 'ModelDynamics', 'SimDynamics',
+           'split_half_cos', 'run_agent', 'variant_agent', 'train_wm', 'start_snapshots', 'Objective', 'Recorder',
+           'recorded_slices', 'smoothness', 'grad_seconds', 'gradient_rows', 'sim_rows', 'variants', 'fd_step_sweep',
+           'held_out', 'coordinate_check', 'run_study', 'summarise', 'results_table', 'figures', 'report',
+           'gradients_cli']
 
 # %% ../nbs/17_gradients.ipynb #e2a8054c
 def random_directions(n_params: int, k: int, generator: torch.Generator | None = None,
@@ -116,7 +117,9 @@ class SimDynamics:
     """The simulator as `rollout_return` sees it: `start` is a `state_dict()` snapshot of `env`, restored exactly;
     observations are encoded by `encode`, raw rewards mapped by `reward` (e.g. the world model's normaliser).
     Steps call the env's raw float64 step (`_step_envs`): `BatchedEnv`'s `step` rounds observations and rewards to
-    float32, which a finite difference would see as noise. A window must not end an episode (no auto-reset)."""
+    float32, which a finite difference would see as noise. A window must not end an episode (no auto-reset). Each
+    step keeps the env's last observation (`_obs`) current, as `BatchedEnv.step` does: an env may read it (the
+    Ant's reward is computed from the observation before the step)."""
 
     def __init__(self, env, encode, reward=lambda r: r, dtype=torch.float64):
         self.env, self.encode, self.reward, self.dtype = env, encode, reward, dtype
@@ -132,8 +135,21 @@ class SimDynamics:
         o, r, term, trunc = self.env._step_envs(self.env.check_actions(a))
         if np.any(term) or np.any(trunc):
             raise RuntimeError("SimDynamics: an episode ended inside the window; choose earlier start states")
+        self.env._obs = np.array(o, np.float64).reshape(self.env.num_envs, self.env.num_obs)
         self.steps += self.env.num_envs
         return torch.as_tensor(np.asarray(o), dtype=self.dtype), self.reward(torch.as_tensor(r, dtype=self.dtype))
+
+# %% ../nbs/17_gradients.ipynb #4921329d
+def split_half_cos(p: Tensor, splits: int = 200, seed: int = 0) -> float:
+    """The mean over `splits` random halvings of the `R` draws of `p [k, R]` (per-draw projections) of the cosine
+    between the two halves' mean projections; NaN with fewer than 2 draws."""
+    k, R = p.shape
+    if R < 2:
+        return math.nan
+    g = torch.Generator().manual_seed(seed)
+    perms = [torch.randperm(R, generator=g) for _ in range(splits)]
+    return float(np.mean([cosine_from_projections(p[:, q[:R // 2]].mean(1), p[:, q[R // 2:2 * (R // 2)]].mean(1))
+                          for q in perms]))
 
 # %% ../nbs/17_gradients.ipynb #38210b5b
 def run_agent(ck: dict) -> tuple[Agent, ReplayBuffer]:
@@ -196,32 +212,38 @@ def start_snapshots(env, agent: Agent, times: list[int], seed: int) -> list[dict
 
 class Objective:
     """The actor objective `J` of `agent` (a float64 copy) from the start snapshots `snaps` of `env`, with the
-    policy noise `noise [M, H_max, N, A]` fixed; `sim(θ)` through the simulator, `model_grads` through a model."""
+    policy noise `noise [M, H_max, N, A]` fixed; `sim(θ)` through the simulator, `model_grads` through a model.
+    With `noise [R, M, H_max, N, A]`, `J` is the mean over `R` independent noise draws: a Monte-Carlo estimate of
+    the stochastic policy's expected return, which the policy's Gaussian noise smooths (`noise` keeps draw 0)."""
 
     def __init__(self, agent: Agent, env, snaps: list[dict], noise: Tensor, gamma: float):
         self.agent = copy.deepcopy(agent).double().eval()
-        self.flat, self.snaps, self.noise, self.gamma = FlatParams(self.agent.actor), snaps, noise, gamma
+        self.draws = noise if noise.dim() == 5 else noise[None]
+        self.flat, self.snaps, self.noise, self.gamma = FlatParams(self.agent.actor), snaps, self.draws[0], gamma
         self.sim_dyn = SimDynamics(env, self.agent.encode, lambda r: self.agent.norm_rew(r))
         self.obs0 = [torch.as_tensor(s["obs"], dtype=torch.float64) for s in snaps]
 
     def act(self, theta: Tensor):
         return lambda z, e: self.flat(theta, z, eps=e)
 
-    def sim(self, theta: Tensor, horizons: tuple[int, ...]) -> Tensor:
-        "`[len(horizons), M]`: `J` of each minibatch through the simulator, for each horizon (one rollout)."
-        return torch.stack([rollout_return(self.sim_dyn, self.act(theta), self.agent.critic.min_value, s, n,
-                                           self.gamma, horizons=tuple(horizons)).mean(1)
-                            for s, n in zip(self.snaps, self.noise)], 1)
+    @torch.no_grad()
+    def sim(self, theta: Tensor, horizons: tuple[int, ...], per_draw: bool = False) -> Tensor:
+        """`[len(horizons), M]`: `J` of each minibatch through the simulator, for each horizon (one rollout),
+        averaged over the noise draws; `per_draw`: `[R, len(horizons), M]`."""
+        J = torch.stack([torch.stack([rollout_return(self.sim_dyn, self.act(theta), self.agent.critic.min_value, s, n,
+                                                     self.gamma, horizons=tuple(horizons)).mean(1)
+                                      for s, n in zip(self.snaps, noise)], 1) for noise in self.draws])
+        return J if per_draw else J.mean(0)
 
     def model_grads(self, wm, H: int, detach: bool) -> Tensor:
-        "`[M, P]`: the exact actor gradient of each minibatch's `J` through world model `wm` (float64)."
+        "`[M, P]`: the exact actor gradient of each minibatch's `J` through world model `wm` (float64, mean over draws)."
         wm = copy.deepcopy(wm).double().eval()
         th, out = self.flat.theta.clone().requires_grad_(), []
-        for o, n in zip(self.obs0, self.noise):
-            with torch.no_grad():
-                z0 = self.agent.encode(o)  # the shared, frozen encoder
-            J = rollout_return(ModelDynamics(wm), self.act(th), self.agent.critic.min_value, z0, n[:H], self.gamma,
-                               detach).mean()
+        with torch.no_grad():
+            z0s = [self.agent.encode(o) for o in self.obs0]  # the shared, frozen encoder
+        for i, z0 in enumerate(z0s):
+            J = sum(rollout_return(ModelDynamics(wm), self.act(th), self.agent.critic.min_value, z0, n[i, :H],
+                                   self.gamma, detach).mean() for n in self.draws) / len(self.draws)
             out.append(torch.autograd.grad(J, th)[0])
         return torch.stack(out)
 
@@ -306,14 +328,17 @@ def gradient_rows(obj: Objective, wm, dirs: Tensor, ps: dict[int, Tensor], reps:
 
 def sim_rows(obj: Objective, dirs: Tensor, Hs, eps: float) -> tuple[dict[int, Tensor], list[dict]]:
     """The simulator's finite-difference projections `[k, M]` per horizon (one rollout of the longest serves all),
-    and a row per horizon: ESNR over minibatches, gradient norm (projected, rescaled by sqrt(P/k)), cost."""
+    and a row per horizon: ESNR over minibatches, gradient norm (projected, rescaled by sqrt(P/k)), cost, and with
+    `R ≥ 2` noise draws the split-half cosine (`split_half_cos`), the reference's own reproducibility."""
     steps0, t0 = obj.sim_dyn.steps, time.perf_counter()
-    p = directional_fd(lambda th: obj.sim(th, Hs), obj.flat.theta, dirs, eps)  # [k, len(Hs), M]
+    pr = directional_fd(lambda th: obj.sim(th, Hs, per_draw=True), obj.flat.theta, dirs, eps)  # [k, R, len(Hs), M]
     secs, steps = time.perf_counter() - t0, obj.sim_dyn.steps - steps0
+    p = pr.mean(1)
     ps, P, rows = {H: p[:, i] for i, H in enumerate(Hs)}, len(obj.flat.theta), []
-    for H in Hs:
+    for i, H in enumerate(Hs):
         rows.append(dict(H=H, esnr_proj=esnr(ps[H].T), grad_norm=float(ps[H].mean(1).norm() * math.sqrt(P / len(dirs))),
-                         fd_seconds=secs, sim_steps=steps, seconds_per_sim_step=secs / steps, eps=eps, k=len(dirs)))
+                         fd_seconds=secs, sim_steps=steps, seconds_per_sim_step=secs / steps, eps=eps, k=len(dirs),
+                         draws=pr.shape[1], split_half_cos=split_half_cos(pr[:, :, i].mean(2))))
     return ps, rows
 
 # %% ../nbs/17_gradients.ipynb #57c55f2c
@@ -346,23 +371,32 @@ def _measure(agent: Agent, obj: Objective, dirs, ps, rec: Slices, Hs, gamma) -> 
     return rows
 
 # %% ../nbs/17_gradients.ipynb #cb43b41f
-def fd_step_sweep(obj: Objective, dirs: Tensor, H: int, steps=(1e-2, 1e-3, 1e-4, 1e-5)) -> pd.DataFrame:
+def fd_step_sweep(obj: Objective, dirs: Tensor, H: int, steps=(1e-2, 1e-3, 1e-4, 1e-5), draws=None) -> pd.DataFrame:
     """The simulator's finite-difference projections (full batch) for each step ε, each compared with the next
-    smaller step's: where consecutive steps agree (cosine ≈ 1, ratio ≈ 1), truncation and rounding are both small."""
-    p = {e: directional_fd(lambda th: obj.sim(th, (H,))[0], obj.flat.theta, dirs, e).mean(1) for e in steps}
-    return pd.DataFrame([dict(H=H, eps=a, next_eps=b, cos_to_next=cosine_from_projections(p[a], p[b]),
-                              ratio_to_next=norm_ratio_from_projections(p[a], p[b])) for a, b in zip(steps, steps[1:])])
+    smaller step's: where consecutive steps agree (cosine ≈ 1, ratio ≈ 1), truncation and rounding are both small.
+    Per number of noise draws `R` in `draws` (the first `R` of `obj`'s, computed once; default: all), also each
+    step's split-half cosine (`split_half_cos`)."""
+    pr = {e: directional_fd(lambda th: obj.sim(th, (H,), per_draw=True)[:, 0], obj.flat.theta, dirs, e).mean(2)
+          for e in steps}  # [k, R]: full-batch projections per draw
+    rows = []
+    for R in draws or (len(obj.draws),):
+        p = {e: v[:, :R].mean(1) for e, v in pr.items()}
+        rows += [dict(H=H, draws=R, eps=a, next_eps=b, cos_to_next=cosine_from_projections(p[a], p[b]),
+                      ratio_to_next=norm_ratio_from_projections(p[a], p[b]), split_half_cos=split_half_cos(pr[a][:, :R]))
+                 for a, b in zip(steps, steps[1:])]
+    return pd.DataFrame(rows)
 
 # %% ../nbs/17_gradients.ipynb #40d2eb3d
-def held_out(base: Agent, M: int, N: int, Hmax: int, eval_seed: int) -> tuple[Objective, list[int]]:
+def held_out(base: Agent, M: int, N: int, Hmax: int, eval_seed: int, draws: int = 1) -> tuple[Objective, list[int]]:
     """The study's `Objective`: `M` snapshots of a fresh `N`-env copy of the run's task (seed `eval_seed`) driven by
-    the run's policy, taken at steps 8, 28, 48, ...; one fixed noise draw `[M, Hmax, N, A]`."""
+    the run's policy, taken at steps 8, 28, 48, ...; `draws` fixed noise draws `[draws, M, Hmax, N, A]` (draw 0
+    is the same for every `draws`)."""
     cfg = base.cfg
     env = make_env(cfg.env.name, N, eval_seed)
     times = [8 + 20 * i for i in range(M)]  # start-state times; windows end before the run's episode length
-    assert times[-1] + Hmax < cfg.env.episode_length, "start states too late for the episode length"
+    assert times[-1] + Hmax < env.episode_length, "start states too late for the episode length"
     snaps = start_snapshots(env, base, times, eval_seed)
-    noise = torch.randn(M, Hmax, N, base.act_dim, generator=torch.Generator().manual_seed(eval_seed),
+    noise = torch.randn(draws, M, Hmax, N, base.act_dim, generator=torch.Generator().manual_seed(eval_seed),
                         dtype=torch.float64)
     return Objective(base, env, snaps, noise, cfg.train.gamma), times
 
@@ -386,21 +420,25 @@ def coordinate_check(obj: Objective, wm, H: int, eps: float = 1e-4) -> pd.DataFr
 
 # %% ../nbs/17_gradients.ipynb #86ae4e7b
 def run_study(ckpt, out, grid: list[dict], seeds=(0, 1, 2), updates: int = 1000, horizons=(8, 16), M: int = 8,
-              N: int = 16, k: int = 64, eps: float = 1e-4, eval_seed: int = 10_000, log=print) -> Path:
-    """Train every world model of `grid` × `seeds` on the replay data of the training checkpoint `ckpt` and measure
-    it against the simulator on held-out start states; writes `out/models.csv` as it goes, the
+              N: int = 16, k: int = 64, eps: float = 1e-4, eval_seed: int = 10_000, draws: int = 1, data=None,
+              log=print) -> Path:
+    """Train every world model of `grid` × `seeds` on the replay data of the training checkpoint `ckpt` (or of the
+    checkpoint `data`: policy from one, data from the other) and measure it against the simulator on held-out start
+    states, the objective averaged over `draws` policy-noise draws; writes `out/models.csv` as it goes, the
     simulator's to `out/sim.csv`, and returns `out`."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     ck = load_checkpoint(Path(ckpt))
+    if data is not None:
+        ck = dict(ck, buffer=load_checkpoint(Path(data))["buffer"])
     base, buf = run_agent(ck)
     cfg, Hmax = base.cfg, max(horizons)
-    obj, times = held_out(base, M, N, Hmax, eval_seed)
-    env, snaps, noise = obj.sim_dyn.env, obj.snaps, obj.noise
+    obj, times = held_out(base, M, N, Hmax, eval_seed, draws)
+    env, snaps = obj.sim_dyn.env, obj.snaps
     dirs = random_directions(len(obj.flat.theta), k, torch.Generator().manual_seed(eval_seed + 1))
     log(f"{cfg.env.name}: {len(obj.flat.theta):,} actor parameters, {M}x{N} start states at steps {times}, "
-        f"k={k} directions, eps={eps}, H in {list(horizons)}")
-    sweep = fd_step_sweep(Objective(base, env, snaps[:1], noise[:1], cfg.train.gamma), dirs[:8], Hmax)
+        f"{draws} noise draw(s), k={k} directions, eps={eps}, H in {list(horizons)}; {len(buf):,} transitions")
+    sweep = fd_step_sweep(Objective(base, env, snaps[:1], obj.draws[:, :1], cfg.train.gamma), dirs[:8], Hmax)
     sweep.assign(task=cfg.env.name).to_csv(out / "fd_sweep.csv", index=False)
     ps, srows = sim_rows(obj, dirs, horizons, eps)
     _write_csv([dict(task=cfg.env.name, **r) for r in srows], out / "sim.csv")
@@ -412,7 +450,7 @@ def run_study(ckpt, out, grid: list[dict], seeds=(0, 1, 2), updates: int = 1000,
     models += [(v, s, None) for s in seeds for v in grid]  # seed-major: a stopped study has every model's first seeds
     all_rows = []
     for v, seed, agent in models:
-        info = dict(task=cfg.env.name, **{x: v[x] for x in ("model", "integrator", "K", "wd")}, seed=seed)
+        info = dict(task=cfg.env.name, **{x: v[x] for x in ("model", "integrator", "K", "wd")}, seed=seed, draws=draws)
         if agent is None:
             agent = variant_agent(ck, v["overrides"], seed)
             info.update(train_wm(agent, buf, updates, seed), updates=updates)
@@ -514,6 +552,7 @@ def _ints(s: str) -> list[int]: return [int(x) for x in str(s).split(",") if x]
 def gradients_cli(
     task: str = "dmc:cartpole-swingup",  # DMC task of the training run that provides data and policy (without --run)
     run: str = None,  # a training run directory (its ckpt/latest.pt) or a checkpoint; default: train one in OUT/run
+    data: str = None,  # a checkpoint whose replay buffer the models train on (default: the policy's own checkpoint)
     out: str = "gradients",  # output folder: models.csv, sim.csv, summary.csv, figures
     epochs: int = 1000,  # epochs of that training run (preset quick_dmc_baseline)
     updates: int = 1000,  # world-model updates per model
@@ -526,6 +565,7 @@ def gradients_cli(
     n: int = 16,  # start states per minibatch
     k: int = 64,  # random directions
     eps: float = 1e-4,  # finite-difference step (actor-parameter space, unit directions)
+    draws: int = 1,  # policy-noise draws the objective averages over (>1: the smoothed objective)
 ):
     "Measure world models' first-order actor gradients against the simulator's (finite differences), then report."
     from flow_mbpo.train import run as train_run
@@ -538,9 +578,10 @@ def gradients_cli(
         run = out / "run"
     ckpt = RunDir(run).latest if Path(run).is_dir() else Path(run)
     grid = variants(kinds.split(","), _ints(substeps), [float(x) for x in weight_decays.split(",")])
-    print(f"{len(grid)} world models x {len(_ints(seeds))} seeds, {updates} updates each, data and policy: {ckpt}",
-          flush=True)
-    run_study(ckpt, out, grid, _ints(seeds), updates, _ints(horizons), m, n, k, eps, log=lambda s: print(s, flush=True))
+    print(f"{len(grid)} world models x {len(_ints(seeds))} seeds, {updates} updates each, policy: {ckpt}, "
+          f"data: {data or ckpt}", flush=True)
+    run_study(ckpt, out, grid, _ints(seeds), updates, _ints(horizons), m, n, k, eps, draws=draws, data=data,
+              log=lambda s: print(s, flush=True))
     r = report(out)
     for g, t in r["tables"].items():
         print(f"\n{g} gradient:\n{t}")
