@@ -14,7 +14,7 @@ import torch
 from fastcore.script import anno_parser
 from .config import load_yaml, recipe_version, PWM_LOOP, RunConfig, keys_with_role
 from .envs import make_env, EnvError
-from .rundir import RunDir
+from .rundir import RunDir, resume_or_clear
 from .pwm import PhaseTimer, no_timer
 
 # %% auto #0
@@ -711,13 +711,11 @@ def _learn_markdown(rows: list[dict]) -> str:
 # %% ../nbs/16_bench.ipynb #4b9b1869
 def _learn_figure(curves, env: str, path: Path):
     "Each seed thin, the IQM over seeds per epoch bold, and PWM's five Ant seeds (range and mean)."
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure  # no pyplot: leaves the caller's backend (a notebook's inline one) alone
     from scipy import stats
 
-    fig, ax = plt.subplots(figsize=(6.5, 4))
+    fig = Figure(figsize=(6.5, 4))
+    ax = fig.subplots()
     for k, (label, group) in enumerate(curves.groupby("label", sort=False)):
         for _, g in group.groupby("seed"):
             ax.plot(g["env_steps"], g["train_return"], color=f"C{k}", lw=0.6, alpha=0.4)
@@ -746,7 +744,6 @@ def _learn_figure(curves, env: str, path: Path):
     ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
-    plt.close(fig)
 
 # %% ../nbs/16_bench.ipynb #34425d69
 def learn_report(out_dir: str, env: str = "ant", verbose: bool = True) -> list[dict]:
@@ -786,7 +783,8 @@ def bench_learn(
     verbose: bool = True,
 ) -> list[dict]:
     """Train each preset with each seed on `env` for `env_steps` env steps, into `out_dir/runs/<preset>-s<seed>`,
-    then write the report (`learn_report`). A run that already finished is kept; an interrupted one is resumed,
+    then write the report (`learn_report`). A run that already finished is kept; an interrupted one is resumed (one
+    that died before its first checkpoint starts afresh),
     so several processes (one per seed) can share `out_dir` and the command can be repeated after a preemption."""
     from flow_mbpo.config import get_config
     from flow_mbpo.train import run
@@ -805,7 +803,7 @@ def bench_learn(
                 if verbose:
                     print(f"{d} finished already: kept", flush=True)
                 continue
-            if RunDir(d).latest.exists():
+            if resume_or_clear(d, "bench learn"):
                 run(resume=d, overrides=[f"train.epochs={epochs}"])
             else:
                 run(
