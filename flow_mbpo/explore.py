@@ -87,11 +87,15 @@ def _live() -> bool:
 
 
 def _show(out: W.Output, *objs):
+    """Replace what `out` shows by `objs` (closed as pyplot figures). It sets the widget's outputs instead of
+    displaying inside `with out:`, which ipywidgets documents as unsafe from a background thread (the auto-refresh
+    timer calls this from one)."""
     plt.close(objs[0])
+    from IPython import get_ipython
+
     if _live():
-        out.clear_output(wait=True)
-        with out:
-            display(*objs)
+        fmt = get_ipython().display_formatter.format
+        out.outputs = tuple({"output_type": "display_data", "data": d, "metadata": m} for d, m in map(fmt, objs))
 
 # %% ../nbs/15_explore.ipynb #809d616d
 class RunsExplorer:
@@ -139,7 +143,7 @@ class RunsExplorer:
         if not paths or not self.curves.value:
             self.fig = None
             if _live():
-                self.out.clear_output()
+                self.out.outputs = ()
             return
         self.fig = curves_figure(load_runs(paths), self.picked_curves())
         _show(self.out, self.fig)
