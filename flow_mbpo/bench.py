@@ -21,7 +21,7 @@ from .pwm import PhaseTimer, no_timer
 __all__ = ['DEFAULT_ENV_TASKS', 'SPEED_OPTIONS', 'SPEED_PHASES', 'SPEED_FAST_START', 'PWM_ANT_GRID', 'PWM_ANT_SEEDS',
            'PWM_ANT_REFERENCE', 'LEARN_STEPS', 'BENCH_COMMANDS', 'parse_task', 'bench_env', 'format_table',
            'bench_envs', 'parse_options', 'device_name', 'git_commit', 'bench_speed', 'bench_stage_a', 'episode_strip',
-           'learner_values', 'run_bench', 'bench_cli', 'bench_stage_c', 'learn_report', 'bench_learn']
+           'learner_values', 'critic_along', 'run_bench', 'bench_cli', 'bench_stage_c', 'learn_report', 'bench_learn']
 
 # %% ../nbs/16_bench.ipynb #02f243a2
 DEFAULT_ENV_TASKS = ("ant", "ant[substeps=1]", "dmc:walker-walk", "dmc:cheetah-run", "gym:Ant-v5")
@@ -435,6 +435,27 @@ def episode_strip(run_dir, checkpoint: str = "latest", frames: int = 8, seed: in
                 height=[shots[t][2] for t in at])
 
 # %% ../nbs/16_bench.ipynb #3c44e12d
+def _play(agent, cfg, episodes: int, seed: int):
+    """One deterministic episode of `agent` per env copy of its run's env (`episodes` copies, env seed `seed`):
+    the observations before each step `[T, E, obs_dim]`, the rewards `[T, E]` (float64, 0 after the episode's
+    end), `live [T, E]` (the step belongs to the episode) and `fell [E]` (it ended in a termination, not a time limit)."""
+    from dataclasses import replace
+    from flow_mbpo.envs import make_env_from_config
+    env = make_env_from_config(replace(cfg.env, num_envs=episodes), seed)
+    obs, live, fell = env.reset(), torch.ones(episodes, dtype=torch.bool), torch.zeros(episodes, dtype=torch.bool)
+    O, R, L = [], [], []
+    for t in range(env.episode_length):
+        O.append(obs)
+        L.append(live.clone())
+        obs, r, done, info = env.step(agent.act(obs))
+        R.append(r.double() * live)
+        fell |= info["terminated"].bool() & live
+        live &= ~done
+        if not live.any(): break
+    env.close()
+    return torch.stack(O), torch.stack(R), torch.stack(L), fell
+
+
 def learner_values(run_dir, checkpoints=("best", "latest"), episodes: int = 16, seed: int = 7,
                    ref: str = "latest") -> pd.DataFrame:
     """What each checkpoint's deterministic policy is worth, from the same `episodes` start states (one episode per
@@ -442,9 +463,7 @@ def learner_values(run_dir, checkpoints=("best", "latest"), episodes: int = 16, 
     and in the units a PWM learner sees: rewards normalised by the `ref` checkpoint's `rew_rms` as `(r − μ)/σ`
     (PWM, `train.rew_center=True`; a termination is then worth μ) and as `r/σ` (`rew_center=False`); beside them
     each checkpoint's own critic's mean value of the start states (in its own run's units)."""
-    from dataclasses import replace
     from flow_mbpo.evaluate import load_agent
-    from flow_mbpo.envs import make_env_from_config
     agents = {ck: load_agent(run_dir, ck)[:2] for ck in dict.fromkeys([*checkpoints, ref])}
     rms = agents[ref][0].rew_rms
     if rms is None: raise ValueError(f"learner_values: {run_dir} runs without train.rew_rms: no learner units to show")
@@ -452,23 +471,49 @@ def learner_values(run_dir, checkpoints=("best", "latest"), episodes: int = 16, 
     rows = []
     for ck in checkpoints:
         agent, cfg = agents[ck]
-        env = make_env_from_config(replace(cfg.env, num_envs=episodes), seed)
-        obs, g = env.reset(), cfg.train.gamma
-        with torch.no_grad(): v0 = float(agent.critic.min_value(agent.encode(obs)).mean())
-        live, length, ret = torch.ones(episodes, dtype=torch.bool), torch.zeros(episodes), torch.zeros(episodes).double()
-        disc = {k: torch.zeros(episodes, dtype=torch.float64) for k in ("raw", "pwm", "sigma")}
-        for t in range(env.episode_length):
-            obs, r, done, _ = env.step(agent.act(obs))
-            r, w = r.double() * live, (g ** t) * live.double()
-            ret += r
-            length += live.float()
-            for k, x in (("raw", r), ("pwm", (r - mu) / sd), ("sigma", r / sd)): disc[k] += w * x
-            live &= ~done
-            if not live.any(): break
-        env.close()
-        rows.append(dict(checkpoint=ck, length=float(length.mean()), ret=float(ret.mean()), disc_ret=float(disc["raw"].mean()),
-                         learner_pwm=float(disc["pwm"].mean()), learner_sigma=float(disc["sigma"].mean()), critic_v0=v0))
+        O, R, L, _ = _play(agent, cfg, episodes, seed)
+        with torch.no_grad(): v0 = float(agent.critic.min_value(agent.encode(O[0])).mean())
+        w = (cfg.train.gamma ** torch.arange(len(R), dtype=torch.float64))[:, None] * L
+        disc = {k: (w * x).sum(0) for k, x in (("raw", R), ("pwm", (R - mu) / sd), ("sigma", R / sd))}
+        rows.append(dict(checkpoint=ck, length=float(L.sum(0).float().mean()), ret=float(R.sum(0).mean()),
+                         disc_ret=float(disc["raw"].mean()), learner_pwm=float(disc["pwm"].mean()),
+                         learner_sigma=float(disc["sigma"].mean()), critic_v0=v0))
     return pd.DataFrame(rows).assign(rew_mu=mu, rew_sigma=sd)
+
+
+# %% ../nbs/16_bench.ipynb #e4238f93
+def critic_along(run_dir, critics=("best", "latest"), policy=None, episodes: int = 16, seed: int = 7,
+                 before=(18, 15, 12, 9, 6, 3, 1)) -> pd.DataFrame:
+    """Does a critic see a fall coming? Play the deterministic episodes of `policy` (`(run_dir, checkpoint)`; default:
+    this run's latest) as `learner_values` does and compare each `critics` checkpoint's value of their states,
+    `V(encode(o))`, with the true discounted return-to-go in that checkpoint's own units (its `rew_rms`, centred or
+    not as its run was, clipped to ±5 as its learner clips): at the start of every episode, and for those that ended
+    in a termination, at each number of steps `before` their last step. `obs0` is the first observation component
+    (on `ant` the torso height; the episode terminates below 0.27)."""
+    from flow_mbpo.evaluate import load_agent
+    prun, pck = policy or (run_dir, "latest")
+    pagent, pcfg, _ = load_agent(prun, pck)
+    O, R, L, fell = _play(pagent, pcfg, episodes, seed)
+    n, every = L.sum(0), torch.arange(len(fell))                # episode lengths; episode indices
+    rows = []
+    for ck in critics:
+        agent, cfg, _ = load_agent(run_dir, ck)
+        if agent.rew_rms is None: raise ValueError(f"critic_along: {run_dir} runs without train.rew_rms")
+        r = agent.norm_rew(R) * L                                # the learner's reward, 0 after the end
+        togo, acc = torch.zeros_like(r), torch.zeros_like(r[0])
+        for t in reversed(range(len(r))):
+            acc = r[t] + cfg.train.gamma * acc
+            togo[t] = acc
+        with torch.no_grad():
+            v = agent.critic.min_value(agent.encode(O.flatten(0, 1))).reshape(L.shape).double()
+        at = [("start", every, torch.zeros_like(n))] + [(f"end-{k}", every[fell], n[fell] - k) for k in before]
+        for name, e, t in at:
+            ok = t >= 0
+            i, e = t[ok], e[ok]
+            rows.append(dict(critic=ck, at=name, n=int(ok.sum()), obs0=float(O[i, e, 0].mean()),
+                             value=float(v[i, e].mean()), true=float(togo[i, e].mean())))
+    return pd.DataFrame(rows).assign(policy=f"{Path(prun).name}:{pck}", episodes_fell=int(fell.sum()))
+
 
 # %% ../nbs/16_bench.ipynb #91969238
 def _ints(s: str) -> list[int]: return [int(x) for x in s.split(",") if x.strip()]

@@ -317,6 +317,10 @@ class RunningMeanStd:
         y = (x - m) / torch.sqrt(self.var.to(x.dtype) + eps)
         return y.clamp(-clip, clip) if clip is not None else y
 
+    def denormalize(self, y: Tensor, center: bool = True, eps: float = 1e-5) -> Tensor:
+        "The inverse of `normalize` without its clip: `y·sqrt(σ² + eps) + μ` (`+ 0` if `center=False`)."
+        return y * torch.sqrt(self.var.to(y.dtype) + eps) + (self.mean.to(y.dtype) if center else 0.0)
+
     def state_dict(self) -> dict:
         return dict(mean=self.mean, var=self.var, count=self.count, skipped=self.skipped)
 

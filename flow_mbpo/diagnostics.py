@@ -142,10 +142,7 @@ def rollout_diagnostics(agent, s: Slices) -> dict:
     "Open-loop latent errors per step `error [L]` (NaN where no slice is valid), model and env returns, and their gap."
     zs, z_true, r_model = open_loop(agent, s)
     errs = ((zs - z_true).pow(2).mean(-1) * s.mask).sum(1) / s.mask.sum(1)
-    if agent.rew_rms is not None:
-        r_model = r_model * torch.sqrt(agent.rew_rms.var.to(r_model.dtype) + 1e-5) + agent.rew_rms.mean.to(
-            r_model.dtype
-        )
+    r_model = agent.denorm_rew(r_model)
     model_ret, env_ret = (s.mask * r_model).sum(0).mean(), (s.mask * s.rew).sum(0).mean()
     return dict(
         error=errs,

@@ -248,9 +248,7 @@ def imagine(agent, s: Slices, integrator: str | None, substeps: int = 1, env: in
     z_true = agent.wm.encode(agent.norm_obs(s.obs[:, env : env + 1]))[:, 0]
     with solver(agent.wm, integrator, substeps):
         z_model, r_model = rollout(agent.wm, z_true[:1], s.act[:, env : env + 1])
-    r_model = r_model[:, 0]
-    if agent.rew_rms is not None:
-        r_model = r_model * torch.sqrt(agent.rew_rms.var + 1e-5) + agent.rew_rms.mean
+    r_model = agent.denorm_rew(r_model[:, 0])
     valid = int(s.mask[:, env].sum())  # the mask is 1 up to the slice's first episode end, then 0
     df = pd.DataFrame(dict(step=np.arange(1, valid + 1), model_reward=r_model[:valid].numpy(),
                            env_reward=s.rew[:valid, env].numpy()))

@@ -256,6 +256,13 @@ def norm_rew(self: Agent, r: Tensor) -> Tensor:
 
 
 @patch
+def denorm_rew(self: Agent, r: Tensor) -> Tensor:
+    "The world model's rewards `r` back in env units: the inverse of `norm_rew` where it did not clip."
+    if self.rew_rms is None: return r
+    return self.rew_rms.denormalize(r, center=self.cfg.train.rew_center)
+
+
+@patch
 def encode(self: Agent, obs: Tensor, task: Tensor | int | None = None) -> Tensor:
     """Latents `z` of real observations `obs [N, obs_dim]`: moved to the agent's device, normalised, encoded (with
     their task ids `task` for a multitask agent)."""
