@@ -245,6 +245,27 @@ def _episode_starts(self: ReplayBuffer, batch: int, horizon: int, g: torch.Gener
     off = torch.minimum((u * span).long(), span - 1)
     return ep[:, 0], ep[:, 1] + off
 
+# %% ../nbs/07_buffer.ipynb #e42e36eb
+@patch
+def slice_shares(self: ReplayBuffer, horizon: int, newest: int, short: int = 100, sampling: str | None = None) -> dict:
+    """Where `sample(·, horizon)` draws its slices from, exactly (no draws), under `sampling` (default: this buffer's):
+    `from_newest`, the share of slices that start among each env's newest `newest` stored steps, and `from_short`,
+    the share that start inside a finished episode of fewer than `short` transitions."""
+    sampling = sampling or self.sampling
+    S, H, lo = self.size, horizon, self.size - newest               # logical steps >= lo are the newest
+    eps = self.episodes()
+    if sampling == "episode":
+        e = eps[eps[:, 2] >= H]
+        if not len(e): raise ValueError(f"slice_shares: no finished episode of >= horizon={H} transitions is stored")
+        span = (e[:, 2] - H + 1).double()                            # a start is uniform inside its episode
+        in_new = (e[:, 1] + span - lo).clamp(min=0).minimum(span)
+        return dict(from_newest=float((in_new / span).mean()), from_short=float((e[:, 2] < short).double().mean()))
+    starts = S - H + 1                                               # per env: logical starts 0 .. S - H
+    e = eps[eps[:, 2] < short]
+    in_short = ((e[:, 1] + e[:, 2]).clamp(max=starts) - e[:, 1]).clamp(min=0).sum()
+    return dict(from_newest=max(0, starts - max(lo, 0)) / starts, from_short=float(in_short) / (self.num_envs * starts))
+
+
 # %% ../nbs/07_buffer.ipynb #dcc7e4be
 @patch
 def state_dict(self: ReplayBuffer) -> dict:

@@ -139,13 +139,16 @@ def open_loop(agent, s: Slices, task: Tensor | None = None) -> tuple[Tensor, Ten
 
 @torch.no_grad()
 def rollout_diagnostics(agent, s: Slices) -> dict:
-    "Open-loop latent errors per step `error [L]` (NaN where no slice is valid), model and env returns, and their gap."
+    """Open-loop latent errors per step `error [L]` and those of predicting no change, `still [L]` (the first latent
+    held; NaN where no slice is valid), model and env returns, and their gap."""
     zs, z_true, r_model = open_loop(agent, s)
-    errs = ((zs - z_true).pow(2).mean(-1) * s.mask).sum(1) / s.mask.sum(1)
+    mse = lambda z: ((z - z_true).pow(2).mean(-1) * s.mask).sum(1) / s.mask.sum(1)
+    z0 = agent.wm.encode(agent.norm_obs(s.obs[0]), s.task)
     r_model = agent.denorm_rew(r_model)
     model_ret, env_ret = (s.mask * r_model).sum(0).mean(), (s.mask * s.rew).sum(0).mean()
     return dict(
-        error=errs,
+        error=mse(zs),
+        still=mse(z0.expand_as(z_true)),
         model_return=float(model_ret),
         env_return=float(env_ret),
         return_gap=float(model_ret - env_ret),
@@ -256,6 +259,8 @@ DIAG_METRICS: dict[str, str] = {
     "rollout_error_10": "latent MSE after 10 steps (NaN if diag.rollout_steps < 10)",
     "rollout_error_20": "latent MSE after 20 steps (NaN if diag.rollout_steps < 20)",
     "rollout_error": "latent MSE after each of 1..L open-loop steps",
+    "rollout_still_1": "latent MSE of predicting no change (the first latent held) 1 step ahead: rollout_error_1's yardstick",
+    "rollout_still_20": "the same 20 steps ahead (NaN if diag.rollout_steps < 20)",
     "rollout_slices": "envs whose newest window has no episode end (valid to the last step)",
     "model_return": "undiscounted model return (env units) along the newest recorded window",
     "env_return": "undiscounted env return over the same steps",
@@ -299,13 +304,15 @@ def epoch_diagnostics(agent, buffer: ReplayBuffer, epoch: int, env_steps: int = 
             a = torch.tanh(agent.actor(z))
         out["jac_dz"], out["jac_da"] = jacobian_norms(agent.wm.next, z, a, d.jacobian_vectors, gen)
         rd = rollout_diagnostics(agent, recent_slices(buffer, min(d.rollout_steps, buffer.size)))
-    err = rd.pop("error").tolist()
-    at = lambda k: err[k - 1] if len(err) >= k else math.nan
+    err, still = rd.pop("error").tolist(), rd.pop("still").tolist()
+    at = lambda x, k: x[k - 1] if len(x) >= k else math.nan
     out.update(
-        rollout_error_1=at(1),
-        rollout_error_10=at(10),
-        rollout_error_20=at(20),
+        rollout_error_1=at(err, 1),
+        rollout_error_10=at(err, 10),
+        rollout_error_20=at(err, 20),
         rollout_error=err,
+        rollout_still_1=at(still, 1),
+        rollout_still_20=at(still, 20),
         rollout_slices=rd.pop("valid_slices"),
         **rd,
         **compute_counts(agent),
