@@ -6,7 +6,7 @@ Docs: https://flow-mbpo.github.io/flow_mbpo/bench.html.md"""
 
 # %% ../nbs/16_bench.ipynb #656286d6
 from __future__ import annotations
-import json, os, platform, re, sys, time
+import json, os, platform, re, sys, time, typing
 from pathlib import Path
 import numpy as np
 import pandas as pd
@@ -128,6 +128,13 @@ def bench_envs(
 
 # %% ../nbs/16_bench.ipynb #b3a49c81
 SPEED_OPTIONS = {k.rpartition(".")[2]: k for k in keys_with_role(RunConfig, "speed")}   # option name: its key
+
+
+def _is_bool(key: str) -> bool:
+    "Whether config key `key` ('section.name') is a boolean field."
+    sec, name = key.split(".")
+    return typing.get_type_hints(typing.get_type_hints(RunConfig)[sec])[name] is bool
+
 SPEED_PHASES = ("env", "actor_forward", "actor_backward", "critic", "world_model", "log", "other")
 # PWM's training epochs at once: one horizon of collection and one warm-up update; no evaluation, checkpoints or
 # diagnostics; a replay buffer smaller than PWM's million transitions (its size does not change the compute)
@@ -143,7 +150,7 @@ def parse_options(spec: str) -> list[str]:
         k, eq, v = item.partition("=")
         if not eq or k.strip() not in SPEED_OPTIONS:
             raise ValueError(f"options: {item!r} is not KEY=VALUE with KEY one of {', '.join(SPEED_OPTIONS)}")
-        v = {"1": "true", "0": "false"}.get(v.strip(), v.strip()) if k.strip() in ("tf32", "compile") else v.strip()
+        v = {"1": "true", "0": "false"}.get(v.strip(), v.strip()) if _is_bool(SPEED_OPTIONS[k.strip()]) else v.strip()
         out.append(f"{SPEED_OPTIONS[k.strip()]}={v}")
     return out
 
