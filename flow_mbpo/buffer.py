@@ -253,6 +253,7 @@ def slice_shares(self: ReplayBuffer, horizon: int, newest: int, short: int = 100
     the share that start inside a finished episode of fewer than `short` transitions."""
     sampling = sampling or self.sampling
     S, H, lo = self.size, horizon, self.size - newest               # logical steps >= lo are the newest
+    if S < H: raise ValueError(f"slice_shares: the buffer holds {S} steps per env; a slice needs horizon={H}")
     eps = self.episodes()
     if sampling == "episode":
         e = eps[eps[:, 2] >= H]
